@@ -1,0 +1,110 @@
+/**
+ * weir: stream processing for Deno and the browser, on RxJS.
+ *
+ * Define a {@linkcode Dataflow} of named steps — inputs, RxJS operator chains, weir's keyed
+ * operators, outputs — and run it with {@linkcode run} (or `runMain` from
+ * `@weir/weir/testing`). The scheduler polls sources cooperatively, pushes batches through
+ * the chains, and advances epochs for backpressure and, later, snapshots.
+ *
+ * @example Word lengths
+ * ```ts
+ * import { Dataflow, flatMap, keyOn, mapValue } from "@weir/weir";
+ * import { runMain, TestingSink, TestingSource } from "@weir/weir/testing";
+ * import { assertEquals } from "@std/assert";
+ *
+ * const out: [string, number][] = [];
+ * const flow = new Dataflow("lengths");
+ * flow.input("lines", new TestingSource(["to be", "or not"]))
+ *   .pipe(
+ *     flatMap("words", (line) => line.split(" ")),
+ *     keyOn("by_word", (w) => w),
+ *     mapValue("length", (w) => w.length),
+ *   )
+ *   .output("out", new TestingSink(out));
+ * await runMain(flow);
+ * assertEquals(out, [["to", 2], ["be", 2], ["or", 2], ["not", 3]]);
+ * ```
+ *
+ * @module
+ */
+
+// Definition
+export { type BranchOut, Dataflow, type KeyedStream, Stream } from "./src/dataflow/dataflow.ts";
+export type {
+  BranchStep,
+  ChainStep,
+  InputStep,
+  MergeStep,
+  NodeStep,
+  OutputStep,
+  RxStep,
+  ScopeStep,
+  StepBase,
+  StepRecord,
+} from "./src/dataflow/graph.ts";
+export {
+  type ChainStepSpec,
+  type Downstream,
+  type NodeStepSpec,
+  type RuntimeNode,
+  type ScopeStepSpec,
+  STEP_SPEC,
+  type StepContext,
+  type StepSpec,
+  type WeirOperator,
+  weirOperator,
+} from "./src/dataflow/op.ts";
+
+// Running
+export { DEFAULT_EPOCH_INTERVAL_MS, run, type RunOptions } from "./src/runtime/run.ts";
+export type { RunSummary } from "./src/runtime/scheduler.ts";
+export { type Clock, SystemClock } from "./src/clock.ts";
+export {
+  AbortExecution,
+  DataflowError,
+  type DataflowErrorDetails,
+  isDataflowError,
+} from "./src/errors.ts";
+
+// Connector contracts
+export {
+  type BatchResult,
+  type DynamicSource,
+  EOF,
+  type FixedPartitionedSource,
+  type PartitionContext,
+  type Source,
+  type StatefulSourcePartition,
+  type StatelessSourcePartition,
+} from "./src/io/inputs.ts";
+export {
+  adler32,
+  type DynamicSink,
+  type FixedPartitionedSink,
+  type Sink,
+  type StatefulSinkPartition,
+  type StatelessSinkPartition,
+} from "./src/io/outputs.ts";
+
+// Stateless operators
+export { enrichCached, type EnrichCachedOptions, TTLCache } from "./src/operators/enrich_cached.ts";
+export { filterMap } from "./src/operators/filter_map.ts";
+export { filterMapValue } from "./src/operators/filter_map_value.ts";
+export { filterValue } from "./src/operators/filter_value.ts";
+export { flatMap } from "./src/operators/flat_map.ts";
+export { flatMapBatch } from "./src/operators/flat_map_batch.ts";
+export { flatMapValue } from "./src/operators/flat_map_value.ts";
+export { flatten } from "./src/operators/flatten.ts";
+export {
+  type DebugInspector,
+  inspect,
+  inspectDebug,
+  type Inspector,
+} from "./src/operators/inspect.ts";
+export { keyOn } from "./src/operators/key_on.ts";
+export { keyRm } from "./src/operators/key_rm.ts";
+export { mapAsync, type MapAsyncOptions } from "./src/operators/map_async.ts";
+export { mapValue } from "./src/operators/map_value.ts";
+export { raises } from "./src/operators/raises.ts";
+export { redistribute } from "./src/operators/redistribute.ts";
+export { step } from "./src/operators/step.ts";

@@ -1,0 +1,466 @@
+/**
+ * The definition API: {@linkcode Dataflow} and {@linkcode Stream}. Defining a flow only
+ * records steps; nothing runs until `run` or `runMain`.
+ *
+ * @module
+ */
+import type { OperatorFunction } from "rxjs";
+import { checkStepId, describeType } from "./step_id.ts";
+import { type StepSpec, stepSpecOf } from "./op.ts";
+import type { StepRecord } from "./graph.ts";
+import { isSource, type Source } from "../io/inputs.ts";
+import { type DynamicSink, type FixedPartitionedSink, isSink } from "../io/outputs.ts";
+
+// deno-lint-ignore no-explicit-any
+type AnyOperator = OperatorFunction<any, any>;
+
+/**
+ * A dataflow: a graph of named steps from inputs to outputs.
+ *
+ * Like a Bytewax `Dataflow`: build it with {@linkcode Dataflow.input}, `Stream.pipe`,
+ * `Stream.branch`, {@linkcode Dataflow.merge} and `Stream.output`, then run it with `run` or
+ * `runMain`. The same definition can be run many times; every run builds fresh operators.
+ *
+ * @example Doubling numbers
+ * ```ts
+ * import { Dataflow } from "@weir/weir";
+ * import { runMain, TestingSink, TestingSource } from "@weir/weir/testing";
+ * import { map } from "rxjs";
+ * import { assertEquals } from "@std/assert";
+ *
+ * const out: number[] = [];
+ * const flow = new Dataflow("double");
+ * flow.input("inp", new TestingSource([1, 2, 3]))
+ *   .pipe(map((x) => x * 2))
+ *   .output("out", new TestingSink(out));
+ * await runMain(flow);
+ * assertEquals(out, [2, 4, 6]);
+ * ```
+ */
+export class Dataflow {
+  /** The flow id: the first component of every step id. */
+  readonly flowId: string;
+  readonly #steps: StepRecord[] = [];
+  readonly #names = new Map<string, Set<string>>();
+  readonly #autoCounters = new Map<string, number>();
+
+  /**
+   * @param flowId A non-empty name without periods.
+   * @throws {TypeError} If `flowId` is not a string.
+   * @throws {RangeError} If `flowId` is empty or contains a period.
+   */
+  constructor(flowId: string) {
+    checkStepId(flowId, "Flow id");
+    this.flowId = flowId;
+  }
+
+  /** The recorded steps, in definition (topological) order. */
+  get steps(): readonly StepRecord[] {
+    return this.#steps;
+  }
+
+  /**
+   * Adds an input step reading from `source`.
+   *
+   * @param stepId The step's name (unique in the flow, no periods).
+   * @param source A `FixedPartitionedSource` or `DynamicSource`.
+   * @returns The stream of the source's items.
+   */
+  input<T>(stepId: string, source: Source<T>): Stream<T> {
+    const id = this.#register(this.flowId, stepId);
+    if (!isSource(source)) {
+      throw new TypeError(
+        `Input "${id}" needs a FixedPartitionedSource or DynamicSource, got ${
+          describeType(source)
+        }`,
+      );
+    }
+    const down = `${id}.down`;
+    this.#steps.push({
+      kind: "input",
+      id,
+      name: stepId,
+      opType: "input",
+      parent: this.flowId,
+      ups: [],
+      downs: [down],
+      source: source as Source<unknown>,
+    });
+    return new Stream<T>(this, down);
+  }
+
+  /**
+   * Unites several streams into one. Items keep their order within each upstream; how
+   * upstreams interleave depends on when their items arrive. The merged stream ends when
+   * every upstream has ended.
+   *
+   * @param stepId The step's name.
+   * @param streams One or more streams of this flow.
+   */
+  merge<T extends readonly Stream<unknown>[]>(
+    stepId: string,
+    ...streams: T
+  ): Stream<T[number] extends Stream<infer U> ? U : never> {
+    const id = this.#register(this.flowId, stepId);
+    if (streams.length === 0) {
+      throw new TypeError(`Merge "${id}" needs at least one stream`);
+    }
+    streams.forEach((s, i) => this.checkOwnStream(s, `Argument ${i + 2} of merge "${id}"`));
+    const down = `${id}.down`;
+    this.#steps.push({
+      kind: "merge",
+      id,
+      name: stepId,
+      opType: "merge",
+      parent: this.flowId,
+      ups: streams.map((s) => s.id),
+      downs: [down],
+    });
+    return new Stream(this, down);
+  }
+
+  /** @internal Throws unless `stream` is a Stream of this flow. */
+  checkOwnStream(stream: unknown, what: string): asserts stream is Stream<unknown> {
+    if (!(stream instanceof Stream)) {
+      throw new TypeError(
+        `${what} must be a Stream, got ${describeType(stream)}; did you forget to ` +
+          `destructure the result of an operator that returns several streams, like branch?`,
+      );
+    }
+    if (stream.flow !== this) {
+      throw new TypeError(
+        `${what} is stream "${stream.id}" of dataflow "${stream.flow.flowId}", not of "${this.flowId}"`,
+      );
+    }
+  }
+
+  /** @internal Records an output step. */
+  addOutput(up: Stream<unknown>, stepId: string, sink: unknown): void {
+    const id = this.#register(this.flowId, stepId);
+    if (!isSink(sink)) {
+      throw new TypeError(
+        `Output "${id}" needs a FixedPartitionedSink or DynamicSink, got ${describeType(sink)}`,
+      );
+    }
+    this.#steps.push({
+      kind: "output",
+      id,
+      name: stepId,
+      opType: "output",
+      parent: this.flowId,
+      ups: [up.id],
+      downs: [],
+      sink,
+    });
+  }
+
+  /** @internal Records a branch step. */
+  addBranch(
+    up: Stream<unknown>,
+    stepId: string,
+    predicate: (item: unknown) => unknown,
+  ): { trues: string; falses: string } {
+    const id = this.#register(this.flowId, stepId);
+    if (typeof predicate !== "function") {
+      throw new TypeError(
+        `Branch "${id}" needs a predicate function, got ${describeType(predicate)}`,
+      );
+    }
+    const trues = `${id}.trues`;
+    const falses = `${id}.falses`;
+    this.#steps.push({
+      kind: "branch",
+      id,
+      name: stepId,
+      opType: "branch",
+      parent: this.flowId,
+      ups: [up.id],
+      downs: [trues, falses],
+      predicate,
+    });
+    return { trues, falses };
+  }
+
+  /** @internal Records the steps of a `pipe` call; returns the resulting stream id. */
+  addPipe(upStreamId: string, ops: readonly AnyOperator[]): string {
+    return this.#expand(this.flowId, upStreamId, ops, "pipe");
+  }
+
+  #expand(scope: string, upStreamId: string, ops: readonly AnyOperator[], what: string): string {
+    let current = upStreamId;
+    let plain: AnyOperator[] = [];
+    const flushPlain = () => {
+      if (plain.length === 0) return;
+      const name = this.#autoName(scope, "pipe");
+      current = this.#addRx(scope, name, "pipe", current, plain);
+      plain = [];
+    };
+    ops.forEach((op, i) => {
+      if (typeof op !== "function") {
+        throw new TypeError(
+          `Argument ${i + 1} of ${what} in "${scope}" must be an RxJS operator function, got ${
+            describeType(op)
+          }`,
+        );
+      }
+      const spec = stepSpecOf(op);
+      if (spec === undefined) {
+        plain.push(op);
+        return;
+      }
+      flushPlain();
+      current = this.#addSpec(scope, spec, current);
+    });
+    flushPlain();
+    return current;
+  }
+
+  #addSpec(scope: string, spec: StepSpec, up: string): string {
+    const id = this.#register(scope, spec.name);
+    const base = { id, name: spec.name, opType: spec.opType, parent: scope, ups: [up] };
+    switch (spec.kind) {
+      case "chain":
+        this.#steps.push({ ...base, kind: "chain", downs: [`${id}.down`], spec });
+        return `${id}.down`;
+      case "node":
+        this.#steps.push({ ...base, kind: "node", downs: [`${id}.down`], spec });
+        return `${id}.down`;
+      case "scope": {
+        if (spec.ops.every((op) => typeof op === "function" && stepSpecOf(op) === undefined)) {
+          // Only plain RxJS operators: one step carrying the scope's own name.
+          if (spec.ops.length === 0) return up;
+          this.#steps.push({ ...base, kind: "rx", downs: [`${id}.down`], ops: spec.ops });
+          return `${id}.down`;
+        }
+        const record = { ...base, kind: "scope" as const, downs: [] as string[] };
+        this.#steps.push(record);
+        const down = this.#expand(id, up, spec.ops, `step "${id}"`);
+        record.downs.push(down);
+        return down;
+      }
+    }
+  }
+
+  #addRx(scope: string, name: string, opType: string, up: string, ops: AnyOperator[]): string {
+    const id = `${scope}.${name}`;
+    this.#steps.push({
+      kind: "rx",
+      id,
+      name,
+      opType,
+      parent: scope,
+      ups: [up],
+      downs: [`${id}.down`],
+      ops,
+    });
+    return `${id}.down`;
+  }
+
+  #register(scope: string, name: string): string {
+    checkStepId(name);
+    let names = this.#names.get(scope);
+    if (names === undefined) this.#names.set(scope, names = new Set());
+    const id = `${scope}.${name}`;
+    if (names.has(name)) {
+      throw new RangeError(
+        `Step "${id}" already exists; do you have two steps with the same id?`,
+      );
+    }
+    names.add(name);
+    return id;
+  }
+
+  #autoName(scope: string, prefix: string): string {
+    const names = this.#names.get(scope) ?? new Set<string>();
+    this.#names.set(scope, names);
+    let n = this.#autoCounters.get(scope) ?? 0;
+    let name: string;
+    do name = `${prefix}_${++n}`; while (names.has(name));
+    this.#autoCounters.set(scope, n);
+    names.add(name);
+    return name;
+  }
+}
+
+/** The two outputs of {@linkcode Stream.branch}. */
+export interface BranchOut<T, F> {
+  /** Items for which the predicate returned `true`. */
+  readonly trues: Stream<T>;
+  /** Items for which the predicate returned `false`. */
+  readonly falses: Stream<F>;
+}
+
+/**
+ * A stream of items flowing between steps of a {@linkcode Dataflow}. A stream may feed several
+ * steps; each receives every item.
+ *
+ * @typeParam T The items.
+ */
+export class Stream<T> {
+  /** @internal Use `Dataflow.input`, `Stream.pipe` and friends to make streams. */
+  constructor(
+    /** The dataflow this stream belongs to. */
+    readonly flow: Dataflow,
+    /** The stream id, e.g. `"flow.step.down"`. */
+    readonly id: string,
+  ) {}
+
+  /**
+   * Applies operators in order and returns the resulting stream. Each operator is either a
+   * synchronous RxJS operator (`map`, `filter`, `tap`, `scan`…; consecutive ones form one
+   * step named `pipe_N`) or a weir operator with its own step id (`keyOn("key", f)`,
+   * `mapAsync("fetch", f)`, `statefulMap("avg", f)`…).
+   *
+   * RxJS operators that emit asynchronously or by time (`delay`, `bufferTime`, `mergeMap`
+   * over promises) are not valid steps: the run fails if a step emits between activations.
+   * Use `mapAsync` for asynchronous work.
+   *
+   * @example
+   * ```ts
+   * import { Dataflow, keyOn } from "@weir/weir";
+   * import { runMain, TestingSink, TestingSource } from "@weir/weir/testing";
+   * import { filter, map } from "rxjs";
+   * import { assertEquals } from "@std/assert";
+   *
+   * const out: [string, number][] = [];
+   * const flow = new Dataflow("pipe_demo");
+   * flow.input("inp", new TestingSource([1, 2, 3, 4]))
+   *   .pipe(filter((x) => x % 2 === 0), map((x) => x * 10), keyOn("key", (x) => `k${x}`))
+   *   .output("out", new TestingSink(out));
+   * await runMain(flow);
+   * assertEquals(out, [["k20", 20], ["k40", 40]]);
+   * ```
+   */
+  pipe(): Stream<T>;
+  /** Applies one operator. */
+  pipe<A>(op1: OperatorFunction<T, A>): Stream<A>;
+  /** Applies two operators. */
+  pipe<A, B>(op1: OperatorFunction<T, A>, op2: OperatorFunction<A, B>): Stream<B>;
+  /** Applies three operators. */
+  pipe<A, B, C>(
+    op1: OperatorFunction<T, A>,
+    op2: OperatorFunction<A, B>,
+    op3: OperatorFunction<B, C>,
+  ): Stream<C>;
+  /** Applies four operators. */
+  pipe<A, B, C, D>(
+    op1: OperatorFunction<T, A>,
+    op2: OperatorFunction<A, B>,
+    op3: OperatorFunction<B, C>,
+    op4: OperatorFunction<C, D>,
+  ): Stream<D>;
+  /** Applies five operators. */
+  pipe<A, B, C, D, E>(
+    op1: OperatorFunction<T, A>,
+    op2: OperatorFunction<A, B>,
+    op3: OperatorFunction<B, C>,
+    op4: OperatorFunction<C, D>,
+    op5: OperatorFunction<D, E>,
+  ): Stream<E>;
+  /** Applies six operators. */
+  pipe<A, B, C, D, E, F>(
+    op1: OperatorFunction<T, A>,
+    op2: OperatorFunction<A, B>,
+    op3: OperatorFunction<B, C>,
+    op4: OperatorFunction<C, D>,
+    op5: OperatorFunction<D, E>,
+    op6: OperatorFunction<E, F>,
+  ): Stream<F>;
+  /** Applies seven operators. */
+  pipe<A, B, C, D, E, F, G>(
+    op1: OperatorFunction<T, A>,
+    op2: OperatorFunction<A, B>,
+    op3: OperatorFunction<B, C>,
+    op4: OperatorFunction<C, D>,
+    op5: OperatorFunction<D, E>,
+    op6: OperatorFunction<E, F>,
+    op7: OperatorFunction<F, G>,
+  ): Stream<G>;
+  /** Applies eight operators. */
+  pipe<A, B, C, D, E, F, G, H>(
+    op1: OperatorFunction<T, A>,
+    op2: OperatorFunction<A, B>,
+    op3: OperatorFunction<B, C>,
+    op4: OperatorFunction<C, D>,
+    op5: OperatorFunction<D, E>,
+    op6: OperatorFunction<E, F>,
+    op7: OperatorFunction<F, G>,
+    op8: OperatorFunction<G, H>,
+  ): Stream<H>;
+  /** Applies nine operators. */
+  pipe<A, B, C, D, E, F, G, H, I>(
+    op1: OperatorFunction<T, A>,
+    op2: OperatorFunction<A, B>,
+    op3: OperatorFunction<B, C>,
+    op4: OperatorFunction<C, D>,
+    op5: OperatorFunction<D, E>,
+    op6: OperatorFunction<E, F>,
+    op7: OperatorFunction<F, G>,
+    op8: OperatorFunction<G, H>,
+    op9: OperatorFunction<H, I>,
+  ): Stream<I>;
+  /** Applies any number of operators (the result type is not inferred past nine). */
+  pipe(...ops: AnyOperator[]): Stream<unknown>;
+  pipe(...ops: AnyOperator[]): Stream<unknown> {
+    return new Stream(this.flow, this.flow.addPipe(this.id, ops));
+  }
+
+  /**
+   * Writes every item to `sink`. A `FixedPartitionedSink` needs a keyed stream
+   * (`[key, value]` pairs): the key picks the partition, the value is written.
+   *
+   * @param stepId The step's name.
+   * @param sink A `DynamicSink` of the items, or a `FixedPartitionedSink` of the values.
+   */
+  output<V>(
+    this: Stream<readonly [string, V]> | Stream<[string, V]>,
+    stepId: string,
+    sink: FixedPartitionedSink<V, unknown>,
+  ): void;
+  /** Writes every item to a dynamic sink. */
+  output(stepId: string, sink: DynamicSink<T>): void;
+  output(stepId: string, sink: unknown): void {
+    this.flow.addOutput(this as Stream<unknown>, stepId, sink);
+  }
+
+  /**
+   * Splits the stream in two: items for which `predicate` returns `true` go to `trues`, the
+   * others to `falses`. A type-guard predicate narrows both sides. The predicate must return
+   * a boolean; anything else fails the run.
+   *
+   * @example
+   * ```ts
+   * import { Dataflow } from "@weir/weir";
+   * import { runMain, TestingSink, TestingSource } from "@weir/weir/testing";
+   * import { assertEquals } from "@std/assert";
+   *
+   * const nums: number[] = [];
+   * const strs: string[] = [];
+   * const flow = new Dataflow("split");
+   * const { trues, falses } = flow.input("inp", new TestingSource<number | string>([1, "a", 2]))
+   *   .branch("is_num", (x): x is number => typeof x === "number");
+   * trues.output("nums", new TestingSink(nums));
+   * falses.output("strs", new TestingSink(strs));
+   * await runMain(flow);
+   * assertEquals(nums, [1, 2]);
+   * assertEquals(strs, ["a"]);
+   * ```
+   */
+  branch<S extends T>(
+    stepId: string,
+    predicate: (item: T) => item is S,
+  ): BranchOut<S, Exclude<T, S>>;
+  /** Splits the stream by a boolean predicate. */
+  branch(stepId: string, predicate: (item: T) => boolean): BranchOut<T, T>;
+  branch(stepId: string, predicate: (item: T) => boolean): BranchOut<T, T> {
+    const { trues, falses } = this.flow.addBranch(
+      this as Stream<unknown>,
+      stepId,
+      predicate as (item: unknown) => unknown,
+    );
+    return { trues: new Stream(this.flow, trues), falses: new Stream(this.flow, falses) };
+  }
+}
+
+/** A stream of `[key, value]` pairs: what keyed and stateful operators consume. */
+export type KeyedStream<V> = Stream<[string, V]>;

@@ -1,0 +1,79 @@
+/**
+ * Private helpers shared by the per-item operators.
+ *
+ * @module
+ */
+import type { OperatorFunction } from "rxjs";
+import { checkStepId, describeType } from "../dataflow/step_id.ts";
+import { type StepContext, type WeirOperator, weirOperator } from "../dataflow/op.ts";
+import { DataflowError } from "../errors.ts";
+import { chainOperator, type Emitter } from "../runtime/step_subscriber.ts";
+
+/** Options of {@linkcode chainStep}. */
+export interface ChainStepOptions<O> {
+  /** The step counts as an output for flow validation. */
+  readonly isOutput?: boolean;
+  /** Runs at EOF, before downstream completes. */
+  readonly makeOnEnd?: (ctx: StepContext, down: Emitter<O>) => () => void;
+}
+
+/** Declares a per-item weir step; the runtime fuses it into the surrounding RxJS chain. */
+export function chainStep<I, O>(
+  opType: string,
+  stepId: string,
+  makeOnItem: (ctx: StepContext, down: Emitter<O>) => (value: I) => void,
+  options: ChainStepOptions<O> = {},
+): WeirOperator<I, O> {
+  checkStepId(stepId);
+  const { makeOnEnd } = options;
+  return weirOperator<I, O>({
+    kind: "chain",
+    name: stepId,
+    opType,
+    isOutput: options.isOutput ?? false,
+    build: (ctx) =>
+      chainOperator<I, O>(
+        ctx,
+        (down) => makeOnItem(ctx, down),
+        makeOnEnd && ((down) => makeOnEnd(ctx, down)),
+      ) as OperatorFunction<unknown, unknown>,
+  });
+}
+
+/** Throws a TypeError at definition time unless `fn` is a function. */
+export function checkFunction(opType: string, stepId: string, what: string, fn: unknown): void {
+  if (typeof fn !== "function") {
+    throw new TypeError(`${opType}("${stepId}") needs ${what} function, got ${describeType(fn)}`);
+  }
+}
+
+/** True for a `[string, value]` pair. */
+export function isKeyedPair(item: unknown): item is [string, unknown] {
+  return Array.isArray(item) && item.length === 2 && typeof item[0] === "string";
+}
+
+/** The error for an item that is not a `[string, value]` pair. */
+export function notKeyedError(stepId: string, item: unknown): DataflowError {
+  return new DataflowError(
+    stepId,
+    `Expected a [key, value] pair with a string key, got ${preview(item)}`,
+    { cause: new TypeError("Keyed steps need [string, value] pairs; use keyOn first") },
+  );
+}
+
+/** True when `value` can be iterated with for…of. */
+export function isIterable(value: unknown): value is Iterable<unknown> {
+  return value !== null && value !== undefined &&
+    typeof (value as Iterable<unknown>)[Symbol.iterator] === "function";
+}
+
+/** A short rendering of a value for error messages. */
+export function preview(value: unknown): string {
+  let s: string;
+  try {
+    s = typeof value === "string" ? JSON.stringify(value) : JSON.stringify(value) ?? String(value);
+  } catch {
+    s = String(value);
+  }
+  return s.length > 80 ? `${s.slice(0, 77)}...` : s;
+}

@@ -1,0 +1,204 @@
+/**
+ * Builds one worker's runtime objects from a dataflow's recorded steps.
+ *
+ * Walks the steps in definition (topological) order and:
+ * - fuses consecutive per-item steps (plain RxJS runs and weir chain steps) whose stream has
+ *   a single consumer into one RxJS chain, so an item crosses them with plain calls;
+ * - ends every other stream in a {@linkcode Channel} that fans out to its consumers;
+ * - creates the input, output, branch, merge and node objects the scheduler drives.
+ *
+ * @module
+ */
+import { Observable, type OperatorFunction } from "rxjs";
+import { attributeError, DataflowError } from "../errors.ts";
+import type { Dataflow } from "../dataflow/dataflow.ts";
+import type { StepRecord } from "../dataflow/graph.ts";
+import type { RuntimeNode } from "../dataflow/op.ts";
+import { Channel } from "./channel.ts";
+import { InputNode } from "./input_node.ts";
+import { makeOutputNode, type OutputNode } from "./output_node.ts";
+import { tagErrors } from "./step_subscriber.ts";
+import type { WorkerRuntime } from "./worker_runtime.ts";
+
+/** One worker's graph, ready for the scheduler. */
+export interface BuiltWorker {
+  readonly rt: WorkerRuntime;
+  /** Input steps, in definition order. */
+  readonly inputs: readonly InputNode[];
+  /** Node and output steps, in topological order: flushed in this order. */
+  readonly nodes: readonly RuntimeNode<unknown>[];
+  /** Output steps. */
+  readonly outputs: readonly OutputNode[];
+  /** Tears down the RxJS chains. */
+  readonly channels: readonly Channel<unknown>[];
+}
+
+/** An RxJS chain under construction, waiting for its next fused step. */
+interface OpenChain {
+  readonly obs: Observable<unknown>;
+  readonly last: StepRecord;
+}
+
+/**
+ * Throws unless the flow has at least one input and one output (or inspect) step.
+ */
+export function validateFlow(flow: Dataflow): void {
+  const steps = flow.steps;
+  if (!steps.some((s) => s.kind === "input")) {
+    throw new Error(
+      `Dataflow "${flow.flowId}" needs at least one input step; add one with flow.input()`,
+    );
+  }
+  if (!steps.some((s) => s.kind === "output" || (s.kind === "chain" && s.spec.isOutput))) {
+    throw new Error(
+      `Dataflow "${flow.flowId}" needs at least one output or inspect step; add one with ` +
+        `stream.output() or inspect()`,
+    );
+  }
+}
+
+/** Builds the runtime objects of one worker. */
+export function buildWorker(flow: Dataflow, rt: WorkerRuntime): BuiltWorker {
+  validateFlow(flow);
+  const steps = flow.steps;
+  const consumers = new Map<string, StepRecord[]>();
+  const producer = new Map<string, string>();
+  for (const s of steps) {
+    for (const up of s.ups) {
+      let list = consumers.get(up);
+      if (list === undefined) consumers.set(up, list = []);
+      list.push(s);
+    }
+    if (s.kind !== "scope") { for (const d of s.downs) producer.set(d, s.id); }
+  }
+  const channels = new Map<string, Channel<unknown>>();
+  const open = new Map<string, OpenChain>();
+  const inputs: InputNode[] = [];
+  const nodes: RuntimeNode<unknown>[] = [];
+  const outputs: OutputNode[] = [];
+
+  const channelOf = (streamId: string): Channel<unknown> => {
+    const ch = channels.get(streamId);
+    if (ch === undefined) throw new Error(`Internal error: no channel for stream ${streamId}`);
+    return ch;
+  };
+  const newChannel = (streamId: string, stepId: string, producers = 1) => {
+    const ch = new Channel<unknown>(stepId, rt, producers);
+    channels.set(streamId, ch);
+    return ch;
+  };
+  const fusesInto = (streamId: string): boolean => {
+    const cs = consumers.get(streamId);
+    return cs !== undefined && cs.length === 1 && (cs[0]!.kind === "rx" || cs[0]!.kind === "chain");
+  };
+
+  for (const s of steps) {
+    const upstreamId = s.ups.length === 1 ? producer.get(s.ups[0]!) ?? s.id : s.id;
+    switch (s.kind) {
+      case "input": {
+        inputs.push(new InputNode(s, rt, newChannel(s.downs[0]!, s.id)));
+        break;
+      }
+      case "rx":
+      case "chain": {
+        const up = s.ups[0]!;
+        const chain = open.get(up);
+        open.delete(up);
+        let obs: Observable<unknown>;
+        if (chain !== undefined) {
+          obs = chain.last.kind === "rx" && s.kind === "rx"
+            ? tagErrors<unknown>(chain.last.id)(chain.obs)
+            : chain.obs;
+        } else {
+          obs = headOf(channelOf(up));
+        }
+        try {
+          if (s.kind === "rx") {
+            for (const op of s.ops) obs = (op as OperatorFunction<unknown, unknown>)(obs);
+          } else {
+            obs = s.spec.build(rt.stepContext(s.id, upstreamId))(obs);
+          }
+        } catch (err) {
+          throw attributeError(err, s.id, "Failed to build the step");
+        }
+        const down = s.downs[0]!;
+        if (fusesInto(down)) {
+          open.set(down, { obs, last: s });
+        } else {
+          obs.subscribe(newChannel(down, s.id));
+        }
+        break;
+      }
+      case "node": {
+        const out = newChannel(s.downs[0]!, s.id);
+        let node: RuntimeNode<unknown>;
+        try {
+          node = s.spec.build(rt.stepContext(s.id, upstreamId), out);
+        } catch (err) {
+          throw attributeError(err, s.id, "Failed to build the step");
+        }
+        channelOf(s.ups[0]!).addConsumer(node);
+        nodes.push(node);
+        break;
+      }
+      case "branch": {
+        const trues = newChannel(s.downs[0]!, s.id);
+        const falses = newChannel(s.downs[1]!, s.id);
+        const predicate = s.predicate;
+        const id = s.id;
+        channelOf(s.ups[0]!).addConsumer({
+          next(item) {
+            let r;
+            try {
+              r = predicate(item);
+            } catch (err) {
+              rt.fail(new DataflowError(id, "Predicate failed", { cause: err }));
+              return;
+            }
+            if (r === true) trues.next(item);
+            else if (r === false) falses.next(item);
+            else {
+              rt.fail(
+                new DataflowError(id, `Predicate must return a boolean, got ${typeName(r)}`, {
+                  cause: new TypeError(`Predicate returned ${String(r)}`),
+                }),
+              );
+            }
+          },
+          complete() {
+            trues.complete();
+            falses.complete();
+          },
+        });
+        break;
+      }
+      case "merge": {
+        const out = newChannel(s.downs[0]!, s.id, s.ups.length);
+        for (const up of s.ups) channelOf(up).addConsumer(out);
+        break;
+      }
+      case "output": {
+        const node = makeOutputNode(s, rt);
+        channelOf(s.ups[0]!).addConsumer(node);
+        nodes.push(node);
+        outputs.push(node);
+        break;
+      }
+      case "scope":
+        break;
+    }
+  }
+  return { rt, inputs, nodes, outputs, channels: [...channels.values()] };
+}
+
+/** An Observable whose subscriber is registered directly as a consumer of `ch`. */
+function headOf(ch: Channel<unknown>): Observable<unknown> {
+  return new Observable<unknown>((subscriber) => {
+    ch.addConsumer(subscriber);
+    return () => ch.removeConsumer(subscriber);
+  });
+}
+
+function typeName(v: unknown): string {
+  return v === null ? "null" : typeof v;
+}

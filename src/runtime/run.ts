@@ -1,0 +1,77 @@
+/**
+ * `run`: executes a dataflow.
+ *
+ * @module
+ */
+import { type Clock, SystemClock } from "../clock.ts";
+import type { Dataflow } from "../dataflow/dataflow.ts";
+import { buildWorker, validateFlow } from "./build.ts";
+import { type RunSummary, Scheduler } from "./scheduler.ts";
+import { WorkerRuntime } from "./worker_runtime.ts";
+
+export type { RunSummary };
+
+/** Options of {@linkcode run}. */
+export interface RunOptions {
+  /**
+   * Length of an epoch in milliseconds (default 10 000). Epochs are the unit of backpressure
+   * and, with recovery, of snapshots. 0 ends an epoch after every activation.
+   */
+  readonly epochInterval?: number;
+  /** The clock every time-based part of the run uses (default: the wall clock). */
+  readonly clock?: Clock;
+  /**
+   * How many workers run the graph (default 1). Only 1 is supported in this version; the
+   * graph, partitions and keyed steps are built for more.
+   */
+  readonly workers?: number;
+}
+
+/** The default epoch length: 10 seconds, like Bytewax. */
+export const DEFAULT_EPOCH_INTERVAL_MS = 10_000;
+
+/**
+ * Runs a dataflow until every input reached EOF and every sink finished.
+ *
+ * Resolves with a {@linkcode RunSummary} (`status: "aborted"` when a source threw
+ * `AbortExecution`); rejects with a `DataflowError` naming the failing step (with the original
+ * error as `cause`) when user code or a connector fails, and with an `Error` when the flow
+ * has no input or no output.
+ *
+ * @example
+ * ```ts
+ * import { Dataflow, keyOn, run } from "@weir/weir";
+ * import { TestingSink, TestingSource } from "@weir/weir/testing";
+ * import { assertEquals } from "@std/assert";
+ *
+ * const out: [string, string][] = [];
+ * const flow = new Dataflow("run_demo");
+ * flow.input("inp", new TestingSource(["apple", "banana"]))
+ *   .pipe(keyOn("first_letter", (s) => s[0]!))
+ *   .output("out", new TestingSink(out));
+ * const summary = await run(flow, { epochInterval: 1000 });
+ * assertEquals(summary.status, "eof");
+ * assertEquals(out, [["a", "apple"], ["b", "banana"]]);
+ * ```
+ */
+export async function run(flow: Dataflow, options: RunOptions = {}): Promise<RunSummary> {
+  const epochInterval = options.epochInterval ?? DEFAULT_EPOCH_INTERVAL_MS;
+  if (typeof epochInterval !== "number" || !(epochInterval >= 0)) {
+    throw new RangeError(
+      `epochInterval must be a number of milliseconds >= 0, got ${epochInterval}`,
+    );
+  }
+  const workers = options.workers ?? 1;
+  if (!Number.isInteger(workers) || workers < 1) {
+    throw new RangeError(`workers must be a positive integer, got ${workers}`);
+  }
+  if (workers !== 1) {
+    throw new RangeError(
+      `Running on ${workers} workers is not supported yet; this version runs 1 worker`,
+    );
+  }
+  validateFlow(flow);
+  const rt = new WorkerRuntime(options.clock ?? new SystemClock(), 0, 1);
+  const worker = buildWorker(flow, rt);
+  return await new Scheduler(worker, { epochInterval, flowId: flow.flowId }).run();
+}

@@ -1,0 +1,242 @@
+/**
+ * The scheduler: the only driver of a worker. It polls source partitions, pushes their
+ * batches through the built graph, flushes buffered and asynchronous steps at the end of each
+ * activation, advances epochs, and finishes the run at EOF.
+ *
+ * One activation ({@linkcode Scheduler.activate}):
+ * 1. sample `now` once (never decreasing);
+ * 2. poll each due partition once (or take the batch its Promise delivered) and push the
+ *    items — synchronous RxJS chains run to completion inside `next`;
+ * 3. flush every node in topological order (sinks write their buffered batch here).
+ *
+ * Between activations the scheduler sleeps until the earliest of: a partition's `nextAwake`,
+ * a node timer, the epoch deadline, or a wake-up from asynchronous work. It never busy-spins:
+ * an empty batch without `nextAwake` cools the partition down for 1 ms.
+ *
+ * An epoch ends ({@linkcode Scheduler.endEpoch}) by: not reading further; draining
+ * outstanding partition batches and asynchronous steps; awaiting every sink write; then
+ * (recovery) snapshotting; then incrementing the epoch. Inputs are not read past an
+ * unfinished epoch: that is the backpressure.
+ *
+ * @module
+ */
+import { attributeError, DataflowError } from "../errors.ts";
+import type { BuiltWorker } from "./build.ts";
+import { PartitionedOutputNode } from "./output_node.ts";
+import { macrotask } from "./util.ts";
+
+/** How a run ended. */
+export interface RunSummary {
+  /** `"eof"` when every input ended; `"aborted"` when a source threw `AbortExecution`. */
+  readonly status: "eof" | "aborted";
+  /** The last epoch the run was in. */
+  readonly epoch: number;
+}
+
+/** Options the scheduler needs. */
+export interface SchedulerOptions {
+  /** Epoch length in milliseconds of the run's clock. */
+  readonly epochInterval: number;
+  /** The flow id, for errors not attributable to a step. */
+  readonly flowId: string;
+}
+
+/** Time slice after which a busy scheduler yields to the event loop (wall-clock ms). */
+const YIELD_EVERY_MS = 10;
+
+/** Drives one built worker to completion. */
+export class Scheduler {
+  private lastNow = Number.NEGATIVE_INFINITY;
+  private epochEndsAt = 0;
+
+  constructor(private readonly w: BuiltWorker, private readonly opts: SchedulerOptions) {}
+
+  /** Runs until EOF, abort or failure. Rejects with the run's DataflowError on failure. */
+  async run(): Promise<RunSummary> {
+    const { rt, inputs, outputs } = this.w;
+    try {
+      for (const inp of inputs) await inp.open();
+      for (const out of outputs) if (out instanceof PartitionedOutputNode) await out.open();
+      this.epochEndsAt = this.sampleNow() + this.opts.epochInterval;
+      let sliceStart = performance.now();
+      for (;;) {
+        const now = this.sampleNow();
+        const allowPoll = !this.anyFull();
+        const pushed = this.activate(now, allowPoll);
+        if (rt.failure !== undefined) throw rt.failure;
+        if (this.aborted()) return await this.abort();
+        if (this.inputsDone() && this.idle()) {
+          await this.endEpoch();
+          await this.finish();
+          return { status: "eof", epoch: rt.epoch };
+        }
+        if (now >= this.epochEndsAt) {
+          await this.endEpoch();
+          if (this.aborted()) return await this.abort();
+          rt.epoch++;
+          this.epochEndsAt = this.sampleNow() + this.opts.epochInterval;
+          sliceStart = performance.now();
+          continue;
+        }
+        if (pushed > 0) {
+          if (performance.now() - sliceStart > YIELD_EVERY_MS) {
+            await macrotask();
+            sliceStart = performance.now();
+          }
+          continue;
+        }
+        await this.sleep(Math.min(this.epochEndsAt, this.nextWake(allowPoll)));
+        sliceStart = performance.now();
+      }
+    } catch (err) {
+      await this.shutdown();
+      throw rt.failure ?? err;
+    }
+  }
+
+  /** One activation: poll due partitions, push their items, flush nodes in order. */
+  activate(now: number, allowPoll: boolean): number {
+    const { rt, inputs, nodes } = this.w;
+    rt.clearWake();
+    rt.now = now;
+    rt.inActivation = true;
+    let pushed = 0;
+    try {
+      for (let i = 0; i < inputs.length; i++) {
+        const inp = inputs[i]!;
+        pushed += inp.activate(now, allowPoll);
+        if (rt.failure !== undefined || inp.aborted) return pushed;
+      }
+      for (let i = 0; i < nodes.length; i++) {
+        nodes[i]!.flush?.(now);
+        if (rt.failure !== undefined) return pushed;
+      }
+    } catch (err) {
+      rt.fail(attributeError(err, this.opts.flowId, "Internal error"));
+    } finally {
+      rt.inActivation = false;
+    }
+    return pushed;
+  }
+
+  /**
+   * Ends the current epoch: drains outstanding source batches and asynchronous steps (in
+   * activations that do not poll), then awaits every sink write.
+   */
+  async endEpoch(): Promise<void> {
+    const { rt, inputs, outputs } = this.w;
+    while (inputs.some((i) => i.inFlight) || !this.idle()) {
+      const now = this.sampleNow();
+      this.activate(now, false);
+      if (rt.failure !== undefined) throw rt.failure;
+      if (this.aborted()) return;
+      if (inputs.some((i) => i.inFlight) || !this.idle()) {
+        await this.sleep(this.nextWake(false));
+      }
+    }
+    for (const out of outputs) await out.settle();
+    if (rt.failure !== undefined) throw rt.failure;
+  }
+
+  private async finish(): Promise<void> {
+    const { rt, inputs, outputs, channels } = this.w;
+    // Every stream must have ended: one that did not is held open by an asynchronous RxJS
+    // operator, whose pending items would otherwise be lost without a word.
+    const open = channels.find((ch) => !ch.closed);
+    if (open !== undefined) {
+      rt.fail(
+        new DataflowError(
+          open.stepId,
+          "Did not finish at EOF: an asynchronous RxJS operator (delay, bufferTime, mergeMap " +
+            "over promises…) is holding items; such operators are not valid steps, use mapAsync",
+        ),
+      );
+      throw rt.failure;
+    }
+    for (const out of outputs) await out.close();
+    for (const inp of inputs) await inp.settle();
+    for (const node of this.w.nodes) {
+      if (!outputs.includes(node as never)) await node.close?.();
+    }
+    for (const ch of channels) ch.unsubscribe();
+    if (rt.failure !== undefined) throw rt.failure;
+  }
+
+  private async abort(): Promise<never | { status: "aborted"; epoch: number }> {
+    await this.shutdown();
+    return { status: "aborted", epoch: this.w.rt.epoch };
+  }
+
+  /** Best-effort cleanup after a failure or abort: the first error stays the reported one. */
+  private async shutdown(): Promise<void> {
+    const { inputs, nodes, channels } = this.w;
+    for (const node of nodes) {
+      try {
+        await (node as { settle?: () => Promise<void> }).settle?.();
+        await node.close?.();
+      } catch {
+        // Already failing or aborting.
+      }
+    }
+    for (const inp of inputs) await inp.shutdown();
+    for (const ch of channels) ch.unsubscribe();
+  }
+
+  private sampleNow(): number {
+    const t = this.w.rt.clock.now();
+    if (t > this.lastNow) this.lastNow = t;
+    return this.lastNow;
+  }
+
+  private aborted(): boolean {
+    return this.w.inputs.some((i) => i.aborted);
+  }
+
+  private inputsDone(): boolean {
+    return this.w.inputs.every((i) => i.done);
+  }
+
+  /** True when no node holds in-flight asynchronous work. */
+  private idle(): boolean {
+    const { nodes, outputs } = this.w;
+    for (const n of nodes) {
+      if (n.pending !== undefined && !outputs.includes(n as never) && n.pending() > 0) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  private anyFull(): boolean {
+    for (const n of this.w.nodes) if (n.isFull?.()) return true;
+    return false;
+  }
+
+  private nextWake(allowPoll: boolean): number {
+    let at = Number.POSITIVE_INFINITY;
+    for (const inp of this.w.inputs) {
+      const t = inp.nextWake(allowPoll);
+      if (t < at) at = t;
+    }
+    for (const n of this.w.nodes) {
+      const t = n.nextWake?.();
+      if (t !== undefined && t < at) at = t;
+    }
+    return at;
+  }
+
+  /** Sleeps until `deadline` on the run's clock, or until something wakes the worker. */
+  private async sleep(deadline: number): Promise<void> {
+    const { rt } = this.w;
+    if (deadline <= this.lastNow) return;
+    const wake = rt.waitForWake();
+    if (deadline === Number.POSITIVE_INFINITY) {
+      await wake;
+      return;
+    }
+    const ac = new AbortController();
+    await Promise.race([wake, rt.clock.sleepUntil(deadline, ac.signal)]);
+    ac.abort();
+    rt.cancelWait();
+  }
+}
