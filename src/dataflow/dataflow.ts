@@ -399,8 +399,19 @@ export class Stream<T> {
     op8: OperatorFunction<G, H>,
     op9: OperatorFunction<H, I>,
   ): Stream<I>;
-  /** Applies any number of operators (the result type is not inferred past nine). */
-  pipe(...ops: AnyOperator[]): Stream<unknown>;
+  /** Applies more than nine operators (the result type is not inferred past nine). */
+  pipe<A, B, C, D, E, F, G, H, I>(
+    op1: OperatorFunction<T, A>,
+    op2: OperatorFunction<A, B>,
+    op3: OperatorFunction<B, C>,
+    op4: OperatorFunction<C, D>,
+    op5: OperatorFunction<D, E>,
+    op6: OperatorFunction<E, F>,
+    op7: OperatorFunction<F, G>,
+    op8: OperatorFunction<G, H>,
+    op9: OperatorFunction<H, I>,
+    ...more: AnyOperator[]
+  ): Stream<unknown>;
   pipe(...ops: AnyOperator[]): Stream<unknown> {
     return new Stream(this.flow, this.flow.addPipe(this.id, ops));
   }

@@ -114,7 +114,10 @@ export interface ScopeStepSpec {
 export type StepSpec = ChainStepSpec | NodeStepSpec | ScopeStepSpec;
 
 /** An RxJS operator that is a named weir step. */
-export type WeirOperator<A, B> = OperatorFunction<A, B> & { readonly [STEP_SPEC]: StepSpec };
+export interface WeirOperator<A, B> extends OperatorFunction<A, B> {
+  /** How the definition API and the runtime treat the step. */
+  readonly [STEP_SPEC]: StepSpec;
+}
 
 /** Reads the spec of a weir operator, or `undefined` for a plain RxJS operator. */
 export function stepSpecOf(op: unknown): StepSpec | undefined {

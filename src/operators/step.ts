@@ -75,8 +75,17 @@ export function step<T, A, B, C, D, E, F>(
   op5: OperatorFunction<D, E>,
   op6: OperatorFunction<E, F>,
 ): WeirOperator<T, F>;
-/** Groups any number of operators (the result type is not inferred past six). */
-export function step(stepId: string, ...ops: AnyOperator[]): WeirOperator<unknown, unknown>;
+/** Groups more than six operators (the result type is not inferred past six). */
+export function step<T, A, B, C, D, E, F>(
+  stepId: string,
+  op1: OperatorFunction<T, A>,
+  op2: OperatorFunction<A, B>,
+  op3: OperatorFunction<B, C>,
+  op4: OperatorFunction<C, D>,
+  op5: OperatorFunction<D, E>,
+  op6: OperatorFunction<E, F>,
+  ...more: AnyOperator[]
+): WeirOperator<T, unknown>;
 export function step(stepId: string, ...ops: AnyOperator[]): WeirOperator<unknown, unknown> {
   checkStepId(stepId);
   return weirOperator({ kind: "scope", name: stepId, opType: "step", ops });
