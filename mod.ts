@@ -78,6 +78,12 @@ export {
   type StatelessSourcePartition,
 } from "./src/io/inputs.ts";
 export {
+  PollRetry,
+  type SimplePollingOptions,
+  SimplePollingSource,
+} from "./src/io/simple_polling_source.ts";
+export { batch, batchAsync, type BatchAsyncOptions, batchGetter, NO_ITEM } from "./src/io/batch.ts";
+export {
   adler32,
   type DynamicSink,
   type FixedPartitionedSink,

@@ -101,7 +101,73 @@ export class Dataflow {
     stepId: string,
     ...streams: T
   ): Stream<T[number] extends Stream<infer U> ? U : never> {
+    return new Stream(this, this.#addMerge(this.flowId, stepId, streams));
+  }
+
+  /**
+   * Defines a composite step over several streams: registers `stepId`, and hands `build` a
+   * {@linkcode Scope} whose `pipe` and `merge` record substeps `flow.stepId.sub`. This is
+   * how multi-input operators such as `join` are written; single-input ones use `step()`.
+   *
+   * @param stepId The composite's name.
+   * @param opType The operator's name, for graphs.
+   * @param build Defines the substeps; its result is returned.
+   *
+   * @example Tagging and merging two streams in one named step
+   * ```ts
+   * import { Dataflow } from "@weir/weir";
+   * import { runMain, TestingSink, TestingSource } from "@weir/weir/testing";
+   * import { map } from "rxjs";
+   * import { assertEquals } from "@std/assert";
+   *
+   * const flow = new Dataflow("comp");
+   * const a = flow.input("a", new TestingSource([1]));
+   * const b = flow.input("b", new TestingSource([2]));
+   * const tagged = flow.composite("tag_all", "tagAll", (scope) =>
+   *   scope.merge("merge", scope.pipe(a, map((x) => `a${x}`)), scope.pipe(b, map((x) => `b${x}`))));
+   * const out: string[] = [];
+   * tagged.output("out", new TestingSink(out));
+   * await runMain(flow);
+   * assertEquals(out, ["a1", "b2"]);
+   * assertEquals(flow.steps.map((s) => s.id).slice(2, 6), [
+   *   "comp.tag_all", "comp.tag_all.pipe_1", "comp.tag_all.pipe_2", "comp.tag_all.merge",
+   * ]);
+   * ```
+   */
+  composite<R>(stepId: string, opType: string, build: (scope: Scope) => R): R {
     const id = this.#register(this.flowId, stepId);
+    const record = {
+      kind: "scope" as const,
+      id,
+      name: stepId,
+      opType,
+      parent: this.flowId,
+      ups: [] as string[],
+      downs: [] as string[],
+    };
+    this.#steps.push(record);
+    const scope: Scope = {
+      id,
+      pipe: (stream: Stream<unknown>, ...ops: AnyOperator[]) => {
+        this.checkOwnStream(stream, `The stream piped in composite "${id}"`);
+        if (!record.ups.includes(stream.id) && !stream.id.startsWith(`${id}.`)) {
+          record.ups.push(stream.id);
+        }
+        return new Stream(this, this.#expand(id, stream.id, ops, `pipe of "${id}"`));
+      },
+      merge: (name: string, ...streams: Stream<unknown>[]) =>
+        new Stream(this, this.#addMerge(id, name, streams)),
+    } as Scope;
+    const result = build(scope);
+    for (const value of Object.values(result ?? {}) as unknown[]) {
+      if (value instanceof Stream) record.downs.push(value.id);
+    }
+    if (result instanceof Stream) record.downs.push(result.id);
+    return result;
+  }
+
+  #addMerge(scope: string, stepId: string, streams: readonly Stream<unknown>[]): string {
+    const id = this.#register(scope, stepId);
     if (streams.length === 0) {
       throw new TypeError(`Merge "${id}" needs at least one stream`);
     }
@@ -112,11 +178,11 @@ export class Dataflow {
       id,
       name: stepId,
       opType: "merge",
-      parent: this.flowId,
+      parent: scope,
       ups: streams.map((s) => s.id),
       downs: [down],
     });
-    return new Stream(this, down);
+    return down;
   }
 
   /** @internal Throws unless `stream` is a Stream of this flow. */
@@ -280,6 +346,34 @@ export class Dataflow {
     names.add(name);
     return name;
   }
+}
+
+/** What {@linkcode Dataflow.composite} hands its `build` function. */
+export interface Scope {
+  /** The composite's fully qualified id. */
+  readonly id: string;
+  /** Like `Stream.pipe`, recording the steps as substeps of the composite. */
+  pipe<T>(stream: Stream<T>): Stream<T>;
+  /** Applies operators to `stream` inside the composite. */
+  pipe<T, A>(stream: Stream<T>, op1: OperatorFunction<T, A>): Stream<A>;
+  /** Applies operators to `stream` inside the composite. */
+  pipe<T, A, B>(
+    stream: Stream<T>,
+    op1: OperatorFunction<T, A>,
+    op2: OperatorFunction<A, B>,
+  ): Stream<B>;
+  /** Applies operators to `stream` inside the composite. */
+  pipe<T, A, B, C>(
+    stream: Stream<T>,
+    op1: OperatorFunction<T, A>,
+    op2: OperatorFunction<A, B>,
+    op3: OperatorFunction<B, C>,
+  ): Stream<C>;
+  /** Like `Dataflow.merge`, as a substep of the composite. */
+  merge<T extends readonly Stream<unknown>[]>(
+    stepId: string,
+    ...streams: T
+  ): Stream<T[number] extends Stream<infer U> ? U : never>;
 }
 
 /** The two outputs of {@linkcode Stream.branch}. */

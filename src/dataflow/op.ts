@@ -70,6 +70,8 @@ export interface RuntimeNode<I> {
   isFull?(): boolean;
   /** The earliest time at which `flush` has timer work to do, if any. */
   nextWake?(): number | undefined;
+  /** Called at each epoch end, after every write of the epoch settled. */
+  epochEnded?(epoch: number): void;
   /** Releases resources when the run ends. */
   close?(): void | Promise<void>;
 }

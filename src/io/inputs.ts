@@ -52,7 +52,8 @@ export interface PartitionContext {
  * its position.
  *
  * Contract:
- * - `nextBatch()` is called only when `nextAwake()` (asked after every batch) has passed. It
+ * - `nextBatch()` is called only when `nextAwake()` (asked once right after the build, then
+ *   after every batch) has passed. It
  *   must not block: return what is available now (possibly `[]`), or a Promise that settles
  *   promptly — epoch ends wait for an outstanding batch, so keep that wait under ~100 ms and
  *   resolve `[]` when nothing came. Return {@linkcode EOF} at the end of input; throw

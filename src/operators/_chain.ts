@@ -6,7 +6,7 @@
 import type { OperatorFunction } from "rxjs";
 import { checkStepId, describeType } from "../dataflow/step_id.ts";
 import { type StepContext, type WeirOperator, weirOperator } from "../dataflow/op.ts";
-import { DataflowError } from "../errors.ts";
+import { attributeError, DataflowError } from "../errors.ts";
 import { chainOperator, type Emitter } from "../runtime/step_subscriber.ts";
 
 /** Options of {@linkcode chainStep}. */
@@ -76,4 +76,13 @@ export function preview(value: unknown): string {
     s = String(value);
   }
   return s.length > 80 ? `${s.slice(0, 77)}...` : s;
+}
+
+/** Calls `fn(arg)` for a keyed item, attributing an error to the step and the key. */
+export function callForKey<A, R>(stepId: string, key: string, fn: (arg: A) => R, arg: A): R {
+  try {
+    return fn(arg);
+  } catch (err) {
+    throw attributeError(err, stepId, "", { key });
+  }
 }

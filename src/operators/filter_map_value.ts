@@ -4,7 +4,7 @@
  * @module
  */
 import type { WeirOperator } from "../dataflow/op.ts";
-import { chainStep, checkFunction, isKeyedPair, notKeyedError } from "./_chain.ts";
+import { callForKey, chainStep, checkFunction, isKeyedPair, notKeyedError } from "./_chain.ts";
 
 /**
  * For each `[key, value]`, emits `[key, mapper(value)]` unless the result is `undefined` or
@@ -38,7 +38,7 @@ export function filterMapValue<V, W>(
     stepId,
     (ctx, down) => (item) => {
       if (!isKeyedPair(item)) throw notKeyedError(ctx.stepId, item);
-      const out = mapper(item[1] as V);
+      const out = callForKey(ctx.stepId, item[0], mapper, item[1] as V);
       if (out !== undefined && out !== null) down.next([item[0], out]);
     },
   );

@@ -5,7 +5,7 @@
  */
 import type { WeirOperator } from "../dataflow/op.ts";
 import { DataflowError } from "../errors.ts";
-import { chainStep, checkFunction, isKeyedPair, notKeyedError } from "./_chain.ts";
+import { callForKey, chainStep, checkFunction, isKeyedPair, notKeyedError } from "./_chain.ts";
 
 /**
  * Keeps the `[key, value]` pairs for which `predicate(value)` returns `true`. Like Bytewax's
@@ -39,7 +39,7 @@ export function filterValue<V>(
     stepId,
     (ctx, down) => (item) => {
       if (!isKeyedPair(item)) throw notKeyedError(ctx.stepId, item);
-      const keep = predicate(item[1] as V);
+      const keep = callForKey(ctx.stepId, item[0], predicate, item[1] as V);
       if (keep === true) down.next(item as [string, V]);
       else if (keep !== false) {
         throw new DataflowError(

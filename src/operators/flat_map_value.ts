@@ -4,7 +4,14 @@
  * @module
  */
 import type { WeirOperator } from "../dataflow/op.ts";
-import { chainStep, checkFunction, isIterable, isKeyedPair, notKeyedError } from "./_chain.ts";
+import {
+  callForKey,
+  chainStep,
+  checkFunction,
+  isIterable,
+  isKeyedPair,
+  notKeyedError,
+} from "./_chain.ts";
 import { notIterable } from "./flat_map.ts";
 
 /**
@@ -40,7 +47,7 @@ export function flatMapValue<V, W>(
     (ctx, down) => (item) => {
       if (!isKeyedPair(item)) throw notKeyedError(ctx.stepId, item);
       const key = item[0];
-      const out = mapper(item[1] as V);
+      const out = callForKey(ctx.stepId, item[0], mapper, item[1] as V);
       if (!isIterable(out)) throw notIterable(ctx.stepId, "Mapper must return an iterable", out);
       for (const x of out) down.next([key, x as W]);
     },

@@ -4,7 +4,7 @@
  * @module
  */
 import type { WeirOperator } from "../dataflow/op.ts";
-import { chainStep, checkFunction, isKeyedPair, notKeyedError } from "./_chain.ts";
+import { callForKey, chainStep, checkFunction, isKeyedPair, notKeyedError } from "./_chain.ts";
 
 /**
  * Emits `[key, mapper(value)]` for each `[key, value]` pair; the key is unchanged. Like
@@ -35,6 +35,6 @@ export function mapValue<V, W>(
   checkFunction("mapValue", stepId, "a mapper", mapper);
   return chainStep<readonly [string, V], [string, W]>("mapValue", stepId, (ctx, down) => (item) => {
     if (!isKeyedPair(item)) throw notKeyedError(ctx.stepId, item);
-    down.next([item[0], mapper(item[1] as V)]);
+    down.next([item[0], callForKey(ctx.stepId, item[0], mapper, item[1] as V)]);
   });
 }

@@ -28,7 +28,7 @@ class PartitionReader {
   /** A Promise returned by `nextBatch` has not settled yet. */
   inFlight = false;
   /** A settled asynchronous batch waiting for the next activation. */
-  ready: Iterable<unknown> | EOF | undefined = undefined;
+  ready: { batch: Iterable<unknown> | EOF } | undefined = undefined;
   /** A rejected asynchronous batch. */
   error: { err: unknown } | undefined = undefined;
 
@@ -90,6 +90,16 @@ export class InputNode {
         throw new DataflowError(id, "Failed to build the source", { cause: err });
       }
     }
+    // A partition may ask not to be polled before some time from the start (alignment).
+    for (const p of this.live) {
+      let awake;
+      try {
+        awake = p.part.nextAwake?.();
+      } catch (err) {
+        throw this.error(p, "Failed to compute nextAwake", err);
+      }
+      if (awake !== undefined) p.awakeAt = toEpochMs(awake);
+    }
   }
 
   /** True once every partition reached EOF. */
@@ -130,7 +140,7 @@ export class InputNode {
         this.failed(p, p.error.err);
         return pushed;
       } else if (p.ready !== undefined) {
-        batch = p.ready;
+        batch = p.ready.batch;
         p.ready = undefined;
       } else if (allowPoll && !p.inFlight && p.awakeAt <= now) {
         let result;
@@ -145,7 +155,7 @@ export class InputNode {
           result.then(
             (b) => {
               p.inFlight = false;
-              p.ready = b;
+              p.ready = { batch: b };
               this.rt.wake();
             },
             (err) => {
@@ -191,7 +201,7 @@ export class InputNode {
       for (let i = 0; i < batch.length; i++) out.next(batch[i]);
       return batch.length;
     }
-    if (batch === null || typeof (batch as Iterable<unknown>)[Symbol.iterator] !== "function") {
+    if (batch == null || typeof (batch as Iterable<unknown>)[Symbol.iterator] !== "function") {
       this.rt.fail(
         this.error(
           p,

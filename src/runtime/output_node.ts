@@ -52,7 +52,11 @@ class PartitionWriter {
         return;
       }
     }
-    this.track(this.tail.then(() => this.writeNow(batch)));
+    // A queued write is dropped once the run failed (e.g. an earlier write rejected): writing
+    // it would leave a gap in the partition's output.
+    this.track(
+      this.tail.then(() => this.rt.failure === undefined ? this.writeNow(batch) : undefined),
+    );
   }
 
   private startBuild(): boolean {
@@ -128,6 +132,8 @@ abstract class OutputNodeBase implements RuntimeNode<unknown> {
 
   constructor(readonly step: OutputStep, protected readonly rt: WorkerRuntime) {}
 
+  /** Prepares the sink before the first activation. */
+  abstract open(): Promise<void>;
   abstract next(item: unknown): void;
   abstract flush(now: number): void;
   protected abstract writers(): Iterable<PartitionWriter>;
@@ -190,6 +196,21 @@ export class DynamicOutputNode extends OutputNodeBase {
       rt,
       () => sink.build(step.id, rt.workerIndex, rt.workerCount, this.partitionContext()),
     );
+  }
+
+  /** Builds this worker's partition up front (like Bytewax), so build errors surface at once. */
+  async open(): Promise<void> {
+    const sink = this.step.sink as DynamicSink<unknown>;
+    try {
+      this.writer.part = await sink.build(
+        this.step.id,
+        this.rt.workerIndex,
+        this.rt.workerCount,
+        this.partitionContext(),
+      );
+    } catch (err) {
+      throw new DataflowError(this.step.id, "Failed to build the sink", { cause: err });
+    }
   }
 
   next(item: unknown): void {

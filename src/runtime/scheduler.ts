@@ -22,8 +22,7 @@
  */
 import { attributeError, DataflowError } from "../errors.ts";
 import type { BuiltWorker } from "./build.ts";
-import { PartitionedOutputNode } from "./output_node.ts";
-import { macrotask } from "./util.ts";
+import { macrotask, timerTask } from "./util.ts";
 
 /** How a run ended. */
 export interface RunSummary {
@@ -43,11 +42,22 @@ export interface SchedulerOptions {
 
 /** Time slice after which a busy scheduler yields to the event loop (wall-clock ms). */
 const YIELD_EVERY_MS = 10;
+/**
+ * Time after which, if no timer has run, a yield goes through a timer (wall-clock ms). A
+ * MessageChannel turn is cheap, but Deno (once an npm package is loaded) runs up to 64 of them
+ * before it polls its timers and I/O again; a timer turn costs ~2 ms but lets everything run.
+ */
+const TIMER_YIELD_EVERY_MS = 50;
 
 /** Drives one built worker to completion. */
 export class Scheduler {
   private lastNow = Number.NEGATIVE_INFINITY;
   private epochEndsAt = 0;
+  /** Wall-clock time of the last yield to the event loop. */
+  private sliceStart = 0;
+  /** Wall-clock time at which the host last ran timers (seen by a heartbeat timer). */
+  private timersRanAt = 0;
+  private heartbeat: ReturnType<typeof setTimeout> | undefined = undefined;
 
   constructor(private readonly w: BuiltWorker, private readonly opts: SchedulerOptions) {}
 
@@ -56,10 +66,14 @@ export class Scheduler {
     const { rt, inputs, outputs } = this.w;
     try {
       for (const inp of inputs) await inp.open();
-      for (const out of outputs) if (out instanceof PartitionedOutputNode) await out.open();
+      for (const out of outputs) await out.open();
       this.epochEndsAt = this.sampleNow() + this.opts.epochInterval;
-      let sliceStart = performance.now();
+      this.sliceStart = this.timersRanAt = performance.now();
       for (;;) {
+        // Busy work (including epoch ends and asynchronous batches that settle at once, which
+        // only run microtasks) must not starve timers and I/O.
+        this.armHeartbeat();
+        if (performance.now() - this.sliceStart > YIELD_EVERY_MS) await this.yieldToEventLoop();
         const now = this.sampleNow();
         const allowPoll = !this.anyFull();
         const pushed = this.activate(now, allowPoll);
@@ -75,48 +89,63 @@ export class Scheduler {
           if (this.aborted()) return await this.abort();
           rt.epoch++;
           this.epochEndsAt = this.sampleNow() + this.opts.epochInterval;
-          sliceStart = performance.now();
           continue;
         }
-        if (pushed > 0) {
-          if (performance.now() - sliceStart > YIELD_EVERY_MS) {
-            await macrotask();
-            sliceStart = performance.now();
-          }
-          continue;
-        }
+        if (pushed > 0) continue;
+        const sleptFrom = performance.now();
         await this.sleep(Math.min(this.epochEndsAt, this.nextWake(allowPoll)));
-        sliceStart = performance.now();
+        // Timers ran during the sleep: it went through the event loop, not only microtasks.
+        if (this.timersRanAt >= sleptFrom) this.sliceStart = performance.now();
       }
     } catch (err) {
       await this.shutdown();
       throw rt.failure ?? err;
+    } finally {
+      clearTimeout(this.heartbeat);
+      this.heartbeat = undefined;
     }
   }
 
   /** One activation: poll due partitions, push their items, flush nodes in order. */
   activate(now: number, allowPoll: boolean): number {
-    const { rt, inputs, nodes } = this.w;
+    const { rt, inputs } = this.w;
     rt.clearWake();
     rt.now = now;
     rt.inActivation = true;
     let pushed = 0;
     try {
+      // Timers that came due since the last activation fire before new input is read, as
+      // they would have had the scheduler woken exactly at their time.
+      if (this.timersDue(now)) this.flushNodes(now);
+      if (rt.failure !== undefined) return pushed;
       for (let i = 0; i < inputs.length; i++) {
         const inp = inputs[i]!;
         pushed += inp.activate(now, allowPoll);
         if (rt.failure !== undefined || inp.aborted) return pushed;
       }
-      for (let i = 0; i < nodes.length; i++) {
-        nodes[i]!.flush?.(now);
-        if (rt.failure !== undefined) return pushed;
-      }
+      this.flushNodes(now);
     } catch (err) {
       rt.fail(attributeError(err, this.opts.flowId, "Internal error"));
     } finally {
       rt.inActivation = false;
     }
     return pushed;
+  }
+
+  private flushNodes(now: number): void {
+    const { rt, nodes } = this.w;
+    for (let i = 0; i < nodes.length; i++) {
+      nodes[i]!.flush?.(now);
+      if (rt.failure !== undefined) return;
+    }
+  }
+
+  private timersDue(now: number): boolean {
+    for (const n of this.w.nodes) {
+      const t = n.nextWake?.();
+      if (t !== undefined && t <= now) return true;
+    }
+    return false;
   }
 
   /**
@@ -136,6 +165,7 @@ export class Scheduler {
     }
     for (const out of outputs) await out.settle();
     if (rt.failure !== undefined) throw rt.failure;
+    for (const node of this.w.nodes) node.epochEnded?.(rt.epoch);
   }
 
   private async finish(): Promise<void> {
@@ -180,6 +210,22 @@ export class Scheduler {
     }
     for (const inp of inputs) await inp.shutdown();
     for (const ch of channels) ch.unsubscribe();
+  }
+
+  /** Lets timers, I/O and other tasks run. */
+  private async yieldToEventLoop(): Promise<void> {
+    if (performance.now() - this.timersRanAt > TIMER_YIELD_EVERY_MS) await timerTask();
+    else await macrotask();
+    this.sliceStart = performance.now();
+  }
+
+  /** Keeps a zero-delay timer pending that records when the host last ran timers. */
+  private armHeartbeat(): void {
+    if (this.heartbeat !== undefined) return;
+    this.heartbeat = setTimeout(() => {
+      this.heartbeat = undefined;
+      this.timersRanAt = performance.now();
+    }, 0);
   }
 
   private sampleNow(): number {

@@ -40,6 +40,7 @@ export class TestClock implements Clock {
   #now: number;
   readonly #autoAdvance: boolean;
   #sleepers: Array<{ at: number; resolve: () => void }> = [];
+  #jumpScheduled = false;
 
   /** @param options Start time and auto-advance. */
   constructor(options: TestClockOptions = {}) {
@@ -68,20 +69,19 @@ export class TestClock implements Clock {
     this.#now = t;
     const due = this.#sleepers.filter((s) => s.at <= t);
     this.#sleepers = this.#sleepers.filter((s) => s.at > t);
+    // Earliest deadline first; the sort is stable, so equal deadlines keep their order.
+    due.sort((a, b) => a.at - b.at);
     for (const s of due) s.resolve();
   }
 
   /**
-   * Resolves once the virtual time reaches `at` (with auto-advance: after one event-loop
-   * turn, by jumping there), or when `signal` aborts.
+   * Resolves once the virtual time reaches `at`, or when `signal` aborts. With auto-advance,
+   * after one event-loop turn the clock jumps to the earliest pending deadline, so concurrent
+   * sleepers wake one after the other in deadline order, each at its own time.
    */
   sleepUntil(at: number, signal: AbortSignal): Promise<void> {
     if (at <= this.#now || signal.aborted) return Promise.resolve();
-    if (this.#autoAdvance) {
-      return macrotask().then(() => {
-        if (!signal.aborted && at > this.#now) this.set(at);
-      });
-    }
+    if (this.#autoAdvance) this.#scheduleJump();
     return new Promise((resolve) => {
       const entry = { at, resolve: () => finish() };
       const finish = () => {
@@ -91,6 +91,23 @@ export class TestClock implements Clock {
       };
       this.#sleepers.push(entry);
       signal.addEventListener("abort", finish, { once: true });
+    });
+  }
+
+  /**
+   * Auto-advance: after an event-loop turn, jumps to the earliest pending deadline. One jump at
+   * a time, so the sleepers a jump wakes run (and may sleep again) before the next jump.
+   */
+  #scheduleJump(): void {
+    if (this.#jumpScheduled) return;
+    this.#jumpScheduled = true;
+    void macrotask().then(() => {
+      this.#jumpScheduled = false;
+      let next = Number.POSITIVE_INFINITY;
+      for (const s of this.#sleepers) if (s.at < next) next = s.at;
+      if (next === Number.POSITIVE_INFINITY) return;
+      if (next > this.#now) this.set(next);
+      if (this.#sleepers.length > 0) this.#scheduleJump();
     });
   }
 }

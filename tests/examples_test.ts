@@ -1,0 +1,36 @@
+// The examples run as documented: `deno task example`, and the CLI on examples/basic.ts.
+import { assertEquals } from "@std/assert";
+import { countWords, words } from "../examples/wordcount.ts";
+
+async function run(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  const out = await new Deno.Command(Deno.execPath(), { args, stdout: "piped", stderr: "piped" })
+    .output();
+  const dec = new TextDecoder();
+  return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
+}
+
+Deno.test("words() splits on non-letters and keeps inner apostrophes", () => {
+  assertEquals(words("The miller's wheel, once — twice!"), [
+    "the",
+    "miller's",
+    "wheel",
+    "once",
+    "twice",
+  ]);
+  assertEquals(countWords(["b", "a", "b", "c", "a", "b"]), [["b", 3], ["a", 2], ["c", 1]]);
+});
+
+Deno.test("the word-count example prints counts, most frequent first", async () => {
+  const r = await run(["run", "--allow-read=examples", "examples/wordcount.ts"]);
+  assertEquals([r.code, r.stderr], [0, ""]);
+  const lines = r.stdout.trimEnd().split("\n");
+  assertEquals(lines.slice(0, 4), ["the 21", "and 7", "river 6", "weir 6"]);
+  const text = await Deno.readTextFile("examples/data/river.txt");
+  const total = lines.reduce((n, l) => n + Number(l.split(" ")[1]), 0);
+  assertEquals(total, text.split(/\s+/).filter((w) => /\p{L}/u.test(w)).length);
+});
+
+Deno.test("the CLI runs examples/basic.ts", async () => {
+  const r = await run(["run", "-A", "src/cli.ts", "examples/basic.ts"]);
+  assertEquals(r, { code: 0, stdout: "1\n9\n25\n49\n81\n", stderr: "" });
+});
