@@ -1,5 +1,6 @@
 /**
- * Standard input and output connectors for Deno.
+ * Standard input and output connectors for Deno: {@linkcode StdInSource} reads lines,
+ * {@linkcode StdOutSink} prints one line per item. Like Bytewax's `bytewax.connectors.stdio`.
  *
  * @module
  */
@@ -12,7 +13,23 @@ import {
   type StatelessSourcePartition,
 } from "../mod.ts";
 
-/** Something bytes can be written to: `Deno.stdout`, a file, a test double. */
+/**
+ * Something bytes can be written to: `Deno.stdout`, `Deno.stderr`, a `Deno.FsFile`, a test
+ * double. `write` may write only part of `p`; it resolves to how many bytes it wrote.
+ *
+ * @example A writer that collects text
+ * ```ts
+ * import { type ByteWriter, writeAll } from "@weir/weir/connectors/stdio";
+ * import { assertEquals } from "@std/assert";
+ *
+ * let text = "";
+ * const writer: ByteWriter = {
+ *   write: (p) => (text += new TextDecoder().decode(p), Promise.resolve(p.length)),
+ * };
+ * await writeAll(writer, new TextEncoder().encode("hi\n"));
+ * assertEquals(text, "hi\n");
+ * ```
+ */
 export interface ByteWriter {
   /** Writes some of `p`, resolving to how many bytes were written. */
   write(p: Uint8Array): Promise<number>;
@@ -25,8 +42,30 @@ export interface StdOutSinkOptions {
 }
 
 /**
- * Renders an item as one line: strings as they are, other primitives with `String()`, plain
- * objects and arrays as JSON, anything else (class instances, Dates…) with `String()`.
+ * Renders an item as one line of {@linkcode StdOutSink}'s output:
+ * - strings as they are;
+ * - other primitives (numbers, booleans, bigints, symbols, `null`, `undefined`) with
+ *   `String()`;
+ * - plain objects (prototype `Object.prototype` or `null`) and arrays as JSON, bigints inside
+ *   them as decimal strings; a value JSON can't render (a cycle) falls back to `String()`;
+ * - anything else (class instances, Dates, Maps, functions) with `String()`, so a class can
+ *   choose its rendering with `toString()`.
+ *
+ * A string that contains `\n` is printed as is and so spans several lines.
+ *
+ * @param item The item to render.
+ * @returns The line, without its newline.
+ *
+ * @example Each kind of item
+ * ```ts
+ * import { formatLine } from "@weir/weir/connectors/stdio";
+ * import { assertEquals } from "@std/assert";
+ *
+ * assertEquals(
+ *   ["text", 42, null, ["a", 1], { n: 2n }].map(formatLine),
+ *   ["text", "42", "null", '["a",1]', '{"n":"2"}'],
+ * );
+ * ```
  */
 export function formatLine(item: unknown): string {
   if (typeof item === "string") return item;
@@ -44,17 +83,45 @@ export function formatLine(item: unknown): string {
 
 const encoder = new TextEncoder();
 
-/** Writes all of `bytes`, looping over partial writes. */
+/**
+ * Writes all of `bytes` to `writer`, calling `write` again after each partial write.
+ *
+ * @param writer Where to write.
+ * @param bytes What to write.
+ * @throws {Error} When `write` reports writing no bytes (or a negative count) for a
+ *   non-empty rest, rather than looping forever.
+ *
+ * @example A writer that takes two bytes at a time
+ * ```ts
+ * import { writeAll } from "@weir/weir/connectors/stdio";
+ * import { assertEquals } from "@std/assert";
+ *
+ * const calls: number[] = [];
+ * const writer = { write: (p: Uint8Array) => (calls.push(p.length), Promise.resolve(Math.min(2, p.length))) };
+ * await writeAll(writer, new Uint8Array(5));
+ * assertEquals(calls, [5, 3, 1]);
+ * ```
+ */
 export async function writeAll(writer: ByteWriter, bytes: Uint8Array): Promise<void> {
   let off = 0;
-  while (off < bytes.length) off += await writer.write(bytes.subarray(off));
+  while (off < bytes.length) {
+    const n = await writer.write(bytes.subarray(off));
+    if (!(n > 0)) {
+      throw new Error(`The writer wrote ${n} bytes of ${bytes.length - off}; expected at least 1`);
+    }
+    off += n;
+  }
 }
 
 /**
- * Prints each item on its own line (see {@linkcode formatLine}), one write per batch. Like
- * Bytewax's `StdOutSink`: a dynamic sink, at-least-once.
+ * Prints each item on its own line, rendered by {@linkcode formatLine}. Each batch is encoded
+ * once and written with a single write (repeated only for partial writes), so lines of
+ * concurrent writers never interleave within a batch. Like Bytewax's `StdOutSink`: a dynamic
+ * sink, at-least-once; with several workers, each prints what reaches it.
  *
- * @example Capturing the output
+ * @typeParam T The items.
+ *
+ * @example Capturing the output of a run
  * ```ts
  * import { Dataflow } from "@weir/weir";
  * import { StdOutSink } from "@weir/weir/connectors/stdio";
@@ -67,23 +134,28 @@ export async function writeAll(writer: ByteWriter, bytes: Uint8Array): Promise<v
  * flow.input("inp", new TestingSource<unknown>(["a", 1, { b: 2 }], { batchSize: 3 }))
  *   .output("out", new StdOutSink({ writer }));
  * await runMain(flow);
- * assertEquals(new TextDecoder().decode(chunks[0]), 'a\n1\n{"b":2}\n');
  * assertEquals(chunks.length, 1);
+ * assertEquals(new TextDecoder().decode(chunks[0]), 'a\n1\n{"b":2}\n');
  * ```
  */
 export class StdOutSink<T = unknown> implements DynamicSink<T> {
   readonly #writer: ByteWriter | undefined;
 
-  /** @param options Where to write. */
+  /** @param options Where to write (default `Deno.stdout`). */
   constructor(options: StdOutSinkOptions = {}) {
     this.#writer = options.writer;
   }
 
-  /** One writer per worker. */
+  /**
+   * Builds this worker's writer.
+   *
+   * @returns A partition whose `writeBatch` resolves once the whole batch is written.
+   */
   build(): StatelessSinkPartition<T> {
     const writer = this.#writer ?? Deno.stdout;
     return {
       writeBatch(items: T[]): Promise<void> {
+        if (items.length === 0) return Promise.resolve();
         let text = "";
         for (let i = 0; i < items.length; i++) text += formatLine(items[i]) + "\n";
         return writeAll(writer, encoder.encode(text));
@@ -106,10 +178,24 @@ export interface StdInSourceOptions {
 }
 
 /**
- * Reads lines from standard input (UTF-8; `\n` or `\r\n`; blank lines kept as `""`; a last
- * line without a newline is emitted too). Only worker 0 reads; the input ends at EOF of
- * stdin. A background reader fills a queue, so polling never blocks the scheduler: a poll
- * returns the queued lines, or waits at most `maxWaitMs` for some.
+ * Reads lines from standard input, like Bytewax's `StdInSource`, without blocking the
+ * scheduler.
+ *
+ * Lines:
+ * - are split on `\n`, with a `\r` just before it (or at the very end) removed;
+ * - are decoded as UTF-8 with a streaming decoder, so a character split between two reads
+ *   comes out whole (invalid bytes become U+FFFD);
+ * - include blank lines, as `""`, and a last line without a newline.
+ *
+ * Only worker 0 reads; the other workers' partitions end at once. The input ends at the end
+ * of the stream; an error of the stream fails the run (after the lines read before it).
+ *
+ * Polling: a background reader decodes the stream into a queue of lines, and pauses while
+ * the queue holds `2 × batchSize` lines or more (so a fast producer is not buffered whole). A
+ * poll returns up to `batchSize` queued lines at once; with none queued, it returns a Promise
+ * that resolves as soon as lines arrive, or with `[]` after `maxWaitMs` of the run's clock,
+ * so epochs keep ending while stdin is idle. Once the stream ended and the queue is empty it
+ * returns `EOF`. Closing the partition cancels the stream.
  *
  * @example Reading an injected stream
  * ```ts
@@ -131,7 +217,11 @@ export class StdInSource implements DynamicSource<string> {
   readonly #maxWaitMs: number;
   readonly #stream: ReadableStream<Uint8Array> | undefined;
 
-  /** @param options Batch size, idle wait, and the stream to read. */
+  /**
+   * @param options Batch size, idle wait, and the stream to read.
+   * @throws {RangeError} When `batchSize` is not a positive integer or `maxWaitMs` is not a
+   *   number >= 0.
+   */
   constructor(options: StdInSourceOptions = {}) {
     this.#batchSize = options.batchSize ?? 1000;
     this.#maxWaitMs = options.maxWaitMs ?? 100;
@@ -139,12 +229,20 @@ export class StdInSource implements DynamicSource<string> {
     if (!Number.isInteger(this.#batchSize) || this.#batchSize < 1) {
       throw new RangeError(`batchSize must be a positive integer, got ${this.#batchSize}`);
     }
-    if (!(this.#maxWaitMs >= 0)) {
-      throw new RangeError(`maxWaitMs must be >= 0, got ${this.#maxWaitMs}`);
+    if (typeof this.#maxWaitMs !== "number" || !(this.#maxWaitMs >= 0)) {
+      throw new RangeError(`maxWaitMs must be a number >= 0, got ${this.#maxWaitMs}`);
     }
   }
 
-  /** Worker 0 reads; the others end at once. */
+  /**
+   * Builds this worker's reader: worker 0 reads the stream, the others end at once.
+   *
+   * @param _stepId Fully qualified id of the input step.
+   * @param workerIndex This worker's index, from 0.
+   * @param _workerCount How many workers run the flow.
+   * @param ctx The run's clock, which measures `maxWaitMs`.
+   * @returns The partition.
+   */
   build(
     _stepId: string,
     workerIndex: number,
@@ -167,8 +265,12 @@ class LineReader implements StatelessSourcePartition<string> {
   #head = 0;
   #partial = "";
   #ended = false;
+  #closed = false;
   #error: { err: unknown } | undefined = undefined;
+  /** Wakes a poll waiting for lines. */
   #notify: (() => void) | undefined = undefined;
+  /** Wakes the reader paused on a full queue. */
+  #resume: (() => void) | undefined = undefined;
   readonly #reader: ReadableStreamDefaultReader<Uint8Array>;
   readonly #decoder = new TextDecoder();
   readonly #pump: Promise<void>;
@@ -183,20 +285,26 @@ class LineReader implements StatelessSourcePartition<string> {
     this.#pump = this.#run();
   }
 
+  get #queued(): number {
+    return this.#queue.length - this.#head;
+  }
+
   async #run(): Promise<void> {
     try {
       for (;;) {
+        while (this.#queued >= 2 * this.batchSize && !this.#closed) {
+          await new Promise<void>((resolve) => this.#resume = resolve);
+        }
+        if (this.#closed) return;
         const { value, done } = await this.#reader.read();
         if (done) break;
         this.#add(this.#decoder.decode(value, { stream: true }));
       }
       this.#add(this.#decoder.decode());
-      if (this.#partial !== "") {
-        this.#queue.push(this.#partial);
-        this.#partial = "";
-      }
+      if (this.#partial !== "") this.#queue.push(stripCr(this.#partial));
+      this.#partial = "";
     } catch (err) {
-      this.#error = { err };
+      if (!this.#closed) this.#error = { err };
     } finally {
       this.#ended = true;
       this.#wake();
@@ -207,8 +315,8 @@ class LineReader implements StatelessSourcePartition<string> {
     if (text === "") return;
     const parts = (this.#partial + text).split("\n");
     this.#partial = parts.pop()!;
-    for (const line of parts) this.#queue.push(line.endsWith("\r") ? line.slice(0, -1) : line);
-    this.#wake();
+    for (const line of parts) this.#queue.push(stripCr(line));
+    if (parts.length > 0) this.#wake();
   }
 
   #wake(): void {
@@ -225,11 +333,14 @@ class LineReader implements StatelessSourcePartition<string> {
       this.#queue = [];
       this.#head = 0;
     }
+    const resume = this.#resume;
+    this.#resume = undefined;
+    resume?.();
     return batch;
   }
 
-  nextBatch(): string[] | typeof EOF | Promise<string[] | typeof EOF> {
-    if (this.#head < this.#queue.length) return this.#take();
+  nextBatch(): string[] | EOF | Promise<string[] | EOF> {
+    if (this.#queued > 0) return this.#take();
     if (this.#error !== undefined) throw this.#error.err;
     if (this.#ended) return EOF;
     const ac = new AbortController();
@@ -238,13 +349,18 @@ class LineReader implements StatelessSourcePartition<string> {
     return Promise.race([arrived, timedOut]).then(() => {
       ac.abort();
       this.#notify = undefined;
-      if (this.#head < this.#queue.length) return this.#take();
+      if (this.#queued > 0) return this.#take();
       if (this.#error !== undefined) throw this.#error.err;
       return this.#ended ? EOF : [];
     });
   }
 
   async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    const resume = this.#resume;
+    this.#resume = undefined;
+    resume?.();
     try {
       await this.#reader.cancel();
     } catch {
@@ -252,4 +368,8 @@ class LineReader implements StatelessSourcePartition<string> {
     }
     await this.#pump;
   }
+}
+
+function stripCr(line: string): string {
+  return line.endsWith("\r") ? line.slice(0, -1) : line;
 }

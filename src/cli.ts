@@ -1,10 +1,15 @@
 /**
- * weir's command line (Deno only: it reads `Deno.args`, imports files and exits).
+ * weir's command line. Deno only: unlike the rest of `src/`, this module uses `Deno.*` (it
+ * reads the arguments, imports the flow's file and exits), so it must not be imported by code
+ * meant for browsers.
  *
  * ```sh
  * deno run -A jsr:@weir/weir/cli [flags] path/to/flow.ts[:name]
  * deno task run examples/basic.ts          # in this repository
  * ```
+ *
+ * The flow's module must import weir from the same place as the CLI (the same JSR version,
+ * or the same local checkout), so that its `Dataflow` is the class the CLI runs.
  *
  * @module
  */
@@ -12,42 +17,70 @@ import { Dataflow } from "./dataflow/dataflow.ts";
 import { isDataflowError } from "./errors.ts";
 import { run } from "./runtime/run.ts";
 
-/** Usage text printed by `--help`. */
+/**
+ * The usage text printed by `--help`.
+ *
+ * @example
+ * ```ts
+ * import { USAGE } from "@weir/weir/cli";
+ * import { assert } from "@std/assert";
+ *
+ * assert(USAGE.startsWith("Usage: weir [flags] <flow.ts>[:<name>]"));
+ * ```
+ */
 export const USAGE: string = `Usage: weir [flags] <flow.ts>[:<name>]
 
-Runs the Dataflow exported as <name> (default: flow) by the module <flow.ts>.
-<name> may be a function returning a Dataflow, called with JSON arguments:
+Runs the Dataflow exported as <name> (default: flow) by the module <flow.ts> (a path,
+resolved against the working directory, or a URL). If the export is a function, it is
+called (with JSON arguments if given) and must return a Dataflow:
   weir flows.ts:makeFlow("orders", 3)
 
 Flags:
-  -s, --epoch-interval SECONDS   epoch length (default 10)
-  -w, --workers N                workers (default 1)
-  -r, --recovery-dir DIR         recovery store directory
-  -b, --backup-interval SECONDS  how long old epochs are kept (with -r)
+  -s, --epoch-interval SECONDS   epoch length, a number >= 0 (default 10)
+  -w, --workers N                number of workers (default 1; more is not available yet)
+  -r, --recovery-dir DIR         recovery store directory (not available yet)
+  -b, --backup-interval SECONDS  how long old epochs are kept (not available yet)
   -h, --help                     print this help
-`;
 
-/** A command-line mistake: printed with the usage hint, exit code 2. */
+Exit codes: 0 the flow ran to the end, 1 it failed, 2 a usage error.`;
+
+/**
+ * A mistake on the command line, or a flow module that can't be used: `main` prints
+ * `weir: <message>` and returns exit code 2.
+ *
+ * @example
+ * ```ts
+ * import { parseArgs, UsageError } from "@weir/weir/cli";
+ * import { assertEquals, assertThrows } from "@std/assert";
+ *
+ * const err = assertThrows(() => parseArgs(["--frobnicate"]), UsageError);
+ * assertEquals(err.message, "Unknown flag --frobnicate");
+ * ```
+ */
 export class UsageError extends Error {
+  /** @param message What is wrong, in sentence case without a trailing period. */
   constructor(message: string) {
     super(message);
     this.name = "UsageError";
   }
 }
 
-/** What the command line asked for. */
+/** What the command line asked for: the result of {@linkcode parseArgs}. */
 export interface CliOptions {
-  /** `--help` was given. */
+  /** `-h`/`--help` was given: print the usage and do nothing else. */
   readonly help: boolean;
-  /** The module path or URL. */
+  /** The module path or URL, as given. */
   readonly module: string;
   /** The export to run (default `flow`). */
   readonly exportName: string;
-  /** Arguments for a factory export, parsed as JSON, or `undefined` for a plain export. */
+  /**
+   * The arguments for a function export, parsed from `name(...)` as a JSON array, or
+   * `undefined` when no argument list was given.
+   */
   readonly factoryArgs: unknown[] | undefined;
-  /** Epoch length in milliseconds. */
+  /** Epoch length in milliseconds (default 10 000). */
   readonly epochIntervalMs: number;
-  /** Worker count. */
+  /** Worker count (default 1). */
   readonly workers: number;
   /** Recovery directory, if given. */
   readonly recoveryDir: string | undefined;
@@ -55,7 +88,15 @@ export interface CliOptions {
   readonly backupIntervalMs: number | undefined;
 }
 
-const FLAG_NAMES: Record<string, string> = {
+/** Where {@linkcode main} prints; `console` by default. */
+export interface CliOutput {
+  /** Prints normal output (the usage text). */
+  log(text: string): void;
+  /** Prints diagnostics. */
+  error(text: string): void;
+}
+
+const FLAG_NAMES: Readonly<Record<string, string>> = {
   "-s": "epoch-interval",
   "--epoch-interval": "epoch-interval",
   "-w": "workers",
@@ -66,26 +107,44 @@ const FLAG_NAMES: Record<string, string> = {
   "--backup-interval": "backup-interval",
 };
 
+const DECIMAL = /^(\d+\.?\d*|\.\d+)$/;
+/** A value that starts with "-" but is meant as a (bad) number, not as the next flag. */
+const NEGATIVE_NUMBER = /^-(\d+\.?\d*|\.\d+)$/;
+
 function seconds(flag: string, value: string): number {
-  const n = Number(value);
-  if (value.trim() === "" || !Number.isFinite(n) || n < 0) {
+  if (!DECIMAL.test(value) || !Number.isFinite(Number(value))) {
     throw new UsageError(`--${flag} needs a number of seconds >= 0, got "${value}"`);
   }
-  return n * 1000;
+  return Number(value) * 1000;
 }
 
 /**
- * Parses the command line (without running anything).
+ * Parses the command line, without running or importing anything.
  *
- * @throws {UsageError} On an unknown flag, a missing or bad value, or a missing flow path.
+ * Flags take their value as the next argument or after `=` (`-s 5`, `--epoch-interval=5`);
+ * `--` ends the flags. The flow is `path[:name]` or `path:name(json, ...)`.
  *
- * @example
+ * @param argv The arguments after the program, e.g. `Deno.args`.
+ * @returns The options; with `help: true` the other fields are defaults.
+ * @throws {UsageError} On an unknown flag, a missing or bad value, or a missing or extra flow
+ *   path.
+ *
+ * @example Flags and a named export
  * ```ts
  * import { parseArgs } from "@weir/weir/cli";
  * import { assertEquals } from "@std/assert";
  *
- * const opts = parseArgs(["-s", "0.5", "examples/basic.ts:flow"]);
- * assertEquals([opts.module, opts.exportName, opts.epochIntervalMs], ["examples/basic.ts", "flow", 500]);
+ * const opts = parseArgs(["-s", "0.5", "flows.ts:nightly"]);
+ * assertEquals([opts.module, opts.exportName, opts.epochIntervalMs], ["flows.ts", "nightly", 500]);
+ * ```
+ *
+ * @example A factory export with arguments
+ * ```ts
+ * import { parseArgs } from "@weir/weir/cli";
+ * import { assertEquals } from "@std/assert";
+ *
+ * const opts = parseArgs(['flows.ts:make("orders", 3)']);
+ * assertEquals([opts.exportName, opts.factoryArgs], ["make", ["orders", 3]]);
  * ```
  */
 export function parseArgs(argv: readonly string[]): CliOptions {
@@ -108,14 +167,16 @@ export function parseArgs(argv: readonly string[]): CliOptions {
       const name = FLAG_NAMES[flag];
       if (name === undefined) throw new UsageError(`Unknown flag ${flag}`);
       let value: string | undefined;
-      if (eq >= 0) value = arg.slice(eq + 1);
-      else {
+      if (eq >= 0) {
+        value = arg.slice(eq + 1);
+      } else {
         value = argv[i + 1];
-        if (value === undefined || (value.startsWith("-") && value !== "-")) {
-          throw new UsageError(`--${name} needs a value`);
+        if (value !== undefined && value.startsWith("-") && !NEGATIVE_NUMBER.test(value)) {
+          value = undefined;
         }
-        i++;
+        if (value !== undefined) i++;
       }
+      if (value === undefined || value === "") throw new UsageError(`--${name} needs a value`);
       values.set(name, value);
       continue;
     }
@@ -146,7 +207,7 @@ export function parseArgs(argv: readonly string[]): CliOptions {
   let workers = 1;
   if (workersText !== undefined) {
     workers = Number(workersText);
-    if (!Number.isInteger(workers) || workers < 1) {
+    if (!/^\d+$/.test(workersText) || !Number.isSafeInteger(workers) || workers < 1) {
       throw new UsageError(`--workers needs a positive integer, got "${workersText}"`);
     }
   }
@@ -166,8 +227,10 @@ export function parseArgs(argv: readonly string[]): CliOptions {
 
 /** Splits `file.ts:name(args)` into its parts. */
 function parseTarget(target: string): Pick<CliOptions, "module" | "exportName" | "factoryArgs"> {
-  // The export spec is after the last ":" that is not part of a URL scheme or drive letter.
+  // The shortest module part followed by `:identifier` or `:identifier(...)` at the end, so
+  // the colons of a URL (`https://host:8000/f.ts`) stay in the module.
   const m = /^(.*?):([A-Za-z_$][\w$]*)(\((.*)\))?$/s.exec(target);
+  // `npm:pkg`, `jsr:name`: a bare specifier scheme is not a module followed by an export.
   if (m === null || m[1] === "" || /^[A-Za-z][\w+.-]*$/.test(m[1]!) && !m[1]!.includes(".")) {
     return { module: target, exportName: "flow", factoryArgs: undefined };
   }
@@ -184,70 +247,150 @@ function parseTarget(target: string): Pick<CliOptions, "module" | "exportName" |
   return { module: m[1]!, exportName: m[2]!, factoryArgs };
 }
 
-/** Resolves a module argument (path or URL) against the working directory. */
-function moduleUrl(module: string): string {
-  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(module) || module.startsWith("file:")) return module;
-  const cwd = Deno.cwd().replaceAll("\\", "/");
-  const base = new URL(`file://${cwd.startsWith("/") ? "" : "/"}${cwd}/`);
-  return new URL(module.replaceAll("\\", "/"), base).href;
+/**
+ * Turns a module argument into an import specifier: URLs and specifiers with a scheme
+ * (`file:`, `https:`, `jsr:`, `npm:`) as they are, paths resolved against the working
+ * directory into a `file:` URL (with spaces, `#`, `?` and `%` escaped).
+ */
+function moduleUrl(module: string): { url: string; path: string | undefined } {
+  // Two or more letters before the colon: a Windows drive letter (`C:`) is a path.
+  if (/^[A-Za-z][A-Za-z0-9+.-]+:/.test(module)) return { url: module, path: undefined };
+  const slashed = module.replaceAll("\\", "/");
+  const absolute = slashed.startsWith("/") || /^[A-Za-z]:\//.test(slashed);
+  const path = absolute ? slashed : `${Deno.cwd().replaceAll("\\", "/")}/${slashed}`;
+  const url = new URL("file:///");
+  url.pathname = (path.startsWith("/") ? path : `/${path}`).replaceAll("%", "%25");
+  return { url: url.href, path: module };
+}
+
+/** Describes a value's type for an error message. */
+function typeName(value: unknown): string {
+  if (value === null) return "null";
+  if (typeof value !== "object") return typeof value;
+  const ctor = (value as { constructor?: { name?: unknown } }).constructor;
+  return typeof ctor?.name === "string" && ctor.name !== "" ? `a ${ctor.name}` : "an object";
+}
+
+/** A failure of the flow's own code while loading it (not a usage error): exit code 1. */
+class LoadError extends Error {
+  constructor(message: string, cause: unknown) {
+    super(message, { cause });
+  }
 }
 
 /** Imports the module and returns the Dataflow the options name. */
-export async function loadFlow(opts: CliOptions): Promise<Dataflow> {
-  const url = moduleUrl(opts.module);
+async function loadFlow(opts: CliOptions): Promise<Dataflow> {
+  const { url, path } = moduleUrl(opts.module);
+  if (path !== undefined) {
+    try {
+      await Deno.stat(new URL(url));
+    } catch (err) {
+      if (err instanceof Deno.errors.NotFound) {
+        throw new UsageError(`Module not found: ${opts.module}`);
+      }
+      // Anything else (permissions): let the import report it.
+    }
+  }
   let mod: Record<string, unknown>;
   try {
     mod = await import(url);
   } catch (err) {
-    throw new UsageError(`Could not import ${opts.module}: ${(err as Error).message}`);
+    throw new LoadError(`Could not import ${opts.module}: ${describe(err)}`, err);
   }
+  const flows = Object.keys(mod).filter((k) => mod[k] instanceof Dataflow).sort();
+  const hint = flows.length > 0
+    ? `; its Dataflow exports: ${flows.join(", ")}`
+    : "; it exports no Dataflow";
+  const what = `Export "${opts.exportName}" of ${opts.module}`;
   if (!(opts.exportName in mod)) {
-    const flows = Object.entries(mod).filter(([, v]) => v instanceof Dataflow).map(([k]) => k);
-    throw new UsageError(
-      `${opts.module} has no export "${opts.exportName}"` +
-        (flows.length > 0 ? `; its Dataflow exports: ${flows.join(", ")}` : ""),
-    );
+    throw new UsageError(`${opts.module} has no export "${opts.exportName}"${hint}`);
   }
   let value = mod[opts.exportName];
-  if (typeof value === "function") value = await value(...(opts.factoryArgs ?? []));
-  else if (opts.factoryArgs !== undefined) {
-    throw new UsageError(`Export "${opts.exportName}" of ${opts.module} is not a function`);
+  if (typeof value === "function") {
+    try {
+      value = await value(...(opts.factoryArgs ?? []));
+    } catch (err) {
+      throw new LoadError(`${what} threw: ${describe(err)}`, err);
+    }
+    if (!(value instanceof Dataflow)) {
+      throw new UsageError(`${what} returned ${typeName(value)}, not a Dataflow${hint}`);
+    }
+    return value;
+  }
+  if (opts.factoryArgs !== undefined) {
+    throw new UsageError(`${what} is not a function, so it takes no arguments${hint}`);
   }
   if (!(value instanceof Dataflow)) {
-    throw new UsageError(
-      `Export "${opts.exportName}" of ${opts.module} is not a Dataflow (got ${typeof value}); ` +
-        `is it built with the same copy of weir as the CLI?`,
-    );
+    if (typeName(value) === "a Dataflow") {
+      throw new UsageError(
+        `${what} is a Dataflow of another copy of weir than the CLI's; ` +
+          `import weir from the same place as the CLI`,
+      );
+    }
+    throw new UsageError(`${what} is not a Dataflow (got ${typeName(value)})${hint}`);
   }
   return value;
 }
 
+function describe(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+/** Prints the stack of an error's cause (or the error's own, for a load failure). */
+function printCause(err: unknown, out: CliOutput): void {
+  const cause = err instanceof Error ? err.cause : undefined;
+  if (cause instanceof Error && cause.stack) out.error(`Caused by: ${cause.stack}`);
+  else if (cause !== undefined) out.error(`Caused by: ${describe(cause)}`);
+}
+
 /**
- * Runs the command line; returns the process exit code (0 success, 1 the flow failed,
- * 2 a usage error).
+ * Runs the command line: parses `argv`, imports the flow and runs it with `run(flow, {
+ * epochInterval })`.
+ *
+ * Prints `weir: <message>` on errors and returns the exit code:
+ * - 0: `--help`, or the flow ran to the end of its inputs;
+ * - 1: the flow failed (a `DataflowError`: its message, then the stack of its cause), its
+ *   module threw while loading, or the run was aborted;
+ * - 2: a usage error (see {@linkcode UsageError}), including the features that are not
+ *   available yet (`-w` above 1, `-r`, `-b`).
+ *
+ * @param argv The arguments after the program, e.g. `Deno.args`.
+ * @param out Where to print (default `console`).
+ * @returns The exit code.
+ *
+ * @example A usage error
+ * ```ts
+ * import { main } from "@weir/weir/cli";
+ * import { assertEquals } from "@std/assert";
+ *
+ * const errors: string[] = [];
+ * const code = await main(["-w", "0", "flow.ts"], { log: () => {}, error: (t) => errors.push(t) });
+ * assertEquals(code, 2);
+ * assertEquals(errors, ['weir: --workers needs a positive integer, got "0"\nRun with --help for usage']);
+ * ```
  */
-export async function main(argv: readonly string[]): Promise<number> {
+export async function main(argv: readonly string[], out: CliOutput = console): Promise<number> {
   let opts: CliOptions;
   try {
     opts = parseArgs(argv);
     if (opts.help) {
-      console.log(USAGE);
+      out.log(USAGE);
       return 0;
     }
     if (opts.workers > 1) {
       throw new UsageError(
-        `--workers ${opts.workers}: several workers are not available yet in this version`,
+        `Running on several workers (--workers ${opts.workers}) is not available yet in this version`,
       );
     }
     if (opts.recoveryDir !== undefined) {
-      throw new UsageError("--recovery-dir: recovery is not available yet in this version");
+      throw new UsageError("Recovery (--recovery-dir) is not available yet in this version");
     }
     if (opts.backupIntervalMs !== undefined) {
-      throw new UsageError("--backup-interval: recovery is not available yet in this version");
+      throw new UsageError("Recovery (--backup-interval) is not available yet in this version");
     }
   } catch (err) {
     if (err instanceof UsageError) {
-      console.error(`weir: ${err.message}\nRun with --help for usage.`);
+      out.error(`weir: ${err.message}\nRun with --help for usage`);
       return 2;
     }
     throw err;
@@ -256,21 +399,21 @@ export async function main(argv: readonly string[]): Promise<number> {
   try {
     flow = await loadFlow(opts);
   } catch (err) {
-    if (err instanceof UsageError) {
-      console.error(`weir: ${err.message}`);
-      return 2;
-    }
-    throw err;
+    out.error(`weir: ${describe(err)}`);
+    if (err instanceof UsageError) return 2;
+    printCause(err, out);
+    return 1;
   }
   try {
     const summary = await run(flow, { epochInterval: opts.epochIntervalMs });
-    if (summary.status === "aborted") console.error("weir: the run was aborted");
+    if (summary.status === "aborted") {
+      out.error(`weir: The run of "${flow.flowId}" was aborted`);
+      return 1;
+    }
     return 0;
   } catch (err) {
-    console.error(`weir: ${err instanceof Error ? err.message : String(err)}`);
-    if (isDataflowError(err) && err.cause instanceof Error && err.cause.stack) {
-      console.error(`Caused by: ${err.cause.stack}`);
-    }
+    out.error(`weir: ${describe(err)}`);
+    if (isDataflowError(err)) printCause(err, out);
     return 1;
   }
 }

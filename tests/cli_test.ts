@@ -1,77 +1,284 @@
-import { assertEquals, assertStringIncludes, assertThrows } from "@std/assert";
-import { parseArgs, UsageError } from "../src/cli.ts";
+import { assert, assertEquals, assertInstanceOf, assertStringIncludes } from "@std/assert";
+import { type CliOptions, main, parseArgs, USAGE, UsageError } from "../src/cli.ts";
+
+const DEFAULTS: CliOptions = {
+  help: false,
+  module: "flow.ts",
+  exportName: "flow",
+  factoryArgs: undefined,
+  epochIntervalMs: 10_000,
+  workers: 1,
+  recoveryDir: undefined,
+  backupIntervalMs: undefined,
+};
+
+/** The message of the UsageError `parseArgs(argv)` throws. */
+function usageError(argv: string[]): string {
+  try {
+    parseArgs(argv);
+  } catch (err) {
+    assertInstanceOf(err, UsageError);
+    return err.message;
+  }
+  throw new Error(`parseArgs(${JSON.stringify(argv)}) did not throw`);
+}
 
 Deno.test("parseArgs: defaults", () => {
-  assertEquals(parseArgs(["flow.ts"]), {
-    help: false,
-    module: "flow.ts",
-    exportName: "flow",
-    factoryArgs: undefined,
-    epochIntervalMs: 10_000,
-    workers: 1,
-    recoveryDir: undefined,
-    backupIntervalMs: undefined,
+  assertEquals(parseArgs(["flow.ts"]), DEFAULTS);
+});
+
+Deno.test("parseArgs: every flag, long form, as two arguments and with '='", () => {
+  const expected: CliOptions = {
+    ...DEFAULTS,
+    module: "dir/flow.ts",
+    epochIntervalMs: 2500,
+    workers: 3,
+    recoveryDir: "/tmp/r",
+    backupIntervalMs: 60_000,
+  };
+  assertEquals(
+    parseArgs([
+      "--epoch-interval",
+      "2.5",
+      "--workers",
+      "3",
+      "--recovery-dir",
+      "/tmp/r",
+      "--backup-interval",
+      "60",
+      "dir/flow.ts",
+    ]),
+    expected,
+  );
+  assertEquals(
+    parseArgs([
+      "dir/flow.ts",
+      "--epoch-interval=2.5",
+      "--workers=3",
+      "--recovery-dir=/tmp/r",
+      "--backup-interval=60",
+    ]),
+    expected,
+  );
+});
+
+Deno.test("parseArgs: every flag, short form", () => {
+  assertEquals(parseArgs(["-s", "0", "-w", "2", "-r", "rec", "-b", ".5", "f.ts"]), {
+    ...DEFAULTS,
+    module: "f.ts",
+    epochIntervalMs: 0,
+    workers: 2,
+    recoveryDir: "rec",
+    backupIntervalMs: 500,
+  });
+  assertEquals(parseArgs(["-s=0.25", "f.ts"]).epochIntervalMs, 250);
+  // The last occurrence wins.
+  assertEquals(parseArgs(["-s", "1", "-s", "2", "f.ts"]).epochIntervalMs, 2000);
+});
+
+Deno.test("parseArgs: -h and --help win over everything but unknown flags", () => {
+  const help = { ...DEFAULTS, help: true, module: "" };
+  assertEquals(parseArgs(["-h"]), help);
+  assertEquals(parseArgs(["--help"]), help);
+  assertEquals(parseArgs(["f.ts", "-w", "2", "--help"]), help);
+  assertEquals(parseArgs(["a.ts", "b.ts", "-h"]), help);
+});
+
+Deno.test("parseArgs: the export after ':' and factory arguments as JSON", () => {
+  const target = (spec: string) => {
+    const o = parseArgs([spec]);
+    return [o.module, o.exportName, o.factoryArgs];
+  };
+  assertEquals(target("file.ts:name"), ["file.ts", "name", undefined]);
+  assertEquals(target('file.ts:make("x", 2)'), ["file.ts", "make", ["x", 2]]);
+  assertEquals(target('file.ts:make("a:b)", {"k": [1, null]}, true)'), [
+    "file.ts",
+    "make",
+    ["a:b)", { k: [1, null] }, true],
+  ]);
+  assertEquals(target("file.ts:make()"), ["file.ts", "make", []]);
+  assertEquals(target("dir/flows.ts:$x_1"), ["dir/flows.ts", "$x_1", undefined]);
+  assertEquals(target("../up/flow.ts"), ["../up/flow.ts", "flow", undefined]);
+  // URLs keep their colons; the export comes after the last one.
+  assertEquals(target("https://example.com/flow.ts"), [
+    "https://example.com/flow.ts",
+    "flow",
+    undefined,
+  ]);
+  assertEquals(target("http://localhost:8000/flow.ts:other"), [
+    "http://localhost:8000/flow.ts",
+    "other",
+    undefined,
+  ]);
+  assertEquals(target("npm:pkg"), ["npm:pkg", "flow", undefined]);
+  // Not an identifier after the colon: all of it is the module.
+  assertEquals(target("file.ts:1x"), ["file.ts:1x", "flow", undefined]);
+  // `--` ends the flags.
+  assertEquals(parseArgs(["--", "-odd.ts"]).module, "-odd.ts");
+});
+
+Deno.test("parseArgs: each usage error and its message", () => {
+  const badJson = (() => {
+    try {
+      JSON.parse("[oops]");
+    } catch (err) {
+      return (err as Error).message;
+    }
+  })();
+  const cases: [string[], string][] = [
+    [[], "Missing the flow module, e.g. flow.ts or flow.ts:name"],
+    [["-s", "1"], "Missing the flow module, e.g. flow.ts or flow.ts:name"],
+    [["a.ts", "b.ts"], "Expected one flow module, got 2: a.ts b.ts"],
+    [["--nope", "f.ts"], "Unknown flag --nope"],
+    [["-x=1", "f.ts"], "Unknown flag -x"],
+    [["-s"], "--epoch-interval needs a value"],
+    [["f.ts", "--workers"], "--workers needs a value"],
+    [["-r", "-s", "1", "f.ts"], "--recovery-dir needs a value"],
+    [["--backup-interval=", "f.ts"], "--backup-interval needs a value"],
+    [["-s", "soon", "f.ts"], '--epoch-interval needs a number of seconds >= 0, got "soon"'],
+    [["-s", "-1", "f.ts"], '--epoch-interval needs a number of seconds >= 0, got "-1"'],
+    [
+      ["--epoch-interval=-0.5", "f.ts"],
+      '--epoch-interval needs a number of seconds >= 0, got "-0.5"',
+    ],
+    [["-s", "1e3", "f.ts"], '--epoch-interval needs a number of seconds >= 0, got "1e3"'],
+    [["-s", "Infinity", "f.ts"], '--epoch-interval needs a number of seconds >= 0, got "Infinity"'],
+    [["-w", "0", "f.ts"], '--workers needs a positive integer, got "0"'],
+    [["-w", "1.5", "f.ts"], '--workers needs a positive integer, got "1.5"'],
+    [["-w", "-2", "f.ts"], '--workers needs a positive integer, got "-2"'],
+    [["-w", "0x10", "f.ts"], '--workers needs a positive integer, got "0x10"'],
+    [["-b", "x", "f.ts"], '--backup-interval needs a number of seconds >= 0, got "x"'],
+    [["f.ts:make(oops)"], `The arguments of make(oops) must be JSON values: ${badJson}`],
+  ];
+  for (const [argv, message] of cases) assertEquals(usageError(argv), message, argv.join(" "));
+});
+
+/** Runs `main` in-process, capturing what it prints. */
+async function mainIn(...argv: string[]): Promise<{ code: number; out: string[]; err: string[] }> {
+  const out: string[] = [];
+  const err: string[] = [];
+  const code = await main(argv, { log: (t) => out.push(t), error: (t) => err.push(t) });
+  return { code, out, err };
+}
+
+Deno.test("main: --help prints the usage and returns 0", async () => {
+  assertEquals(await mainIn("-h"), { code: 0, out: [USAGE], err: [] });
+});
+
+Deno.test("main: usage errors and features not available yet return 2", async () => {
+  const hint = "\nRun with --help for usage";
+  const cases: [string[], string][] = [
+    [["--bogus", "f.ts"], "weir: Unknown flag --bogus" + hint],
+    [[], "weir: Missing the flow module, e.g. flow.ts or flow.ts:name" + hint],
+    [["-s", "x", "f.ts"], 'weir: --epoch-interval needs a number of seconds >= 0, got "x"' + hint],
+    [
+      ["-w", "2", "f.ts"],
+      "weir: Running on several workers (--workers 2) is not available yet in this version" + hint,
+    ],
+    [
+      ["-r", "/tmp/x", "f.ts"],
+      "weir: Recovery (--recovery-dir) is not available yet in this version" + hint,
+    ],
+    [
+      ["-b", "30", "f.ts"],
+      "weir: Recovery (--backup-interval) is not available yet in this version" + hint,
+    ],
+  ];
+  for (const [argv, message] of cases) {
+    assertEquals(await mainIn(...argv), { code: 2, out: [], err: [message] }, argv.join(" "));
+  }
+  // One worker is fine (the module is checked next).
+  assertEquals(await mainIn("-w", "1", "tests/fixtures/missing.ts"), {
+    code: 2,
+    out: [],
+    err: ["weir: Module not found: tests/fixtures/missing.ts"],
   });
 });
 
-Deno.test("parseArgs: every flag, long and short, with and without '='", () => {
-  const long = parseArgs([
-    "--epoch-interval",
-    "2.5",
-    "--workers=3",
-    "--recovery-dir",
-    "/tmp/r",
-    "--backup-interval=60",
-    "dir/flow.ts:other",
-  ]);
-  assertEquals(
+Deno.test("main: modules and exports that can't be run", async () => {
+  const flows = "; its Dataflow exports: aborting, failing, flow, other";
+  const m = "tests/fixtures/cli_flows.ts";
+  const cases: [string, string][] = [
+    [`${m}:nope`, `weir: ${m} has no export "nope"${flows}`],
+    [`${m}:notAFlow`, `weir: Export "notAFlow" of ${m} is not a Dataflow (got number)${flows}`],
     [
-      long.epochIntervalMs,
-      long.workers,
-      long.recoveryDir,
-      long.backupIntervalMs,
-      long.module,
-      long.exportName,
+      `${m}:notAFactory`,
+      `weir: Export "notAFactory" of ${m} returned number, not a Dataflow${flows}`,
     ],
-    [2500, 3, "/tmp/r", 60_000, "dir/flow.ts", "other"],
-  );
-  const short = parseArgs(["-s", "0", "-w", "2", "-r", "rec", "-b", "0", "f.ts"]);
-  assertEquals(
-    [short.epochIntervalMs, short.workers, short.recoveryDir, short.backupIntervalMs],
-    [0, 2, "rec", 0],
-  );
-  assertEquals(parseArgs(["-h"]).help, true);
-  assertEquals(parseArgs(["--help", "whatever.ts"]).help, true);
-});
-
-Deno.test("parseArgs: factory exports with JSON arguments", () => {
-  const o = parseArgs(['flows.ts:make("orders", 3, {"a": [1]})']);
-  assertEquals([o.module, o.exportName, o.factoryArgs], ["flows.ts", "make", ["orders", 3, {
-    a: [1],
-  }]]);
-  assertEquals(parseArgs(["flows.ts:make()"]).factoryArgs, []);
-  assertEquals(parseArgs(["https://example.com/flow.ts"]).module, "https://example.com/flow.ts");
-  assertEquals(parseArgs(["npm:pkg"]).module, "npm:pkg");
-});
-
-Deno.test("parseArgs: usage errors name the problem", () => {
-  const cases: [string[], string][] = [
-    [[], "Missing the flow module"],
-    [["a.ts", "b.ts"], "Expected one flow module, got 2: a.ts b.ts"],
-    [["--nope", "f.ts"], "Unknown flag --nope"],
-    [["-s"], "--epoch-interval needs a value"],
-    [["-s", "-w", "1", "f.ts"], "--epoch-interval needs a value"],
-    [["-s", "soon", "f.ts"], '--epoch-interval needs a number of seconds >= 0, got "soon"'],
-    [["-s", "-1", "f.ts"], "--epoch-interval needs a value"],
-    [["--epoch-interval=-1", "f.ts"], '--epoch-interval needs a number of seconds >= 0, got "-1"'],
-    [["-w", "0", "f.ts"], '--workers needs a positive integer, got "0"'],
-    [["-w", "1.5", "f.ts"], '--workers needs a positive integer, got "1.5"'],
-    [["-b", "x", "f.ts"], '--backup-interval needs a number of seconds >= 0, got "x"'],
-    [["f.ts:make(oops)"], "The arguments of make(oops) must be JSON values"],
+    [
+      `${m}:flow(1)`,
+      `weir: Export "flow" of ${m} is not a function, so it takes no arguments${flows}`,
+    ],
+    [
+      "tests/fixtures/cli_no_flows.ts",
+      'weir: tests/fixtures/cli_no_flows.ts has no export "flow"; it exports no Dataflow',
+    ],
+    [
+      "tests/fixtures/cli_no_flows.ts:answer",
+      'weir: Export "answer" of tests/fixtures/cli_no_flows.ts is not a Dataflow (got number)' +
+      "; it exports no Dataflow",
+    ],
   ];
-  for (const [argv, message] of cases) assertThrows(() => parseArgs(argv), UsageError, message);
+  for (const [spec, message] of cases) {
+    assertEquals(await mainIn(spec), { code: 2, out: [], err: [message] }, spec);
+  }
 });
 
+Deno.test("main: a module or factory that throws returns 1 with the stack", async () => {
+  const imp = await mainIn("tests/fixtures/cli_throws.ts");
+  assertEquals(imp.code, 1);
+  assertEquals(imp.err.length, 2);
+  assertStringIncludes(imp.err[0]!, "weir: Could not import tests/fixtures/cli_throws.ts: ");
+  assertStringIncludes(imp.err[0]!, "module exploded");
+  assert(imp.err[1]!.startsWith("Caused by: Error: module exploded\n    at "), imp.err[1]);
+
+  const fac = await mainIn("tests/fixtures/cli_flows.ts:broken");
+  assertEquals(fac.code, 1);
+  assertEquals(
+    fac.err[0],
+    'weir: Export "broken" of tests/fixtures/cli_flows.ts threw: no flow today',
+  );
+  assert(
+    fac.err[1]!.startsWith("Caused by: RangeError: no flow today\n    at broken "),
+    fac.err[1],
+  );
+});
+
+Deno.test("main: a path resolved against the working directory, with spaces and '#'", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const file = `${dir}/my flow #1%.ts`;
+    const mod = import.meta.resolve("../mod.ts");
+    const testing = import.meta.resolve("../src/testing/mod.ts");
+    await Deno.writeTextFile(
+      file,
+      `import { Dataflow } from ${JSON.stringify(mod)};\n` +
+        `import { TestingSink, TestingSource } from ${JSON.stringify(testing)};\n` +
+        `export const seen: number[] = [];\n` +
+        `export const flow = new Dataflow("odd_name");\n` +
+        `flow.input("inp", new TestingSource([7])).output("out", new TestingSink(seen));\n`,
+    );
+    const cwd = Deno.cwd();
+    Deno.chdir(dir);
+    let result;
+    try {
+      result = await mainIn("-s", "0", "my flow #1%.ts");
+    } finally {
+      Deno.chdir(cwd);
+    }
+    assertEquals(result, { code: 0, out: [], err: [] });
+    const url = new URL("file:///");
+    url.pathname = file.replaceAll("%", "%25");
+    const loaded = await import(url.href);
+    assertEquals(loaded.seen, [7]);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+const dec = new TextDecoder();
+
+/** Runs the CLI in a subprocess. */
 async function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   const out = await new Deno.Command(Deno.execPath(), {
     args: ["run", "-A", "src/cli.ts", ...args],
@@ -79,58 +286,69 @@ async function cli(...args: string[]): Promise<{ code: number; stdout: string; s
     stderr: "piped",
     env: { NO_COLOR: "1" },
   }).output();
-  const dec = new TextDecoder();
   return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
 }
 
-Deno.test("cli: --help prints usage and exits 0", async () => {
-  const r = await cli("--help");
-  assertEquals(r.code, 0);
-  assertStringIncludes(r.stdout, "Usage: weir [flags] <flow.ts>[:<name>]");
+Deno.test("cli: --help prints the usage and exits 0", async () => {
+  const [long, short] = await Promise.all([cli("--help"), cli("-h")]);
+  assertEquals(long, { code: 0, stdout: USAGE + "\n", stderr: "" });
+  assertEquals(short, long);
 });
 
-Deno.test("cli: runs the default export, a named export, and a factory", async () => {
-  assertEquals(await cli("tests/fixtures/cli_flows.ts"), {
-    code: 0,
-    stdout: "2\n4\n6\n",
-    stderr: "",
-  });
-  assertEquals((await cli("-s", "0", "tests/fixtures/cli_flows.ts:other")).stdout, "x\ny\n");
-  assertEquals((await cli('tests/fixtures/cli_flows.ts:make("p", 2)')).stdout, "p0\np1\n");
+Deno.test("cli: runs the default export, a named export, and factories", async () => {
+  const m = "tests/fixtures/cli_flows.ts";
+  const [def, other, made, madeAsync] = await Promise.all([
+    cli(m),
+    cli("-s", "0", `${m}:other`),
+    cli("--epoch-interval", "0.01", `${m}:make("p", 2)`),
+    cli(`${m}:makeAsync`),
+  ]);
+  assertEquals(def, { code: 0, stdout: "2\n4\n6\n", stderr: "" });
+  assertEquals(other, { code: 0, stdout: '{"s":"x"}\n{"s":"y"}\n', stderr: "" });
+  assertEquals(made, { code: 0, stdout: "p0\np1\n", stderr: "" });
+  assertEquals(madeAsync, { code: 0, stdout: "async0\n", stderr: "" });
 });
 
-Deno.test("cli: a failing flow exits 1 naming the step, with the cause", async () => {
+Deno.test("cli: a failing flow exits 1 naming the step, with the cause's stack", async () => {
   const r = await cli("tests/fixtures/cli_flows.ts:failing");
-  assertEquals(r.code, 1);
-  assertEquals(r.stdout, "1\n");
-  assertStringIncludes(r.stderr, 'weir: Step "cli_failing.pipe_1" failed: two is not allowed');
-  assertStringIncludes(r.stderr, "Caused by: TypeError: two is not allowed");
+  assertEquals([r.code, r.stdout], [1, "1\n"]);
+  const lines = r.stderr.split("\n");
+  assertEquals(lines[0], 'weir: Step "cli_failing.pipe_1" failed: two is not allowed');
+  assertEquals(lines[1], "Caused by: TypeError: two is not allowed");
+  assertStringIncludes(lines[2]!, "tests/fixtures/cli_flows.ts:");
 });
 
-Deno.test("cli: usage errors and unavailable features exit 2", async () => {
-  const cases: [string[], string][] = [
-    [["--bogus", "f.ts"], "weir: Unknown flag --bogus"],
-    [
-      ["tests/fixtures/cli_flows.ts:nope"],
-      'has no export "nope"; its Dataflow exports: failing, flow, other',
-    ],
-    [
-      ["tests/fixtures/cli_flows.ts:notAFlow"],
-      'Export "notAFlow" of tests/fixtures/cli_flows.ts is not a Dataflow',
-    ],
-    [["tests/fixtures/missing.ts"], "Could not import tests/fixtures/missing.ts"],
-    [
-      ["-w", "2", "tests/fixtures/cli_flows.ts"],
-      "several workers are not available yet in this version",
-    ],
-    [
-      ["-r", "/tmp/x", "tests/fixtures/cli_flows.ts"],
-      "recovery is not available yet in this version",
-    ],
-  ];
-  for (const [args, message] of cases) {
-    const r = await cli(...args);
-    assertEquals(r.code, 2, `${args.join(" ")}: ${r.stderr}`);
-    assertStringIncludes(r.stderr, message);
-  }
+Deno.test("cli: an aborted run exits 1", async () => {
+  assertEquals(await cli("tests/fixtures/cli_flows.ts:aborting"), {
+    code: 1,
+    stdout: "1\n",
+    stderr: 'weir: The run of "cli_aborting" was aborted\n',
+  });
+});
+
+Deno.test("cli: bad flags and features not available yet exit 2", async () => {
+  const m = "tests/fixtures/cli_flows.ts";
+  const hint = "\nRun with --help for usage\n";
+  const results = await Promise.all([
+    cli("--bogus", m),
+    cli("-w", "two", m),
+    cli("-w", "4", m),
+    cli("-r", "/tmp/x", m),
+  ]);
+  assertEquals(results, [
+    { code: 2, stdout: "", stderr: "weir: Unknown flag --bogus" + hint },
+    { code: 2, stdout: "", stderr: 'weir: --workers needs a positive integer, got "two"' + hint },
+    {
+      code: 2,
+      stdout: "",
+      stderr:
+        "weir: Running on several workers (--workers 4) is not available yet in this version" +
+        hint,
+    },
+    {
+      code: 2,
+      stdout: "",
+      stderr: "weir: Recovery (--recovery-dir) is not available yet in this version" + hint,
+    },
+  ]);
 });
