@@ -29,7 +29,13 @@
  */
 
 // Definition
-export { type BranchOut, Dataflow, type KeyedStream, Stream } from "./src/dataflow/dataflow.ts";
+export {
+  type BranchOut,
+  Dataflow,
+  type KeyedStream,
+  type Scope,
+  Stream,
+} from "./src/dataflow/dataflow.ts";
 export type {
   BranchStep,
   ChainStep,
@@ -91,6 +97,37 @@ export {
   type StatefulSinkPartition,
   type StatelessSinkPartition,
 } from "./src/io/outputs.ts";
+
+// Keyed state: the primitive and its compositions
+export {
+  DISCARD,
+  DISCARDED,
+  type LogicBuilder,
+  type LogicContext,
+  type LogicResult,
+  NOTHING,
+  RETAIN,
+  statefulBatch,
+  type StatefulBatchLogic,
+  type StatefulOptions,
+} from "./src/operators/stateful_batch.ts";
+export { stateful, type StatefulLogic } from "./src/operators/stateful.ts";
+export { statefulMap } from "./src/operators/stateful_map.ts";
+export { statefulFlatMap } from "./src/operators/stateful_flat_map.ts";
+export { collect, type CollectOptions, type CollectState } from "./src/operators/collect.ts";
+export { countFinal } from "./src/operators/count_final.ts";
+export { foldFinal } from "./src/operators/fold_final.ts";
+export { reduceFinal } from "./src/operators/reduce_final.ts";
+export { maxFinal } from "./src/operators/max_final.ts";
+export { minFinal } from "./src/operators/min_final.ts";
+export {
+  join,
+  type JoinedValues,
+  type JoinEmitMode,
+  type JoinInsertMode,
+  type JoinOptions,
+  joinTuples,
+} from "./src/operators/join.ts";
 
 // Stateless operators
 export { enrichCached, type EnrichCachedOptions, TTLCache } from "./src/operators/enrich_cached.ts";

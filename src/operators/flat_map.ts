@@ -45,9 +45,15 @@ export function flatMap<T, U>(
   });
 }
 
-/** The error for a mapper result (or an item) that is not iterable. */
-export function notIterable(stepId: string, what: string, value: unknown): DataflowError {
+/** The error for a mapper result (or an item) that is not iterable; `key` for keyed steps. */
+export function notIterable(
+  stepId: string,
+  what: string,
+  value: unknown,
+  key?: string,
+): DataflowError {
   return new DataflowError(stepId, `${what}, got ${preview(value)}`, {
+    key,
     cause: new TypeError(`${preview(value)} is not iterable`),
   });
 }

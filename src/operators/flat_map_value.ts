@@ -4,6 +4,7 @@
  * @module
  */
 import type { WeirOperator } from "../dataflow/op.ts";
+import { attributeError } from "../errors.ts";
 import {
   callForKey,
   chainStep,
@@ -47,9 +48,22 @@ export function flatMapValue<V, W>(
     (ctx, down) => (item) => {
       if (!isKeyedPair(item)) throw notKeyedError(ctx.stepId, item);
       const key = item[0];
-      const out = callForKey(ctx.stepId, item[0], mapper, item[1] as V);
-      if (!isIterable(out)) throw notIterable(ctx.stepId, "Mapper must return an iterable", out);
-      for (const x of out) down.next([key, x as W]);
+      const out = callForKey(ctx.stepId, key, mapper, item[1] as V);
+      if (!isIterable(out)) {
+        throw notIterable(ctx.stepId, "Mapper must return an iterable", out, key);
+      }
+      // A generator's body runs while it is iterated: its errors belong to the key too.
+      const it = out[Symbol.iterator]();
+      for (;;) {
+        let r: IteratorResult<W>;
+        try {
+          r = it.next() as IteratorResult<W>;
+        } catch (err) {
+          throw attributeError(err, ctx.stepId, "", { key });
+        }
+        if (r.done) break;
+        down.next([key, r.value]);
+      }
     },
   );
 }

@@ -1,0 +1,469 @@
+/**
+ * statefulBatch: the keyed-state primitive every stateful operator is built on.
+ *
+ * @module
+ */
+import { toEpochMs } from "../clock.ts";
+import { checkStepId } from "../dataflow/step_id.ts";
+import {
+  type Downstream,
+  type RuntimeNode,
+  type StepContext,
+  type WeirOperator,
+  weirOperator,
+} from "../dataflow/op.ts";
+import { DataflowError } from "../errors.ts";
+import { checkFunction, isIterable, isKeyedPair, notKeyedError, preview } from "./_chain.ts";
+import { KeyTimers } from "./_key_timers.ts";
+
+/**
+ * What a logic callback returns: the values to emit (each emitted as `[key, value]`) and
+ * whether to discard the key's logic ({@linkcode DISCARD}) or keep it ({@linkcode RETAIN}).
+ */
+export type LogicResult<W> = readonly [outputs: Iterable<W>, discard: boolean];
+
+/** Drop the key's logic (and timer) after this call; the next item builds a fresh one. */
+export const DISCARD = true;
+/** Keep the key's logic after this call. */
+export const RETAIN = false;
+
+/**
+ * The per-key logic of {@linkcode statefulBatch}. One instance exists per live key.
+ *
+ * When each method is called, per activation (one "now" for the whole activation):
+ * 1. `onBatch(values)` for every key that received items, keys in order of first arrival in
+ *    the activation, values in arrival order;
+ * 2. `onNotify()` for every key whose `notifyAt()` time is `<= now`. Timers due at the start
+ *    of an activation fire before its new items. A time that fired is not fired again until
+ *    the key receives new values (a logic that forgets to clear its timer does not loop);
+ * 3. `onEof()` for every live key, in sorted key order, once the upstream ended;
+ * 4. `notifyAt()` for every key touched in 1–3 that is still alive (`undefined`: no timer).
+ *
+ * Returning `discard = true` from 1–3 drops the logic and its timer. `snapshot()` is taken at
+ * epoch ends for keys touched in the epoch (recovery), and `builder(snapshot)` rebuilds the
+ * logic on resume; snapshots must not be mutated afterwards.
+ *
+ * @typeParam V Input values.
+ * @typeParam W Output values.
+ * @typeParam S Snapshot (resume state).
+ */
+export interface StatefulBatchLogic<V, W, S> {
+  /** Handles the values this key received in one activation. */
+  onBatch(values: V[]): LogicResult<W>;
+  /**
+   * Optional fast path for logics that only fold values into their state (counts, sums,
+   * folds): when present, the runtime calls `onValue(value)` for each value as it arrives,
+   * in arrival order, instead of gathering the activation's values for `onBatch` (which is
+   * then not called). It emits nothing and never discards; the key counts as touched and
+   * retained. Output comes from `onNotify` and `onEof`.
+   */
+  onValue?(value: V): void;
+  /** Handles a timer set by `notifyAt`. Default: emit nothing, retain. */
+  onNotify?(): LogicResult<W>;
+  /** Handles the end of the input. Default: emit nothing, retain. */
+  onEof?(): LogicResult<W>;
+  /** When to call `onNotify` next (epoch ms or Date of the run's clock), if at all. */
+  notifyAt?(): number | Date | undefined;
+  /** The state to snapshot: a structured-clone value. */
+  snapshot(): S;
+}
+
+/** What a logic's builder learns about the key it serves. */
+export interface LogicContext {
+  /** The fully qualified id of the stateful step, for error messages. */
+  readonly stepId: string;
+  /** The key. */
+  readonly key: string;
+  /** The current activation's time, from the run's clock (for timers; never the wall clock). */
+  now(): number;
+}
+
+/** Builds a key's logic, from its snapshot on resume or `undefined` for a fresh key. */
+export type LogicBuilder<L, S> = (resumeState: NoInfer<S> | undefined, ctx: LogicContext) => L;
+
+/** Options shared by every stateful operator. */
+export interface StatefulOptions {
+  /**
+   * Drops a key's state after it has been idle (no item, timer or EOF callback) for `ttl`
+   * milliseconds of the run's clock. The drop counts as a discard: the next item for the key
+   * starts from scratch. Default: never (state lives until the logic discards it).
+   */
+  readonly ttl?: number;
+}
+
+/**
+ * The lowest-level stateful operator: keeps one {@linkcode StatefulBatchLogic} per key of a
+ * keyed stream, built by `builder(resumeState | undefined)`, and emits `[key, output]`.
+ * Like Bytewax's `stateful_batch`; every other stateful operator is a composition of it.
+ *
+ * @param stepId The step's name: with the key, it identifies the state in snapshots.
+ * @param builder Builds a key's logic from its snapshot on resume (or `undefined`), and a
+ *   {@linkcode LogicContext} with the key and the activation's time.
+ * @param options State TTL.
+ *
+ * @example A running sum per key that forgets a key after reaching 10
+ * ```ts
+ * import { Dataflow, DISCARD, RETAIN, statefulBatch } from "@weir/weir";
+ * import { runMain, TestingSink, TestingSource } from "@weir/weir/testing";
+ * import { assertEquals } from "@std/assert";
+ *
+ * const out: [string, number][] = [];
+ * const flow = new Dataflow("sums");
+ * flow.input("inp", new TestingSource<[string, number]>([["a", 4], ["b", 1], ["a", 6], ["a", 2]]))
+ *   .pipe(statefulBatch("sum", (resume: number | undefined) => {
+ *     let sum = resume ?? 0;
+ *     return {
+ *       onBatch(values: number[]) {
+ *         for (const v of values) sum += v;
+ *         return [[sum], sum >= 10 ? DISCARD : RETAIN];
+ *       },
+ *       snapshot: () => sum,
+ *     };
+ *   }))
+ *   .output("out", new TestingSink(out));
+ * await runMain(flow);
+ * assertEquals(out, [["a", 4], ["b", 1], ["a", 10], ["a", 2]]);
+ * ```
+ */
+export function statefulBatch<V, W, S>(
+  stepId: string,
+  builder: LogicBuilder<StatefulBatchLogic<V, W, S>, S>,
+  options: StatefulOptions = {},
+): WeirOperator<readonly [string, V], [string, W]> {
+  checkStepId(stepId);
+  checkFunction("statefulBatch", stepId, "a builder", builder);
+  const ttl = options.ttl;
+  if (ttl !== undefined && !(ttl > 0)) {
+    throw new RangeError(`statefulBatch("${stepId}") needs a ttl > 0 ms, got ${ttl}`);
+  }
+  return weirOperator<readonly [string, V], [string, W]>({
+    kind: "node",
+    name: stepId,
+    opType: "statefulBatch",
+    build: (ctx, down) =>
+      new StatefulBatchNode<V, W, S>(
+        ctx,
+        down as Downstream<[string, W]>,
+        builder,
+        ttl,
+      ) as RuntimeNode<
+        unknown
+      >,
+  });
+}
+
+/** A key's slot: its logic, and the values it received in the current activation. */
+class KeyEntry<V, W, S> {
+  logic: StatefulBatchLogic<V, W, S> | undefined = undefined;
+  batch: V[] | undefined = undefined;
+  /** The `notifyAt` value that fired since the key's last values (it does not fire twice). */
+  fired: number | undefined = undefined;
+  /** Touched in the current activation (its `notifyAt` is re-read at the end). */
+  touched = false;
+  /** The epoch sequence number in which the key was last recorded as changed. */
+  changedIn = -1;
+  /** Values were folded through `onValue` in the current activation. */
+  folded = false;
+  constructor(readonly key: string) {}
+}
+
+/** Marks a key whose state was discarded in the epoch. */
+export const DISCARDED: unique symbol = Symbol("weir.discarded");
+
+/** A shared "emit nothing, retain" result, for callbacks that only update state. */
+export const NOTHING: LogicResult<never> = Object.freeze([
+  Object.freeze([]),
+  RETAIN,
+]) as LogicResult<
+  never
+>;
+
+const ON_BATCH = 0;
+const ON_NOTIFY = 1;
+const ON_EOF = 2;
+const METHOD = ["onBatch", "onNotify", "onEof"] as const;
+
+/** The runtime node of {@linkcode statefulBatch}. */
+export class StatefulBatchNode<V, W, S> implements RuntimeNode<readonly [string, V]> {
+  private readonly entries = new Map<string, KeyEntry<V, W, S>>();
+  /** Keys that received items this activation, in first-arrival order. */
+  private active: KeyEntry<V, W, S>[] = [];
+  /** Keys touched this activation whose logic has `notifyAt`. */
+  private touchedNow: KeyEntry<V, W, S>[] = [];
+  private readonly timers = new KeyTimers();
+  private readonly expiries = new KeyTimers();
+  /** Entries changed (retained or discarded) in the current epoch, for snapshots. */
+  private changed: KeyEntry<V, W, S>[] = [];
+  private epochSeq = 0;
+  private upstreamDone = false;
+  private eofDone = false;
+  private completed = false;
+
+  constructor(
+    private readonly ctx: StepContext,
+    private readonly down: Downstream<[string, W]>,
+    private readonly builder: LogicBuilder<StatefulBatchLogic<V, W, S>, S>,
+    private readonly ttl: number | undefined,
+  ) {}
+
+  next(item: readonly [string, V]): void {
+    if (!isKeyedPair(item)) {
+      this.ctx.fail(notKeyedError(this.ctx.stepId, item));
+      return;
+    }
+    const key = item[0];
+    let e = this.entries.get(key);
+    if (e === undefined) {
+      e = new KeyEntry<V, W, S>(key);
+      this.entries.set(key, e);
+    }
+    if (e.logic === undefined && !this.build(e)) return;
+    const logic = e.logic!;
+    if (logic.onValue !== undefined) {
+      try {
+        logic.onValue(item[1]);
+      } catch (err) {
+        this.ctx.fail(err, { key, what: "onValue failed" });
+        return;
+      }
+      if (!e.folded) {
+        e.folded = true;
+        this.active.push(e);
+      }
+      return;
+    }
+    if (e.batch === undefined) {
+      e.batch = [item[1]];
+      this.active.push(e);
+    } else {
+      e.batch.push(item[1]);
+    }
+  }
+
+  complete(): void {
+    this.upstreamDone = true;
+  }
+
+  nextWake(): number | undefined {
+    const t = this.timers.size > 0 ? this.timers.peek() : undefined;
+    const x = this.expiries.size > 0 ? this.expiries.peek() : undefined;
+    return t === undefined ? x : x === undefined ? t : Math.min(t, x);
+  }
+
+  flush(now: number): void {
+    // 1. Batches, keys in first-arrival order.
+    if (this.active.length > 0) {
+      const active = this.active;
+      this.active = [];
+      for (let i = 0; i < active.length; i++) {
+        const e = active[i]!;
+        // New input may legitimately ask again for a time that already fired.
+        e.fired = undefined;
+        if (e.folded) {
+          e.folded = false;
+          if (e.logic !== undefined) this.retain(e, e.logic, now);
+          continue;
+        }
+        const values = e.batch!;
+        e.batch = undefined;
+        if (e.logic === undefined && !this.build(e)) return;
+        if (!this.invoke(e, ON_BATCH, values, now)) return;
+      }
+    }
+    // 2. Timers that are due.
+    if (this.timers.size > 0 && this.timers.peek()! <= now) {
+      for (const [time, key] of this.timers.popDue(now)) {
+        const e = this.entries.get(key);
+        if (e?.logic === undefined) continue;
+        e.fired = time;
+        if (!this.invoke(e, ON_NOTIFY, undefined, now)) return;
+      }
+    }
+    // 3. EOF, keys in sorted order.
+    if (this.upstreamDone && !this.eofDone) {
+      this.eofDone = true;
+      const keys = [...this.entries.keys()].sort();
+      for (const key of keys) {
+        const e = this.entries.get(key);
+        if (e?.logic === undefined) continue;
+        if (!this.invoke(e, ON_EOF, undefined, now)) return;
+      }
+    }
+    // 4. Re-read the timers of the keys touched in 1–3.
+    if (this.touchedNow.length > 0) {
+      const touched = this.touchedNow;
+      this.touchedNow = [];
+      for (let i = 0; i < touched.length; i++) {
+        const e = touched[i]!;
+        e.touched = false;
+        if (e.logic === undefined) continue;
+        const t = this.notifyTime(e, e.logic);
+        if (t === undefined || t === e.fired) this.timers.delete(e.key);
+        else this.timers.set(e.key, t);
+      }
+    }
+    // State TTL: drop keys idle for `ttl`.
+    if (this.ttl !== undefined && this.expiries.size > 0 && this.expiries.peek()! <= now) {
+      for (const [, key] of this.expiries.popDue(now)) this.discard(this.entries.get(key));
+    }
+    if (this.upstreamDone && !this.completed) {
+      this.completed = true;
+      this.down.complete();
+    }
+  }
+
+  /** Builds a fresh logic for `e`; false after a failure. */
+  private build(e: KeyEntry<V, W, S>): boolean {
+    let logic;
+    try {
+      logic = this.builder(undefined, { stepId: this.ctx.stepId, key: e.key, now: this.ctx.now });
+    } catch (err) {
+      this.ctx.fail(err, { key: e.key, what: "Builder failed" });
+      return false;
+    }
+    if (
+      logic === null || typeof logic !== "object" || typeof logic.onBatch !== "function" ||
+      typeof logic.snapshot !== "function"
+    ) {
+      this.ctx.fail(
+        new DataflowError(
+          this.ctx.stepId,
+          `Builder must return a logic object with onBatch and snapshot, got ${preview(logic)}`,
+          { key: e.key },
+        ),
+      );
+      return false;
+    }
+    e.logic = logic;
+    return true;
+  }
+
+  /**
+   * Runs one logic callback, emits its outputs as `[key, output]`, applies discard/retain.
+   * False on failure.
+   */
+  private invoke(
+    e: KeyEntry<V, W, S>,
+    method: number,
+    values: V[] | undefined,
+    now: number,
+  ): boolean {
+    const logic = e.logic!;
+    let result: LogicResult<W>;
+    try {
+      result = method === ON_BATCH
+        ? logic.onBatch(values!)
+        : method === ON_NOTIFY
+        ? (logic.onNotify ? logic.onNotify() : NOTHING)
+        : (logic.onEof ? logic.onEof() : NOTHING);
+    } catch (err) {
+      this.ctx.fail(err, { key: e.key, what: `${METHOD[method]} failed` });
+      return false;
+    }
+    if (!Array.isArray(result) || result.length !== 2 || typeof result[1] !== "boolean") {
+      return this.badResult(e, method, result);
+    }
+    const key = e.key;
+    const outputs = result[0];
+    if (Array.isArray(outputs)) {
+      for (let i = 0; i < outputs.length; i++) this.down.next([key, outputs[i]]);
+    } else if (isIterable(outputs)) {
+      try {
+        for (const o of outputs) this.down.next([key, o]);
+      } catch (err) {
+        this.ctx.fail(err, { key, what: `Iterating the outputs of ${METHOD[method]} failed` });
+        return false;
+      }
+    } else {
+      return this.badResult(e, method, result);
+    }
+    if (result[1]) this.discard(e);
+    else this.retain(e, logic, now);
+    return true;
+  }
+
+  /** Records a retained key: changed in the epoch, timer to re-read, TTL re-armed. */
+  private retain(e: KeyEntry<V, W, S>, logic: StatefulBatchLogic<V, W, S>, now: number): void {
+    if (e.changedIn !== this.epochSeq) {
+      e.changedIn = this.epochSeq;
+      this.changed.push(e);
+    }
+    if (logic.notifyAt !== undefined && !e.touched) {
+      e.touched = true;
+      this.touchedNow.push(e);
+    }
+    if (this.ttl !== undefined) this.expiries.set(e.key, now + this.ttl);
+  }
+
+  private badResult(e: KeyEntry<V, W, S>, method: number, result: unknown): false {
+    this.ctx.fail(
+      new DataflowError(
+        this.ctx.stepId,
+        `${METHOD[method]} must return [outputs, discard] (an iterable and a boolean), got ${
+          preview(result)
+        }`,
+        { key: e.key },
+      ),
+    );
+    return false;
+  }
+
+  private discard(e: KeyEntry<V, W, S> | undefined): void {
+    if (e === undefined) return;
+    const key = e.key;
+    if (this.entries.get(key) === e) this.entries.delete(key);
+    e.logic = undefined;
+    this.timers.delete(key);
+    this.expiries.delete(key);
+    if (e.changedIn !== this.epochSeq) {
+      e.changedIn = this.epochSeq;
+      this.changed.push(e);
+    }
+  }
+
+  private notifyTime(e: KeyEntry<V, W, S>, logic: StatefulBatchLogic<V, W, S>): number | undefined {
+    let t;
+    try {
+      t = logic.notifyAt!();
+    } catch (err) {
+      this.ctx.fail(err, { key: e.key, what: "notifyAt failed" });
+      return undefined;
+    }
+    if (t === undefined || t === null) return undefined;
+    if (typeof t !== "number" && !(t instanceof Date)) {
+      this.ctx.fail(
+        new DataflowError(
+          this.ctx.stepId,
+          `notifyAt must return epoch ms, a Date or undefined, got ${preview(t)}`,
+          { key: e.key },
+        ),
+      );
+      return undefined;
+    }
+    return toEpochMs(t);
+  }
+
+  /** How many keys hold state. */
+  get keyCount(): number {
+    return this.entries.size;
+  }
+
+  /**
+   * The keys changed in the current epoch — each with its snapshot, or {@linkcode DISCARDED}
+   * when its state was dropped — in the order they were first changed. For recovery.
+   */
+  epochChanges(): Array<[string, S | typeof DISCARDED]> {
+    const out = new Map<string, S | typeof DISCARDED>();
+    for (const e of this.changed) {
+      const live = this.entries.get(e.key);
+      out.set(e.key, live?.logic !== undefined ? live.logic.snapshot() : DISCARDED);
+    }
+    return [...out];
+  }
+
+  /** Called by the scheduler at each epoch end: starts a new record of changed keys. */
+  epochEnded(): void {
+    this.changed = [];
+    this.epochSeq++;
+  }
+}

@@ -1,0 +1,113 @@
+import { assertEquals, assertThrows } from "@std/assert";
+import { Dataflow, keyOn, keyRm, type Stream } from "../../mod.ts";
+import {
+  join,
+  type JoinEmitMode,
+  type JoinInsertMode,
+  joinTuples,
+} from "../../src/operators/join.ts";
+import { runMain, TestingSink, TestingSource } from "../../src/testing/mod.ts";
+
+async function joined(
+  sides: number[][],
+  insertMode?: JoinInsertMode,
+  emitMode?: JoinEmitMode,
+): Promise<unknown[]> {
+  const out: unknown[] = [];
+  const flow = new Dataflow("test_df");
+  const streams = sides.map((items, i) =>
+    flow.input(`inp${i}`, new TestingSource(items)).pipe(keyOn(`key${i}`, () => "ALL"))
+  );
+  join("join", streams as Stream<[string, number]>[], { insertMode, emitMode })
+    .pipe(keyRm("unkey"))
+    .output("out", new TestingSink(out));
+  await runMain(flow);
+  return out;
+}
+
+Deno.test("joinTuples: the cross product with undefined for missing sides (Bytewax's unit case)", () => {
+  assertEquals(joinTuples([[1, 2], [], [3, 4]]), [
+    [1, undefined, 3],
+    [1, undefined, 4],
+    [2, undefined, 3],
+    [2, undefined, 4],
+  ]);
+});
+
+Deno.test("join last/complete (the default)", async () => {
+  assertEquals(await joined([[1], [2]], "last", "complete"), [[1, 2]]);
+  assertEquals(await joined([[1], [2]]), [[1, 2]]);
+});
+
+Deno.test("join first/final", async () => {
+  assertEquals(await joined([[1], [2, 3]], "first", "final"), [[1, 2]]);
+});
+
+Deno.test("join last/final", async () => {
+  assertEquals(await joined([[1], [2, 3]], "last", "final"), [[1, 3]]);
+});
+
+Deno.test("join last/running", async () => {
+  assertEquals(await joined([[1], [2, 3]], "last", "running"), [[1, undefined], [1, 2], [1, 3]]);
+});
+
+Deno.test("join product/final", async () => {
+  assertEquals(await joined([[1, 2], [3, 4]], "product", "final"), [[1, 3], [1, 4], [2, 3], [
+    2,
+    4,
+  ]]);
+});
+
+Deno.test("join complete clears the key: a later pair joins again", async () => {
+  assertEquals(await joined([[1, 10], [2, 20]], "last", "complete"), [[1, 2], [10, 20]]);
+});
+
+Deno.test("join on three sides: complete, final with a missing side, running", async () => {
+  assertEquals(await joined([[1], [2], [3]], "last", "complete"), [[1, 2, 3]]);
+  assertEquals(await joined([[1], [], [3]], "last", "final"), [[1, undefined, 3]]);
+  assertEquals(await joined([[1], [2], [3]], "first", "running"), [
+    [1, undefined, undefined],
+    [1, 2, undefined],
+    [1, 2, 3],
+  ]);
+  assertEquals(await joined([[1], [2], []], "last", "complete"), []);
+});
+
+Deno.test("join keeps keys apart and names its substeps", async () => {
+  const out: [string, [string | undefined, number | undefined]][] = [];
+  const flow = new Dataflow("people");
+  const names = flow.input(
+    "names",
+    new TestingSource<[string, string]>([["1", "ann"], ["2", "bob"]]),
+  );
+  const ages = flow.input(
+    "ages",
+    new TestingSource<[string, number]>([["2", 41], ["3", 9], ["1", 37]]),
+  );
+  join("join", [names, ages]).output("out", new TestingSink(out));
+  await runMain(flow);
+  assertEquals(out, [["2", ["bob", 41]], ["1", ["ann", 37]]]);
+  assertEquals(flow.steps.map((s) => s.id).slice(2, 7), [
+    "people.join",
+    "people.join.side_0",
+    "people.join.side_1",
+    "people.join.merge",
+    "people.join.join",
+  ]);
+});
+
+Deno.test("join rejects unknown modes and an empty side list", () => {
+  const flow = new Dataflow("test_df");
+  const s = flow.input("inp", new TestingSource<[string, number]>([]));
+  assertThrows(
+    () => join("j", [s], { insertMode: "middle" as JoinInsertMode }),
+    RangeError,
+    'unknown join insert mode "middle"',
+  );
+  assertThrows(
+    () => join("j2", [s], { emitMode: "sometimes" as JoinEmitMode }),
+    RangeError,
+    'unknown join emit mode "sometimes"',
+  );
+  assertThrows(() => join("j3", []), TypeError, "at least one keyed stream");
+});
