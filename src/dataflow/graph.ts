@@ -29,18 +29,23 @@ export interface StepBase {
 
 /** An input step. */
 export interface InputStep extends StepBase {
+  /** Which kind of step this is. */
   readonly kind: "input";
+  /** The input connector. */
   readonly source: Source<unknown>;
 }
 
 /** An output step. */
 export interface OutputStep extends StepBase {
+  /** Which kind of step this is. */
   readonly kind: "output";
+  /** The output connector. */
   readonly sink: unknown;
 }
 
 /** A run of plain RxJS operators (`pipe_N`, or a `step()` scope holding only plain ones). */
 export interface RxStep extends StepBase {
+  /** Which kind of step this is. */
   readonly kind: "rx";
   // deno-lint-ignore no-explicit-any
   readonly ops: readonly OperatorFunction<any, any>[];
@@ -48,29 +53,37 @@ export interface RxStep extends StepBase {
 
 /** A weir per-item step, fused into RxJS chains at build time. */
 export interface ChainStep extends StepBase {
+  /** Which kind of step this is. */
   readonly kind: "chain";
+  /** What the weir operator declared about itself. */
   readonly spec: ChainStepSpec;
 }
 
 /** A weir step with its own runtime node. */
 export interface NodeStep extends StepBase {
+  /** Which kind of step this is. */
   readonly kind: "node";
+  /** What the weir operator declared about itself. */
   readonly spec: NodeStepSpec;
 }
 
 /** Routes each item to `trues` or `falses`. */
 export interface BranchStep extends StepBase {
+  /** Which kind of step this is. */
   readonly kind: "branch";
+  /** Decides which side an item goes to. */
   readonly predicate: (item: unknown) => unknown;
 }
 
 /** Unites several streams. */
 export interface MergeStep extends StepBase {
+  /** Which kind of step this is. */
   readonly kind: "merge";
 }
 
 /** A named group of substeps (recorded for graphs; the substeps do the work). */
 export interface ScopeStep extends StepBase {
+  /** Which kind of step this is. */
   readonly kind: "scope";
 }
 

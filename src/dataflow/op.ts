@@ -78,6 +78,7 @@ export interface RuntimeNode<I> {
 
 /** A synchronous per-item step, fused with its neighbours into one RxJS chain. */
 export interface ChainStepSpec {
+  /** Which kind of step this is. */
   readonly kind: "chain";
   /** The step's own name (no periods). */
   readonly name: string;
@@ -91,6 +92,7 @@ export interface ChainStepSpec {
 
 /** A step with its own runtime node. */
 export interface NodeStepSpec {
+  /** Which kind of step this is. */
   readonly kind: "node";
   /** The step's own name (no periods). */
   readonly name: string;
@@ -102,6 +104,7 @@ export interface NodeStepSpec {
 
 /** A named group of operators whose steps become substeps. */
 export interface ScopeStepSpec {
+  /** Which kind of step this is. */
   readonly kind: "scope";
   /** The scope's name (no periods). */
   readonly name: string;
