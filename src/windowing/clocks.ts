@@ -1,0 +1,211 @@
+/**
+ * Windowing clocks: what time an item belongs to, and how far (per key) time has progressed.
+ *
+ * Part of the windowing issue; the window operators that use these come next. Not yet
+ * re-exported from mod.ts.
+ *
+ * @module
+ */
+import { toEpochMs } from "../clock.ts";
+
+/**
+ * One key's clock. Per activation the window driver calls `beforeBatch(now)` once with the
+ * activation's system time, then `onItem` for each value; at a timer `onNotify(now)`; at EOF
+ * `onEof()`. Watermarks never decrease: an item strictly before the watermark is late.
+ *
+ * @typeParam V The values.
+ * @typeParam S The snapshot.
+ */
+export interface ClockLogic<V, S> {
+  /** Samples the system time for the values that follow (never moving backwards). */
+  beforeBatch(now: number): void;
+  /** The value's timestamp and the watermark after seeing it (epoch ms). */
+  onItem(value: V): readonly [timestamp: number, watermark: number];
+  /** The watermark at a timer, at system time `now`. */
+  onNotify(now: number): number;
+  /** The watermark at EOF: `+Infinity`, which closes every window. */
+  onEof(): number;
+  /**
+   * The system time at which the watermark will reach event time `ts`, for timers; `undefined`
+   * when only new input can move the watermark there.
+   */
+  toSystemTime(ts: number): number | undefined;
+  /** The state to snapshot. */
+  snapshot(): S;
+}
+
+/** A clock definition: builds one {@linkcode ClockLogic} per key. */
+export interface WindowClock<V, S = unknown> {
+  /**
+   * Builds a key's clock, from its snapshot on resume.
+   *
+   * @param resumeState The snapshot, or `undefined` for a new key.
+   * @param now The system time at which the key is first seen.
+   */
+  build(resumeState: S | undefined, now: number): ClockLogic<V, S>;
+}
+
+/** Options of {@linkcode EventClock}. */
+export interface EventClockOptions {
+  /**
+   * How long (ms of system time) to wait for out-of-order items: the watermark trails the
+   * largest timestamp seen by this much. `Infinity` closes windows only at EOF.
+   */
+  readonly waitFor: number;
+}
+
+/** The snapshot of one key's {@linkcode EventClock}. */
+export interface EventClockState {
+  /** The watermark when the largest timestamp was seen (`-Infinity` before any). */
+  readonly base: number;
+  /** The system time at which it was seen. */
+  readonly systemTimeOfMax: number;
+  /** The latest system time sampled. */
+  readonly now: number;
+}
+
+/**
+ * Event time from the items themselves, like Bytewax's `EventClock`. Per key:
+ *
+ * 1. An item with timestamp `ts` proposes the watermark `ts − waitFor`; it is taken when it
+ *    is ahead of the current watermark (which then restarts from it).
+ * 2. Between items the watermark advances with system time:
+ *    `watermark = base + (now − systemTimeOfMax)`, so windows close even when a key goes
+ *    quiet; `now` is sampled once per activation and never moves backwards.
+ * 3. EOF sets it to `+Infinity`.
+ *
+ * @typeParam V The values.
+ *
+ * @example
+ * ```ts
+ * import { EventClock } from "./clocks.ts";
+ * import { assertEquals } from "@std/assert";
+ *
+ * const clock = new EventClock((e: { t: number }) => e.t, { waitFor: 5_000 }).build(undefined, 0);
+ * clock.beforeBatch(0);
+ * assertEquals(clock.onItem({ t: 7_000 }), [7_000, 2_000]);
+ * assertEquals(clock.onNotify(2_000), 4_000); // two seconds later
+ * ```
+ */
+export class EventClock<V> implements WindowClock<V, EventClockState> {
+  /**
+   * @param tsGetter Returns an item's timestamp (epoch ms or a Date).
+   * @param options How long to wait for late items.
+   */
+  constructor(
+    readonly tsGetter: (value: V) => number | Date,
+    readonly options: EventClockOptions,
+  ) {
+    if (!(options.waitFor >= 0)) {
+      throw new RangeError(`waitFor must be >= 0 ms (or Infinity), got ${options.waitFor}`);
+    }
+  }
+
+  /** Builds a key's clock. */
+  build(resumeState: EventClockState | undefined, now: number): ClockLogic<V, EventClockState> {
+    return new EventClockLogic(this.tsGetter, this.options.waitFor, resumeState, now);
+  }
+}
+
+class EventClockLogic<V> implements ClockLogic<V, EventClockState> {
+  #base: number;
+  #systemTimeOfMax: number;
+  #now: number;
+  #eof = false;
+
+  constructor(
+    private readonly tsGetter: (value: V) => number | Date,
+    private readonly waitFor: number,
+    resume: EventClockState | undefined,
+    now: number,
+  ) {
+    this.#base = resume?.base ?? Number.NEGATIVE_INFINITY;
+    this.#systemTimeOfMax = resume?.systemTimeOfMax ?? now;
+    this.#now = Math.max(resume?.now ?? now, now);
+  }
+
+  beforeBatch(now: number): void {
+    if (now > this.#now) this.#now = now;
+  }
+
+  #watermark(): number {
+    return this.#eof ? Number.POSITIVE_INFINITY : this.#base + (this.#now - this.#systemTimeOfMax);
+  }
+
+  onItem(value: V): readonly [number, number] {
+    const raw = this.tsGetter(value);
+    const ts = toEpochMs(raw);
+    if (typeof ts !== "number" || Number.isNaN(ts)) {
+      throw new TypeError(`The timestamp getter returned ${String(raw)}, not epoch ms or a Date`);
+    }
+    const current = this.#watermark();
+    const candidate = ts - this.waitFor;
+    if (candidate > current) {
+      this.#base = candidate;
+      this.#systemTimeOfMax = this.#now;
+      return [ts, candidate];
+    }
+    return [ts, current];
+  }
+
+  onNotify(now: number): number {
+    this.beforeBatch(now);
+    return this.#watermark();
+  }
+
+  onEof(): number {
+    this.#eof = true;
+    return Number.POSITIVE_INFINITY;
+  }
+
+  toSystemTime(ts: number): number | undefined {
+    if (this.#base === Number.NEGATIVE_INFINITY || ts === Number.POSITIVE_INFINITY) {
+      return undefined;
+    }
+    return ts - this.#base + this.#systemTimeOfMax;
+  }
+
+  snapshot(): EventClockState {
+    return { base: this.#base, systemTimeOfMax: this.#systemTimeOfMax, now: this.#now };
+  }
+}
+
+/**
+ * Processing time: each item's timestamp is the activation's system time, and so is the
+ * watermark, so nothing is ever late. Like Bytewax's `SystemClock` (for windowing; the run's
+ * time source is the separate `Clock` given to `run`).
+ *
+ * @example
+ * ```ts
+ * import { SystemTimeClock } from "./clocks.ts";
+ * import { assertEquals } from "@std/assert";
+ *
+ * const clock = new SystemTimeClock<string>().build(undefined, 0);
+ * clock.beforeBatch(1_000);
+ * assertEquals(clock.onItem("x"), [1_000, 1_000]);
+ * assertEquals(clock.onEof(), Infinity);
+ * ```
+ */
+export class SystemTimeClock<V> implements WindowClock<V, number> {
+  /** Builds a key's clock. */
+  build(resumeState: number | undefined, now: number): ClockLogic<V, number> {
+    let current = Math.max(resumeState ?? now, now);
+    let eof = false;
+    return {
+      beforeBatch(t: number) {
+        if (t > current) current = t;
+      },
+      onItem: () => [current, current],
+      onNotify(t: number) {
+        if (t > current) current = t;
+        return eof ? Number.POSITIVE_INFINITY : current;
+      },
+      onEof() {
+        eof = true;
+        return Number.POSITIVE_INFINITY;
+      },
+      toSystemTime: (ts: number) => (ts === Number.POSITIVE_INFINITY ? undefined : ts),
+      snapshot: () => current,
+    };
+  }
+}

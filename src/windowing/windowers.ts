@@ -1,0 +1,343 @@
+/**
+ * Windowers: which windows a timestamp belongs to, and when windows close.
+ *
+ * Part of the windowing issue; the window operators that use these come next. Not yet
+ * re-exported from mod.ts.
+ *
+ * @module
+ */
+import { toEpochMs } from "../clock.ts";
+
+/** A window's extent: `[open, close)` for sliding/tumbling windows, `[open, close]` for sessions. */
+export interface WindowMetadata {
+  /** The window's start, epoch ms. */
+  readonly open: number;
+  /** The window's end, epoch ms. */
+  readonly close: number;
+  /** Ids of windows merged into this one (sessions). */
+  readonly merged: readonly number[];
+}
+
+/**
+ * One key's windower. The window driver calls `openFor` for each on-time item, `lateFor` for
+ * late ones, `merged` after applying items, `closeFor` with each new watermark.
+ *
+ * @typeParam S The snapshot.
+ */
+export interface WindowerLogic<S> {
+  /** The ids of the windows `ts` belongs to, opening them as needed, in ascending order. */
+  openFor(ts: number): number[];
+  /** The ids a late item at `ts` would have belonged to (nothing is opened). */
+  lateFor(ts: number): number[];
+  /** The `[original, target]` merges since the last call (sessions); originals are gone. */
+  merged(): Array<[original: number, target: number]>;
+  /** Closes and returns the windows the watermark has passed, ordered by close time then id. */
+  closeFor(watermark: number): Array<[id: number, meta: WindowMetadata]>;
+  /** The event time at which the next window closes, if any is open. */
+  notifyAt(): number | undefined;
+  /** True when no window is open (the key's windowing state can be freed). */
+  isEmpty(): boolean;
+  /** The state to snapshot. */
+  snapshot(): S;
+}
+
+/** A windower definition: builds one {@linkcode WindowerLogic} per key. */
+export interface Windower<S = unknown> {
+  /** Builds a key's windower, from its snapshot on resume. */
+  build(resumeState: S | undefined): WindowerLogic<S>;
+}
+
+/** The snapshot of a sliding or tumbling windower: its open windows' ids. */
+export type SlidingState = number[];
+
+/**
+ * Fixed-length windows starting every `offset` ms from `alignTo`: window `k` covers
+ * `[alignTo + k·offset, alignTo + k·offset + length)` and ids may be negative. An item belongs
+ * to every window covering it; a window closes once the watermark reaches its end. Like
+ * Bytewax's `SlidingWindower`; `offset > length` (gaps) is rejected.
+ *
+ * @example Overlapping windows
+ * ```ts
+ * import { SlidingWindower } from "./windowers.ts";
+ * import { assertEquals } from "@std/assert";
+ *
+ * const w = new SlidingWindower(10_000, 5_000, 0).build(undefined);
+ * assertEquals(w.openFor(13_000), [1, 2]);
+ * assertEquals(w.closeFor(15_000), [[1, { open: 5_000, close: 15_000, merged: [] }]]);
+ * ```
+ */
+export class SlidingWindower implements Windower<SlidingState> {
+  /** Window length in ms. */
+  readonly length: number;
+  /** Distance between window starts in ms. */
+  readonly offset: number;
+  /** A window start, epoch ms. */
+  readonly alignTo: number;
+
+  /**
+   * @param length Window length in ms (> 0).
+   * @param offset Distance between window starts in ms (0 < offset ≤ length).
+   * @param alignTo Any window start (epoch ms or Date).
+   */
+  constructor(length: number, offset: number, alignTo: number | Date) {
+    if (!(length > 0)) throw new RangeError(`Window length must be > 0 ms, got ${length}`);
+    if (!(offset > 0)) throw new RangeError(`Window offset must be > 0 ms, got ${offset}`);
+    if (offset > length) {
+      throw new RangeError(
+        `Window offset ${offset} ms is longer than the window (${length} ms): windows would leave gaps`,
+      );
+    }
+    this.length = length;
+    this.offset = offset;
+    this.alignTo = toEpochMs(alignTo);
+  }
+
+  /** The ids of the windows covering `ts`, ascending. */
+  idsFor(ts: number): number[] {
+    const rel = ts - this.alignTo;
+    const first = Math.floor((rel - this.length) / this.offset) + 1;
+    const last = Math.floor(rel / this.offset);
+    const ids: number[] = [];
+    for (let k = first; k <= last; k++) ids.push(k);
+    return ids;
+  }
+
+  /** Window `id`'s extent. */
+  metadataFor(id: number): WindowMetadata {
+    const open = this.alignTo + id * this.offset;
+    return { open, close: open + this.length, merged: [] };
+  }
+
+  /** Builds a key's windower. */
+  build(resumeState: SlidingState | undefined): WindowerLogic<SlidingState> {
+    return new SlidingLogic(this, resumeState);
+  }
+}
+
+/**
+ * Back-to-back fixed-length windows: a {@linkcode SlidingWindower} with `offset = length`.
+ * Like Bytewax's `TumblingWindower`.
+ *
+ * @example
+ * ```ts
+ * import { TumblingWindower } from "./windowers.ts";
+ * import { assertEquals } from "@std/assert";
+ *
+ * const w = new TumblingWindower(60_000, 0).build(undefined);
+ * assertEquals([w.openFor(59_999), w.openFor(60_000), w.openFor(-1)], [[0], [1], [-1]]);
+ * ```
+ */
+export class TumblingWindower extends SlidingWindower {
+  /**
+   * @param length Window length in ms.
+   * @param alignTo Any window start (epoch ms or Date).
+   */
+  constructor(length: number, alignTo: number | Date) {
+    super(length, length, alignTo);
+  }
+}
+
+class SlidingLogic implements WindowerLogic<SlidingState> {
+  /** Open windows by id, with their close time. */
+  readonly #open = new Map<number, number>();
+
+  constructor(private readonly w: SlidingWindower, resume: SlidingState | undefined) {
+    for (const id of resume ?? []) this.#open.set(id, w.metadataFor(id).close);
+  }
+
+  openFor(ts: number): number[] {
+    const ids = this.w.idsFor(ts);
+    for (const id of ids) {
+      if (!this.#open.has(id)) this.#open.set(id, this.w.metadataFor(id).close);
+    }
+    return ids;
+  }
+
+  lateFor(ts: number): number[] {
+    return this.w.idsFor(ts);
+  }
+
+  merged(): Array<[number, number]> {
+    return [];
+  }
+
+  closeFor(watermark: number): Array<[number, WindowMetadata]> {
+    const closed: Array<[number, WindowMetadata]> = [];
+    for (const [id, close] of this.#open) {
+      if (close <= watermark) closed.push([id, this.w.metadataFor(id)]);
+    }
+    closed.sort((a, b) => a[1].close - b[1].close || a[0] - b[0]);
+    for (const [id] of closed) this.#open.delete(id);
+    return closed;
+  }
+
+  notifyAt(): number | undefined {
+    let at: number | undefined;
+    for (const close of this.#open.values()) if (at === undefined || close < at) at = close;
+    return at;
+  }
+
+  isEmpty(): boolean {
+    return this.#open.size === 0;
+  }
+
+  snapshot(): SlidingState {
+    return [...this.#open.keys()];
+  }
+}
+
+/** The id late items get from a {@linkcode SessionWindower}. */
+export const LATE_SESSION_ID = -1;
+
+/** One session of a {@linkcode SessionWindower}. */
+interface Session {
+  open: number;
+  close: number;
+  merged: number[];
+}
+
+/** The snapshot of a session windower. */
+export interface SessionState {
+  /** Open sessions by id. */
+  readonly sessions: Array<[id: number, open: number, close: number, merged: number[]]>;
+  /** The next session id of this key. */
+  readonly nextId: number;
+}
+
+/**
+ * Sessions of activity separated by gaps longer than `gap` ms, per key. Like Bytewax's
+ * `SessionWindower`:
+ *
+ * 1. An item inside a session joins it; one within `gap` (inclusive) before its start or
+ *    after its end extends it; otherwise it starts a session with the key's next id (from 0).
+ * 2. Sessions that an extension brings within `gap` of each other merge: the earlier-starting
+ *    one absorbs the other, which is reported once by `merged()`.
+ * 3. A session closes once the watermark is more than `gap` past its end; late items get id
+ *    {@linkcode LATE_SESSION_ID}.
+ *
+ * @example A bridge item merges two sessions
+ * ```ts
+ * import { SessionWindower } from "./windowers.ts";
+ * import { assertEquals } from "@std/assert";
+ *
+ * const w = new SessionWindower(10_000).build(undefined);
+ * assertEquals([w.openFor(0), w.openFor(20_000)], [[0], [1]]);
+ * assertEquals(w.openFor(10_000), [0]);
+ * assertEquals(w.merged(), [[1, 0]]);
+ * assertEquals(w.closeFor(30_001), [[0, { open: 0, close: 20_000, merged: [1] }]]);
+ * ```
+ */
+export class SessionWindower implements Windower<SessionState> {
+  /**
+   * @param gap The longest quiet time (ms) inside a session (≥ 0).
+   */
+  constructor(readonly gap: number) {
+    if (!(gap >= 0)) throw new RangeError(`Session gap must be >= 0 ms, got ${gap}`);
+  }
+
+  /** Builds a key's windower. */
+  build(resumeState: SessionState | undefined): WindowerLogic<SessionState> {
+    return new SessionLogic(this.gap, resumeState);
+  }
+}
+
+class SessionLogic implements WindowerLogic<SessionState> {
+  readonly #sessions = new Map<number, Session>();
+  #nextId: number;
+  #merges: Array<[number, number]> = [];
+
+  constructor(private readonly gap: number, resume: SessionState | undefined) {
+    this.#nextId = resume?.nextId ?? 0;
+    for (const [id, open, close, merged] of resume?.sessions ?? []) {
+      this.#sessions.set(id, { open, close, merged: [...merged] });
+    }
+  }
+
+  openFor(ts: number): number[] {
+    for (const [id, s] of this.#sessions) if (s.open <= ts && ts <= s.close) return [id];
+    let target: number | undefined;
+    for (const [id, s] of this.#sessions) {
+      if ((s.open - this.gap <= ts && ts < s.open) || (s.close < ts && ts <= s.close + this.gap)) {
+        if (target === undefined || s.open < this.#sessions.get(target)!.open) target = id;
+      }
+    }
+    if (target === undefined) {
+      const id = this.#nextId++;
+      this.#sessions.set(id, { open: ts, close: ts, merged: [] });
+      return [id];
+    }
+    const s = this.#sessions.get(target)!;
+    s.open = Math.min(s.open, ts);
+    s.close = Math.max(s.close, ts);
+    this.#mergeAround();
+    // The item's session may have been absorbed by an earlier one.
+    for (const [id, t] of this.#sessions) if (t.open <= ts && ts <= t.close) return [id];
+    return [target];
+  }
+
+  /** Merges sessions that are now within `gap` of each other, earliest start absorbing. */
+  #mergeAround(): void {
+    const ordered = [...this.#sessions].sort((a, b) => a[1].open - b[1].open || a[0] - b[0]);
+    let i = 0;
+    while (i < ordered.length - 1) {
+      const [aId, a] = ordered[i]!;
+      const [bId, b] = ordered[i + 1]!;
+      if (b.open - a.close <= this.gap) {
+        a.close = Math.max(a.close, b.close);
+        a.merged.push(bId, ...b.merged);
+        this.#sessions.delete(bId);
+        this.#merges.push([bId, aId]);
+        ordered.splice(i + 1, 1);
+      } else {
+        i++;
+      }
+    }
+  }
+
+  lateFor(): number[] {
+    return [LATE_SESSION_ID];
+  }
+
+  merged(): Array<[number, number]> {
+    const m = this.#merges;
+    this.#merges = [];
+    return m;
+  }
+
+  closeFor(watermark: number): Array<[number, WindowMetadata]> {
+    const closed: Array<[number, WindowMetadata]> = [];
+    for (const [id, s] of this.#sessions) {
+      if (s.close < watermark - this.gap) {
+        closed.push([id, {
+          open: s.open,
+          close: s.close,
+          merged: [...s.merged].sort((x, y) => x - y),
+        }]);
+      }
+    }
+    closed.sort((a, b) => a[1].close - b[1].close || a[0] - b[0]);
+    for (const [id] of closed) this.#sessions.delete(id);
+    return closed;
+  }
+
+  notifyAt(): number | undefined {
+    let at: number | undefined;
+    for (const s of this.#sessions.values()) {
+      // Closing needs the watermark strictly past close + gap.
+      const t = s.close + this.gap + 1;
+      if (at === undefined || t < at) at = t;
+    }
+    return at;
+  }
+
+  isEmpty(): boolean {
+    return this.#sessions.size === 0;
+  }
+
+  snapshot(): SessionState {
+    return {
+      sessions: [...this.#sessions].map(([id, s]) => [id, s.open, s.close, [...s.merged]]),
+      nextId: this.#nextId,
+    };
+  }
+}
