@@ -42,10 +42,13 @@ export class Channel<T> implements Downstream<T> {
     this.only = this.consumers.length === 1 ? consumer : undefined;
   }
 
-  /** Removes a consumer (an RxJS chain unsubscribing, e.g. after `take`). */
+  /**
+   * Removes a consumer (an RxJS chain unsubscribing, e.g. after `take`). This can happen
+   * inside `next`, while the consumers are iterated: the list is replaced, not spliced, so
+   * the consumers after the removed one still receive the current item.
+   */
   removeConsumer(consumer: Consumer<T>): void {
-    const i = this.consumers.indexOf(consumer);
-    if (i >= 0) this.consumers.splice(i, 1);
+    this.consumers = this.consumers.filter((c) => c !== consumer);
     this.only = this.consumers.length === 1 ? this.consumers[0] : undefined;
   }
 

@@ -2,7 +2,7 @@
 import { assertEquals, assertRejects, assertStrictEquals, assertThrows } from "@std/assert";
 import { map } from "rxjs";
 import { Dataflow, DataflowError, inspect, inspectDebug, step } from "../../mod.ts";
-import { runMain, TestClock, TestingSink, TestingSource } from "../../src/testing/mod.ts";
+import { runMain, TestClock, TestingSource } from "../../src/testing/mod.ts";
 import { through } from "./_util.ts";
 
 /** Runs `fn` with console.log captured; returns the logged argument lists. */
@@ -135,15 +135,4 @@ Deno.test("inspect and inspectDebug validate their inspector at definition time"
     TypeError,
     'inspectDebug("d") needs an inspector function, got a string',
   );
-});
-
-Deno.test("inspect used outside a sink-less flow still passes to an output", async () => {
-  const out: number[] = [];
-  const seen: number[] = [];
-  const flow = new Dataflow("test_df");
-  flow.input("inp", new TestingSource([1, 2]))
-    .pipe(inspect("insp", (_id, x: number) => seen.push(x)))
-    .output("out", new TestingSink(out));
-  await runMain(flow);
-  assertEquals([seen, out], [[1, 2], [1, 2]]);
 });
