@@ -64,7 +64,7 @@ export {
 // Running
 export { DEFAULT_EPOCH_INTERVAL_MS, run, type RunOptions } from "./src/runtime/run.ts";
 export type { RunSummary } from "./src/runtime/scheduler.ts";
-export { type Clock, SystemClock } from "./src/clock.ts";
+export { type Clock, WallClock } from "./src/clock.ts";
 export {
   AbortExecution,
   DataflowError,
@@ -128,6 +128,52 @@ export {
   type JoinOptions,
   joinTuples,
 } from "./src/operators/join.ts";
+
+// Windowing
+export {
+  type ClockLogic,
+  EventClock,
+  type EventClockOptions,
+  type EventClockState,
+  SystemClock,
+  type WindowClock,
+} from "./src/windowing/clocks.ts";
+export {
+  LATE_SESSION_ID,
+  type SessionState,
+  SessionWindower,
+  type SlidingState,
+  SlidingWindower,
+  TumblingWindower,
+  type Windower,
+  type WindowerLogic,
+  type WindowMetadata,
+} from "./src/windowing/windowers.ts";
+export {
+  type LatePolicy,
+  type PipeableWindowOptions,
+  window,
+  type WindowBuilder,
+  type WindowLogic,
+  type WindowOptions,
+  type WindowOut,
+  windowStreams,
+} from "./src/windowing/window.ts";
+export {
+  type CollectInto,
+  collectWindow,
+  type CollectWindowOptions,
+  countWindow,
+  type CountWindowOptions,
+  type ExtremeWindowOptions,
+  foldWindow,
+  type FoldWindowOptions,
+  maxWindow,
+  minWindow,
+  reduceWindow,
+  type ReduceWindowOptions,
+} from "./src/windowing/window_operators.ts";
+export { joinWindow, type JoinWindowOptions } from "./src/windowing/join_window.ts";
 
 // Stateless operators
 export { enrichCached, type EnrichCachedOptions, TTLCache } from "./src/operators/enrich_cached.ts";

@@ -24,20 +24,21 @@ export interface Clock {
 }
 
 /**
- * The wall clock: `Date.now()` and `setTimeout`. The default for `run`.
+ * The wall clock: `Date.now()` and `setTimeout`. The default for `run`. (Not to be confused
+ * with the windowing `SystemClock`, which assigns processing-time timestamps to items.)
  *
  * @example
  * ```ts
- * import { SystemClock } from "@weir/weir";
+ * import { WallClock } from "@weir/weir";
  * import { assert } from "@std/assert";
  *
- * const clock = new SystemClock();
+ * const clock = new WallClock();
  * const before = clock.now();
  * await clock.sleepUntil(before + 2, new AbortController().signal);
  * assert(clock.now() >= before + 2);
  * ```
  */
-export class SystemClock implements Clock {
+export class WallClock implements Clock {
   /** Returns `Date.now()`. */
   now(): number {
     return Date.now();

@@ -34,3 +34,28 @@ Deno.test("the CLI runs examples/basic.ts", async () => {
   const r = await run(["run", "-A", "src/cli.ts", "examples/basic.ts"]);
   assertEquals(r, { code: 0, stdout: "1\n9\n25\n49\n81\n", stderr: "" });
 });
+
+Deno.test("the windowing example prints counts per user and minute, and the late clicks", async () => {
+  const r = await run(["run", "examples/windowed_events.ts"]);
+  assertEquals([r.code, r.stderr], [0, ""]);
+  assertEquals(r.stdout.trimEnd().split("\n"), [
+    "ann 12:00 3 clicks",
+    "late: ann clicked at 12:00:20 (window 12:00 had closed)",
+    "bob 12:00 1 clicks",
+    "bob 12:01 1 clicks",
+    "late: bob clicked at 12:00:59 (window 12:00 had closed)",
+    "ann 12:01 1 clicks",
+    "ann 12:02 1 clicks",
+    "bob 12:02 1 clicks",
+  ]);
+});
+
+Deno.test("the running-average example prints a mean per reading", async () => {
+  const r = await run(["run", "examples/running_average.ts"]);
+  assertEquals([r.code, r.stderr], [0, ""]);
+  assertEquals(r.stdout.trimEnd().split("\n").slice(0, 3), [
+    "hall 20.0 -> avg 20.00",
+    "attic 31.5 -> avg 31.50",
+    "hall 22.0 -> avg 21.00",
+  ]);
+});

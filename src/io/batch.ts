@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { type Clock, SystemClock } from "../clock.ts";
+import { type Clock, WallClock } from "../clock.ts";
 import { EOF } from "./inputs.ts";
 
 /**
@@ -120,7 +120,7 @@ export function batchAsync<T>(
   const { timeoutMs, maxSize } = options;
   checkSize(maxSize);
   if (!(timeoutMs >= 0)) throw new RangeError(`timeoutMs must be >= 0, got ${timeoutMs}`);
-  const clock = options.clock ?? new SystemClock();
+  const clock = options.clock ?? new WallClock();
   const it = source[Symbol.asyncIterator]();
   let pending: Promise<IteratorResult<T>> | undefined;
   let ended = false;

@@ -10,6 +10,8 @@
 /** Deadlines by key. */
 export class KeyTimers {
   readonly #due = new Map<string, number>();
+  /** The time of each key's live heap entry (≤ its deadline). */
+  readonly #queued = new Map<string, number>();
   #times: number[] = [];
   #keys: string[] = [];
 
@@ -23,18 +25,27 @@ export class KeyTimers {
     return this.#due.get(key);
   }
 
-  /** Sets (or moves) the deadline of `key`. */
+  /**
+   * Sets (or moves) the deadline of `key`. Moving a deadline later pushes nothing: the key's
+   * earlier heap entry is re-queued at the new time when it surfaces (deadlines that keep
+   * moving later, like window closes under a rising watermark, stay cheap).
+   */
   set(key: string, time: number): void {
-    if (this.#due.get(key) === time) return;
+    const current = this.#due.get(key);
+    if (current === time) return;
     this.#due.set(key, time);
+    const queued = this.#queued.get(key);
+    if (queued !== undefined && queued <= time) return;
+    this.#queued.set(key, time);
     this.#push(time, key);
-    // Stale entries accumulate when deadlines move often; rebuild when they dominate.
+    // Stale entries accumulate when deadlines move earlier often; rebuild when they dominate.
     if (this.#times.length > 64 && this.#times.length > 4 * this.#due.size) this.#rebuild();
   }
 
   /** Removes the deadline of `key`. */
   delete(key: string): void {
     this.#due.delete(key);
+    this.#queued.delete(key);
   }
 
   /** The earliest deadline, or `undefined`. */
@@ -56,20 +67,36 @@ export class KeyTimers {
       const key = this.#keys[0]!;
       this.#pop();
       this.#due.delete(key);
+      this.#queued.delete(key);
       out.push([t, key]);
     }
     out.sort((a, b) => a[0] - b[0] || (a[1] < b[1] ? -1 : a[1] > b[1] ? 1 : 0));
     return out;
   }
 
+  /** Makes the heap's top a live entry: drops stale ones, re-queues ones moved later. */
   #dropStale(): void {
-    while (this.#times.length > 0 && this.#due.get(this.#keys[0]!) !== this.#times[0]) this.#pop();
+    while (this.#times.length > 0) {
+      const t = this.#times[0]!;
+      const key = this.#keys[0]!;
+      const due = this.#due.get(key);
+      if (due === t) return;
+      this.#pop();
+      if (due === undefined || this.#queued.get(key) !== t) continue; // an older duplicate
+      // The deadline moved later since this entry was queued.
+      this.#queued.set(key, due);
+      this.#push(due, key);
+    }
   }
 
   #rebuild(): void {
     this.#times = [];
     this.#keys = [];
-    for (const [k, t] of this.#due) this.#push(t, k);
+    this.#queued.clear();
+    for (const [k, t] of this.#due) {
+      this.#queued.set(k, t);
+      this.#push(t, k);
+    }
   }
 
   #push(time: number, key: string): void {

@@ -3,7 +3,7 @@
  *
  * @module
  */
-import { type Clock, SystemClock } from "../clock.ts";
+import { type Clock, WallClock } from "../clock.ts";
 import type { Dataflow } from "../dataflow/dataflow.ts";
 import { buildWorker, validateFlow } from "./build.ts";
 import { type RunSummary, Scheduler } from "./scheduler.ts";
@@ -71,7 +71,7 @@ export async function run(flow: Dataflow, options: RunOptions = {}): Promise<Run
     );
   }
   validateFlow(flow);
-  const rt = new WorkerRuntime(options.clock ?? new SystemClock(), 0, 1);
+  const rt = new WorkerRuntime(options.clock ?? new WallClock(), 0, 1);
   const worker = buildWorker(flow, rt);
   return await new Scheduler(worker, { epochInterval, flowId: flow.flowId }).run();
 }

@@ -1,9 +1,6 @@
 /**
  * Windowing clocks: what time an item belongs to, and how far (per key) time has progressed.
  *
- * Part of the windowing issue; the window operators that use these come next. Not yet
- * re-exported from mod.ts.
- *
  * @module
  */
 import { toEpochMs } from "../clock.ts";
@@ -78,7 +75,7 @@ export interface EventClockState {
  *
  * @example
  * ```ts
- * import { EventClock } from "./clocks.ts";
+ * import { EventClock } from "@weir/weir";
  * import { assertEquals } from "@std/assert";
  *
  * const clock = new EventClock((e: { t: number }) => e.t, { waitFor: 5_000 }).build(undefined, 0);
@@ -172,21 +169,21 @@ class EventClockLogic<V> implements ClockLogic<V, EventClockState> {
 
 /**
  * Processing time: each item's timestamp is the activation's system time, and so is the
- * watermark, so nothing is ever late. Like Bytewax's `SystemClock` (for windowing; the run's
+ * watermark, so nothing is ever late. Like Bytewax's `SystemClock` (a windowing clock; the run's
  * time source is the separate `Clock` given to `run`).
  *
  * @example
  * ```ts
- * import { SystemTimeClock } from "./clocks.ts";
+ * import { SystemClock } from "@weir/weir";
  * import { assertEquals } from "@std/assert";
  *
- * const clock = new SystemTimeClock<string>().build(undefined, 0);
+ * const clock = new SystemClock<string>().build(undefined, 0);
  * clock.beforeBatch(1_000);
  * assertEquals(clock.onItem("x"), [1_000, 1_000]);
  * assertEquals(clock.onEof(), Infinity);
  * ```
  */
-export class SystemTimeClock<V> implements WindowClock<V, number> {
+export class SystemClock<V> implements WindowClock<V, number> {
   /** Builds a key's clock. */
   build(resumeState: number | undefined, now: number): ClockLogic<V, number> {
     let current = Math.max(resumeState ?? now, now);

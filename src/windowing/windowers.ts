@@ -1,9 +1,6 @@
 /**
  * Windowers: which windows a timestamp belongs to, and when windows close.
  *
- * Part of the windowing issue; the window operators that use these come next. Not yet
- * re-exported from mod.ts.
- *
  * @module
  */
 import { toEpochMs } from "../clock.ts";
@@ -35,7 +32,7 @@ export interface WindowerLogic<S> {
   closeFor(watermark: number): Array<[id: number, meta: WindowMetadata]>;
   /** The event time at which the next window closes, if any is open. */
   notifyAt(): number | undefined;
-  /** True when no window is open (the key's windowing state can be freed). */
+  /** True when the key's windowing state can be freed (no window open, nothing to keep). */
   isEmpty(): boolean;
   /** The state to snapshot. */
   snapshot(): S;
@@ -58,7 +55,7 @@ export type SlidingState = number[];
  *
  * @example Overlapping windows
  * ```ts
- * import { SlidingWindower } from "./windowers.ts";
+ * import { SlidingWindower } from "@weir/weir";
  * import { assertEquals } from "@std/assert";
  *
  * const w = new SlidingWindower(10_000, 5_000, 0).build(undefined);
@@ -120,7 +117,7 @@ export class SlidingWindower implements Windower<SlidingState> {
  *
  * @example
  * ```ts
- * import { TumblingWindower } from "./windowers.ts";
+ * import { TumblingWindower } from "@weir/weir";
  * import { assertEquals } from "@std/assert";
  *
  * const w = new TumblingWindower(60_000, 0).build(undefined);
@@ -217,7 +214,7 @@ export interface SessionState {
  *
  * @example A bridge item merges two sessions
  * ```ts
- * import { SessionWindower } from "./windowers.ts";
+ * import { SessionWindower } from "@weir/weir";
  * import { assertEquals } from "@std/assert";
  *
  * const w = new SessionWindower(10_000).build(undefined);
@@ -330,8 +327,12 @@ class SessionLogic implements WindowerLogic<SessionState> {
     return at;
   }
 
+  /**
+   * Never empty, like Bytewax: the key keeps its session counter so ids are never reused
+   * (closed sessions themselves are freed). Use the window operator's `ttl` to free idle keys.
+   */
   isEmpty(): boolean {
-    return this.#sessions.size === 0;
+    return false;
   }
 
   snapshot(): SessionState {

@@ -1,7 +1,7 @@
 // Bytewax's test_event_clock.py cases (times from 2024-01-01 00:00:00, wait 5 s), plus
 // snapshots, Dates and the system-time clock.
 import { assertEquals, assertThrows } from "@std/assert";
-import { EventClock, SystemTimeClock } from "../../src/windowing/clocks.ts";
+import { EventClock, SystemClock } from "../../src/windowing/clocks.ts";
 
 const T0 = Date.UTC(2024, 0, 1);
 const S = 1_000;
@@ -103,7 +103,7 @@ Deno.test("event clock: Date timestamps, and a bad timestamp is a clear error", 
 });
 
 Deno.test("system-time clock: timestamp = watermark = the batch's now; EOF is +Infinity twice", () => {
-  const c = new SystemTimeClock<string>().build(undefined, T0);
+  const c = new SystemClock<string>().build(undefined, T0);
   c.beforeBatch(T0 + S);
   assertEquals([c.onItem("a"), c.onItem("b")], [[T0 + S, T0 + S], [T0 + S, T0 + S]]);
   assertEquals(c.onNotify(T0 + 3 * S), T0 + 3 * S);

@@ -1,0 +1,356 @@
+/**
+ * The window driver: one composition of `statefulBatch` under every window operator.
+ *
+ * @module
+ */
+import { type KeyedStream, type Scope, Stream } from "../dataflow/dataflow.ts";
+import { checkStepId } from "../dataflow/step_id.ts";
+import type { WeirOperator } from "../dataflow/op.ts";
+import { DataflowError } from "../errors.ts";
+import { filterMap } from "../operators/filter_map.ts";
+import { chainStep } from "../operators/_chain.ts";
+import { step } from "../operators/step.ts";
+import {
+  DISCARD,
+  type LogicContext,
+  type LogicResult,
+  NOTHING,
+  RETAIN,
+  statefulBatch,
+  type StatefulBatchLogic,
+  type StatefulOptions,
+} from "../operators/stateful_batch.ts";
+import type { ClockLogic, WindowClock } from "./clocks.ts";
+import type { Windower, WindowerLogic, WindowMetadata } from "./windowers.ts";
+
+/**
+ * The logic of one window of one key. Built by the window operator's `builder` when an item
+ * first falls into the window (or from its snapshot on resume).
+ *
+ * @typeParam V The values.
+ * @typeParam W What the window emits.
+ * @typeParam S Its snapshot.
+ */
+export interface WindowLogic<V, W, S> {
+  /** Applies a value that falls into the window (in timestamp order when `ordered`). */
+  onValue(value: V): Iterable<W>;
+  /** Absorbs `original`, a window merged into this one (sessions). */
+  onMerge(original: WindowLogic<V, W, S>): Iterable<W>;
+  /** The window closed: emit its result. */
+  onClose(): Iterable<W>;
+  /** The state to snapshot. */
+  snapshot(): S;
+}
+
+/** How an item that arrived after the watermark is handled by the pipeable forms. */
+export type LatePolicy<V> =
+  | "drop"
+  | "fail"
+  | ((key: string, windowId: number, value: V) => void);
+
+/** Options of every window operator. */
+export interface WindowOptions<V> extends StatefulOptions {
+  /** Assigns timestamps and tracks the watermark, per key. */
+  readonly clock: WindowClock<V>;
+  /** Assigns items to windows and closes them. */
+  readonly windower: Windower;
+  /**
+   * Apply values in timestamp order once the watermark passes them (default true); when
+   * false, values are applied as they arrive (fine for commutative aggregations).
+   */
+  readonly ordered?: boolean;
+}
+
+/** Options of the pipeable forms, which return only the results. */
+export interface PipeableWindowOptions<V> extends WindowOptions<V> {
+  /**
+   * What to do with late items (strictly before the watermark): `"drop"` them, `"fail"` the
+   * run, or call a function. Required, so late data is never lost without a decision.
+   */
+  readonly late: LatePolicy<V>;
+}
+
+/** The three streams of a window operator. */
+export interface WindowOut<V, W> {
+  /** `[key, [windowId, result]]`. */
+  readonly down: KeyedStream<[number, W]>;
+  /** `[key, [windowId, item]]` for items that arrived after the watermark. */
+  readonly late: KeyedStream<[number, V]>;
+  /** `[key, [windowId, metadata]]`, after the window's results, once per closed window. */
+  readonly meta: KeyedStream<[number, WindowMetadata]>;
+}
+
+const DOWN = 0;
+const LATE = 1;
+const META = 2;
+
+/** An event of the window driver: a result, a late item, or a window's metadata. */
+type WindowEvent = readonly [tag: 0 | 1 | 2, windowId: number, payload: unknown];
+
+/** A key's windowing snapshot. */
+interface KeyWindowsState {
+  readonly clock: unknown;
+  readonly windower: unknown;
+  readonly windows: Array<[number, unknown]>;
+  readonly queue: Array<[number, unknown]>;
+}
+
+/** Builds a window's logic, from its snapshot on resume. */
+export type WindowBuilder<V, W, S> = (resumeState: S | undefined) => WindowLogic<V, W, S>;
+
+class KeyWindows<V, W, S> implements StatefulBatchLogic<V, WindowEvent, KeyWindowsState> {
+  readonly #clock: ClockLogic<V, unknown>;
+  readonly #windower: WindowerLogic<unknown>;
+  readonly #windows = new Map<number, WindowLogic<V, W, S>>();
+  /** Items waiting for the watermark (ordered mode), in arrival order. */
+  #queue: Array<[number, V]> = [];
+  #watermark = Number.NEGATIVE_INFINITY;
+
+  constructor(
+    private readonly opts: WindowOptions<V>,
+    private readonly builder: WindowBuilder<V, W, S>,
+    private readonly ctx: LogicContext,
+    resume: KeyWindowsState | undefined,
+  ) {
+    this.#clock = opts.clock.build(resume?.clock, ctx.now()) as ClockLogic<V, unknown>;
+    this.#windower = opts.windower.build(resume?.windower) as WindowerLogic<unknown>;
+    for (const [id, s] of resume?.windows ?? []) this.#windows.set(id, builder(s as S));
+    this.#queue = (resume?.queue ?? []) as Array<[number, V]>;
+  }
+
+  onBatch(values: V[]): LogicResult<WindowEvent> {
+    const out: WindowEvent[] = [];
+    this.#clock.beforeBatch(this.ctx.now());
+    const ordered = this.opts.ordered ?? true;
+    for (const v of values) {
+      let ts: number;
+      let wm: number;
+      try {
+        [ts, wm] = this.#clock.onItem(v);
+      } catch (err) {
+        throw new DataflowError(this.ctx.stepId, "The clock failed on an item", {
+          key: this.ctx.key,
+          cause: err,
+        });
+      }
+      if (wm > this.#watermark) this.#watermark = wm;
+      if (ts < this.#watermark) {
+        for (const id of this.#windower.lateFor(ts)) out.push([LATE, id, v]);
+      } else if (ordered) {
+        this.#queue.push([ts, v]);
+      } else {
+        this.#apply(ts, v, out);
+      }
+    }
+    return this.#advance(out);
+  }
+
+  onNotify(): LogicResult<WindowEvent> {
+    const wm = this.#clock.onNotify(this.ctx.now());
+    if (wm > this.#watermark) this.#watermark = wm;
+    return this.#advance([]);
+  }
+
+  onEof(): LogicResult<WindowEvent> {
+    this.#watermark = this.#clock.onEof();
+    return this.#advance([]);
+  }
+
+  notifyAt(): number | undefined {
+    let at: number | undefined;
+    const close = this.#windower.notifyAt();
+    if (close !== undefined) at = this.#clock.toSystemTime(close);
+    if (this.#queue.length > 0) {
+      let first = this.#queue[0]![0];
+      for (const [ts] of this.#queue) if (ts < first) first = ts;
+      const t = this.#clock.toSystemTime(first);
+      if (t !== undefined && (at === undefined || t < at)) at = t;
+    }
+    return at;
+  }
+
+  snapshot(): KeyWindowsState {
+    return {
+      clock: this.#clock.snapshot(),
+      windower: this.#windower.snapshot(),
+      windows: [...this.#windows].map(([id, w]) => [id, w.snapshot()]),
+      queue: this.#queue.map(([ts, v]) => [ts, v]),
+    };
+  }
+
+  /** Applies due queued values, merges, closes windows; discards the key when nothing is left. */
+  #advance(out: WindowEvent[]): LogicResult<WindowEvent> {
+    if (this.#queue.length > 0) {
+      const due: Array<[number, V]> = [];
+      const rest: Array<[number, V]> = [];
+      for (const e of this.#queue) (e[0] <= this.#watermark ? due : rest).push(e);
+      if (due.length > 0) {
+        this.#queue = rest;
+        due.sort((a, b) => a[0] - b[0]); // stable: equal timestamps keep arrival order
+        for (const [ts, v] of due) this.#apply(ts, v, out);
+      }
+    }
+    for (const [original, target] of this.#windower.merged()) {
+      const from = this.#windows.get(original);
+      const into = this.#windows.get(target);
+      this.#windows.delete(original);
+      if (from === undefined) continue;
+      if (into === undefined) {
+        this.#windows.set(target, from);
+        continue;
+      }
+      for (const w of into.onMerge(from)) out.push([DOWN, target, w]);
+    }
+    for (const [id, meta] of this.#windower.closeFor(this.#watermark)) {
+      const logic = this.#windows.get(id);
+      this.#windows.delete(id);
+      if (logic !== undefined) { for (const w of logic.onClose()) out.push([DOWN, id, w]); }
+      out.push([META, id, meta]);
+    }
+    const idle = this.#windows.size === 0 && this.#queue.length === 0 && this.#windower.isEmpty();
+    return out.length === 0 && !idle ? NOTHING : [out, idle ? DISCARD : RETAIN];
+  }
+
+  #apply(ts: number, v: V, out: WindowEvent[]): void {
+    for (const id of this.#windower.openFor(ts)) {
+      let logic = this.#windows.get(id);
+      if (logic === undefined) {
+        logic = this.builder(undefined);
+        this.#windows.set(id, logic);
+      }
+      for (const w of logic.onValue(v)) out.push([DOWN, id, w]);
+    }
+  }
+}
+
+/** The stateful step of a window operator: `[key, value]` in, `[key, event]` out. */
+function windowDriver<V, W, S>(
+  name: string,
+  options: WindowOptions<V>,
+  builder: WindowBuilder<V, W, S>,
+): WeirOperator<readonly [string, V], [string, WindowEvent]> {
+  return statefulBatch<V, WindowEvent, KeyWindowsState>(
+    name,
+    (resume, ctx) => new KeyWindows<V, W, S>(options, builder, ctx, resume),
+    options,
+  );
+}
+
+function pick<T>(tag: 0 | 1 | 2) {
+  return (item: [string, WindowEvent]): [string, [number, T]] | undefined =>
+    item[1][0] === tag ? [item[0], [item[1][1], item[1][2] as T]] : undefined;
+}
+
+/**
+ * The generic window operator: per key, a clock assigns timestamps and a watermark, a
+ * windower assigns windows, and one {@linkcode WindowLogic} per window (from `builder`)
+ * turns the window's values into results. Like Bytewax's `window`:
+ *
+ * 1. Each value gets a timestamp and the key's watermark from the clock; a value strictly
+ *    before the watermark is late and goes to `late` with the ids it would have had.
+ * 2. On-time values are applied — in timestamp order once the watermark passes them when
+ *    `ordered` (the default), at once otherwise — to every window the windower assigns.
+ * 3. Merged windows (sessions) are combined with `onMerge`.
+ * 4. Windows the watermark passed close: their `onClose` results go to `down`, then their
+ *    metadata to `meta`. Timers wake the key at the next close; EOF closes every window.
+ * 5. A key with no open window and nothing queued frees its state.
+ *
+ * Given the upstream stream, returns the three streams; given only options, it is pipeable
+ * and returns the results, handling late items as `options.late` says.
+ *
+ * @param stepId The step's name.
+ * @param up The keyed stream to window.
+ * @param options Clock, windower, ordering, state TTL.
+ * @param builder Builds a window's logic, from its snapshot on resume.
+ */
+export function window<V, W, S>(
+  stepId: string,
+  up: KeyedStream<V> | Stream<readonly [string, V]>,
+  options: WindowOptions<V>,
+  builder: WindowBuilder<V, W, S>,
+): WindowOut<V, W>;
+/** The pipeable form: results only; late items handled by `options.late`. */
+export function window<V, W, S>(
+  stepId: string,
+  options: PipeableWindowOptions<V>,
+  builder: WindowBuilder<V, W, S>,
+): WeirOperator<readonly [string, V], [string, [number, W]]>;
+export function window<V, W, S>(
+  stepId: string,
+  upOrOptions: KeyedStream<V> | Stream<readonly [string, V]> | PipeableWindowOptions<V>,
+  optionsOrBuilder: WindowOptions<V> | WindowBuilder<V, W, S>,
+  maybeBuilder?: WindowBuilder<V, W, S>,
+): WindowOut<V, W> | WeirOperator<readonly [string, V], [string, [number, W]]> {
+  checkStepId(stepId);
+  if (upOrOptions instanceof Stream) {
+    const up = upOrOptions as Stream<readonly [string, V]>;
+    const options = optionsOrBuilder as WindowOptions<V>;
+    const builder = maybeBuilder!;
+    checkOptions(stepId, options);
+    return up.flow.composite(
+      stepId,
+      "window",
+      (scope) => windowStreams(scope, up, options, builder),
+    );
+  }
+  const options = upOrOptions as PipeableWindowOptions<V>;
+  const builder = optionsOrBuilder as WindowBuilder<V, W, S>;
+  checkOptions(stepId, options);
+  const late = options.late;
+  if (late !== "drop" && late !== "fail" && typeof late !== "function") {
+    throw new TypeError(
+      `Window step "${stepId}" needs options.late: "drop", "fail" or a function`,
+    );
+  }
+  return step(
+    stepId,
+    windowDriver<V, W, S>("windows", options, builder),
+    chainStep<[string, WindowEvent], [string, [number, W]]>(
+      "windowResults",
+      "results",
+      (ctx, down) => (item) => {
+        const [key, [tag, id, payload]] = item;
+        if (tag === DOWN) down.next([key, [id, payload as W]]);
+        else if (tag === LATE) {
+          if (late === "fail") {
+            throw new DataflowError(ctx.stepId, `A late item arrived for window ${id}`, { key });
+          }
+          if (late !== "drop") late(key, id, payload as V);
+        }
+      },
+    ),
+  ) as WeirOperator<readonly [string, V], [string, [number, W]]>;
+}
+
+/**
+ * Builds a window operator's substeps in `scope`: the driver (`windows`) and the three
+ * outputs (`down`, `late`, `meta`). For composite window operators.
+ */
+export function windowStreams<V, W, S>(
+  scope: Scope,
+  up: Stream<readonly [string, V]>,
+  options: WindowOptions<V>,
+  builder: WindowBuilder<V, W, S>,
+): WindowOut<V, W> {
+  checkOptions(scope.id, options);
+  const events = scope.pipe(up, windowDriver<V, W, S>("windows", options, builder));
+  return {
+    down: scope.pipe(events, filterMap("down", pick<W>(DOWN))),
+    late: scope.pipe(events, filterMap("late", pick<V>(LATE))),
+    meta: scope.pipe(events, filterMap("meta", pick<WindowMetadata>(META))),
+  };
+}
+
+function checkOptions<V>(stepId: string, options: WindowOptions<V>): void {
+  if (options === null || typeof options !== "object") {
+    throw new TypeError(`Window step "${stepId}" needs an options object`);
+  }
+  if (typeof options.clock?.build !== "function") {
+    throw new TypeError(`Window step "${stepId}" needs options.clock (e.g. new EventClock(...))`);
+  }
+  if (typeof options.windower?.build !== "function") {
+    throw new TypeError(
+      `Window step "${stepId}" needs options.windower (e.g. new TumblingWindower(...))`,
+    );
+  }
+}

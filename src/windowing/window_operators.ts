@@ -1,0 +1,448 @@
+/**
+ * The window operators built on `window`: fold, reduce, collect, count, max, min.
+ *
+ * Each has two forms: given the upstream stream it returns `{ down, late, meta }`; given only
+ * options (with `late`) it is pipeable and returns the results.
+ *
+ * @module
+ */
+import { type KeyedStream, Stream } from "../dataflow/dataflow.ts";
+import type { WeirOperator } from "../dataflow/op.ts";
+import { keyOn } from "../operators/key_on.ts";
+import {
+  type PipeableWindowOptions,
+  window,
+  type WindowBuilder,
+  type WindowLogic,
+  type WindowOptions,
+  type WindowOut,
+  windowStreams,
+} from "./window.ts";
+
+/** Options of {@linkcode foldWindow}. */
+export interface FoldWindowOptions<V, A> extends WindowOptions<V> {
+  /** A window's initial accumulator. */
+  readonly builder: () => A;
+  /** Folds a value into a window's accumulator. */
+  readonly folder: (acc: A, value: V) => A;
+  /** Combines two accumulators when session windows merge (earlier window first). */
+  readonly merger: (acc: A, other: A) => A;
+}
+
+type Up<V> = KeyedStream<V> | Stream<readonly [string, V]>;
+type Pipeable<V, W> = WeirOperator<readonly [string, V], [string, [number, W]]>;
+
+/** Dispatches to the stream form or the pipeable form of `window`. */
+function windowed<V, W, S>(
+  stepId: string,
+  upOrOptions: Up<V> | PipeableWindowOptions<V>,
+  options: WindowOptions<V> | undefined,
+  builder: (opts: WindowOptions<V>) => WindowBuilder<V, W, S>,
+): WindowOut<V, W> | Pipeable<V, W> {
+  if (upOrOptions instanceof Stream) {
+    return window(stepId, upOrOptions as Up<V>, options!, builder(options!));
+  }
+  const opts = upOrOptions as PipeableWindowOptions<V>;
+  return window(stepId, opts, builder(opts));
+}
+
+class FoldLogic<V, A> implements WindowLogic<V, A, { acc: A }> {
+  constructor(
+    public acc: A,
+    private readonly folder: (acc: A, value: V) => A,
+    private readonly merger: (acc: A, other: A) => A,
+  ) {}
+  onValue(value: V): Iterable<A> {
+    this.acc = this.folder(this.acc, value);
+    return EMPTY;
+  }
+  onMerge(original: WindowLogic<V, A, { acc: A }>): Iterable<A> {
+    this.acc = this.merger(this.acc, (original as FoldLogic<V, A>).acc);
+    return EMPTY;
+  }
+  onClose(): Iterable<A> {
+    return [this.acc];
+  }
+  snapshot(): { acc: A } {
+    return { acc: this.acc };
+  }
+}
+
+const EMPTY: readonly never[] = Object.freeze([]);
+
+/**
+ * Folds each window's values into an accumulator and emits it when the window closes: `[key,
+ * [windowId, acc]]`. Sessions that merge combine their accumulators with `merger`. Like
+ * Bytewax's `fold_window`.
+ *
+ * @example Counting event types per 10-second window
+ * ```ts
+ * import { Dataflow } from "@weir/weir";
+ * import { runMain, TestingSink, TestingSource } from "@weir/weir/testing";
+ * import { EventClock, foldWindow, TumblingWindower } from "@weir/weir";
+ * import { assertEquals } from "@std/assert";
+ *
+ * type Ev = { type: string; t: number };
+ * const events: [string, Ev][] = [["u", { type: "login", t: 0 }], ["u", { type: "post", t: 4_000 }], ["u", { type: "post", t: 16_000 }]];
+ * const flow = new Dataflow("fold_window_demo");
+ * const { down } = foldWindow("counts", flow.input("inp", new TestingSource(events)), {
+ *   clock: new EventClock((e: Ev) => e.t, { waitFor: 0 }),
+ *   windower: new TumblingWindower(10_000, 0),
+ *   builder: (): Record<string, number> => ({}),
+ *   folder: (acc, e) => ({ ...acc, [e.type]: (acc[e.type] ?? 0) + 1 }),
+ *   merger: (a, b) => ({ ...a, ...b }),
+ * });
+ * const out: unknown[] = [];
+ * down.output("out", new TestingSink(out));
+ * await runMain(flow);
+ * assertEquals(out, [["u", [0, { login: 1, post: 1 }]], ["u", [1, { post: 1 }]]]);
+ * ```
+ */
+export function foldWindow<V, A>(
+  stepId: string,
+  up: Up<V>,
+  options: FoldWindowOptions<V, A>,
+): WindowOut<V, A>;
+/** The pipeable form. */
+export function foldWindow<V, A>(
+  stepId: string,
+  options: FoldWindowOptions<V, A> & PipeableWindowOptions<V>,
+): Pipeable<V, A>;
+export function foldWindow<V, A>(
+  stepId: string,
+  upOrOptions: Up<V> | (FoldWindowOptions<V, A> & PipeableWindowOptions<V>),
+  maybeOptions?: FoldWindowOptions<V, A>,
+): WindowOut<V, A> | Pipeable<V, A> {
+  return windowed<V, A, { acc: A }>(stepId, upOrOptions, maybeOptions, (o) => {
+    const { builder, folder, merger } = o as FoldWindowOptions<V, A>;
+    return (resume) => new FoldLogic(resume === undefined ? builder() : resume.acc, folder, merger);
+  });
+}
+
+/** Options of {@linkcode reduceWindow}. */
+export interface ReduceWindowOptions<V> extends WindowOptions<V> {
+  /** Combines the accumulator with the next value (also used to merge sessions). */
+  readonly reducer: (acc: V, value: V) => V;
+}
+
+class ReduceLogic<V> implements WindowLogic<V, V, { acc: V | undefined; has: boolean }> {
+  has = false;
+  acc: V | undefined = undefined;
+  constructor(private readonly reducer: (acc: V, value: V) => V) {}
+  onValue(value: V): Iterable<V> {
+    this.acc = this.has ? this.reducer(this.acc as V, value) : value;
+    this.has = true;
+    return EMPTY;
+  }
+  onMerge(original: WindowLogic<V, V, unknown>): Iterable<V> {
+    const o = original as ReduceLogic<V>;
+    if (o.has) this.onValue(o.acc as V);
+    return EMPTY;
+  }
+  onClose(): Iterable<V> {
+    return this.has ? [this.acc as V] : EMPTY;
+  }
+  snapshot(): { acc: V | undefined; has: boolean } {
+    return { acc: this.acc, has: this.has };
+  }
+}
+
+/**
+ * Reduces each window's values (the first value is the initial accumulator) and emits the
+ * result at close. Values are applied as they arrive (`ordered` defaults to false), so the
+ * reducer should be commutative. Like Bytewax's `reduce_window`.
+ *
+ * @example Sum per window
+ * ```ts
+ * import { Dataflow, EventClock, reduceWindow, TumblingWindower } from "@weir/weir";
+ * import { runMain, TestingSink, TestingSource } from "@weir/weir/testing";
+ * import { assertEquals } from "@std/assert";
+ *
+ * const flow = new Dataflow("reduce_window_demo");
+ * const items: [string, [number, number]][] = [["a", [0, 1]], ["a", [4_000, 1]], ["a", [12_000, 1]]];
+ * const out: unknown[] = [];
+ * flow.input("inp", new TestingSource(items)).pipe(
+ *   reduceWindow("sum", {
+ *     clock: new EventClock((v: [number, number]) => v[0], { waitFor: 0 }),
+ *     windower: new TumblingWindower(10_000, 0),
+ *     reducer: (a, b) => [a[0], a[1] + b[1]],
+ *     late: "fail",
+ *   }),
+ * ).output("out", new TestingSink(out));
+ * await runMain(flow);
+ * assertEquals(out, [["a", [0, [0, 2]]], ["a", [1, [12_000, 1]]]]);
+ * ```
+ */
+export function reduceWindow<V>(
+  stepId: string,
+  up: Up<V>,
+  options: ReduceWindowOptions<V>,
+): WindowOut<V, V>;
+/** The pipeable form. */
+export function reduceWindow<V>(
+  stepId: string,
+  options: ReduceWindowOptions<V> & PipeableWindowOptions<V>,
+): Pipeable<V, V>;
+export function reduceWindow<V>(
+  stepId: string,
+  upOrOptions: Up<V> | (ReduceWindowOptions<V> & PipeableWindowOptions<V>),
+  maybeOptions?: ReduceWindowOptions<V>,
+): WindowOut<V, V> | Pipeable<V, V> {
+  const withDefault = <O extends WindowOptions<V>>(o: O): O => ({ ordered: false, ...o });
+  const up = upOrOptions instanceof Stream ? upOrOptions : withDefault(upOrOptions);
+  const opts = maybeOptions === undefined ? undefined : withDefault(maybeOptions);
+  return windowed<V, V, { acc: V | undefined; has: boolean }>(stepId, up, opts, (o) => {
+    const { reducer } = o as ReduceWindowOptions<V>;
+    return (resume) => {
+      const l = new ReduceLogic(reducer);
+      if (resume !== undefined) {
+        l.acc = resume.acc;
+        l.has = resume.has;
+      }
+      return l;
+    };
+  });
+}
+
+/** Options of {@linkcode maxWindow} and {@linkcode minWindow}. */
+export interface ExtremeWindowOptions<V> extends WindowOptions<V> {
+  /** What to compare (default: the value itself). */
+  readonly by?: (value: V) => number | string | bigint;
+}
+
+/**
+ * Emits each window's largest value (compared by `by`; the first wins ties) at close. Like
+ * Bytewax's `max_window`.
+ *
+ * @example
+ * ```ts
+ * import { Dataflow, EventClock, maxWindow, TumblingWindower } from "@weir/weir";
+ * import { runMain, TestingSink, TestingSource } from "@weir/weir/testing";
+ * import { assertEquals } from "@std/assert";
+ *
+ * const flow = new Dataflow("max_window_demo");
+ * const out: unknown[] = [];
+ * flow.input("inp", new TestingSource<[string, number]>([["a", 1], ["a", 9], ["a", 3]])).pipe(
+ *   maxWindow("max", {
+ *     clock: new EventClock((v: number) => v, { waitFor: 10_000 }), // values double as timestamps
+ *     windower: new TumblingWindower(1_000, 0),
+ *     late: "fail",
+ *   }),
+ * ).output("out", new TestingSink(out));
+ * await runMain(flow);
+ * assertEquals(out, [["a", [0, 9]]]);
+ * ```
+ */
+export function maxWindow<V>(
+  stepId: string,
+  up: Up<V>,
+  options: ExtremeWindowOptions<V>,
+): WindowOut<V, V>;
+/** The pipeable form. */
+export function maxWindow<V>(
+  stepId: string,
+  options: ExtremeWindowOptions<V> & PipeableWindowOptions<V>,
+): Pipeable<V, V>;
+export function maxWindow<V>(
+  stepId: string,
+  upOrOptions: Up<V> | (ExtremeWindowOptions<V> & PipeableWindowOptions<V>),
+  maybeOptions?: ExtremeWindowOptions<V>,
+): WindowOut<V, V> | Pipeable<V, V> {
+  return extreme(stepId, upOrOptions, maybeOptions, 1);
+}
+
+/**
+ * Emits each window's smallest value (compared by `by`; the first wins ties) at close. Like
+ * Bytewax's `min_window`.
+ *
+ * @example
+ * ```ts
+ * import { Dataflow, EventClock, minWindow, TumblingWindower } from "@weir/weir";
+ * import { runMain, TestingSink, TestingSource } from "@weir/weir/testing";
+ * import { assertEquals } from "@std/assert";
+ *
+ * const flow = new Dataflow("min_window_demo");
+ * const out: unknown[] = [];
+ * flow.input("inp", new TestingSource<[string, number]>([["a", 4], ["a", 2], ["a", 3]])).pipe(
+ *   minWindow("min", {
+ *     clock: new EventClock((v: number) => v, { waitFor: 10_000 }),
+ *     windower: new TumblingWindower(1_000, 0),
+ *     late: "fail",
+ *   }),
+ * ).output("out", new TestingSink(out));
+ * await runMain(flow);
+ * assertEquals(out, [["a", [0, 2]]]);
+ * ```
+ */
+export function minWindow<V>(
+  stepId: string,
+  up: Up<V>,
+  options: ExtremeWindowOptions<V>,
+): WindowOut<V, V>;
+/** The pipeable form. */
+export function minWindow<V>(
+  stepId: string,
+  options: ExtremeWindowOptions<V> & PipeableWindowOptions<V>,
+): Pipeable<V, V>;
+export function minWindow<V>(
+  stepId: string,
+  upOrOptions: Up<V> | (ExtremeWindowOptions<V> & PipeableWindowOptions<V>),
+  maybeOptions?: ExtremeWindowOptions<V>,
+): WindowOut<V, V> | Pipeable<V, V> {
+  return extreme(stepId, upOrOptions, maybeOptions, -1);
+}
+
+function extreme<V>(
+  stepId: string,
+  upOrOptions: Up<V> | (ExtremeWindowOptions<V> & PipeableWindowOptions<V>),
+  maybeOptions: ExtremeWindowOptions<V> | undefined,
+  sign: 1 | -1,
+): WindowOut<V, V> | Pipeable<V, V> {
+  const opts = (upOrOptions instanceof Stream ? maybeOptions : upOrOptions) as ExtremeWindowOptions<
+    V
+  >;
+  const by = opts.by ?? ((v: V) => v as unknown as number);
+  const reducer = (a: V, b: V) => (sign > 0 ? (by(b) > by(a) ? b : a) : (by(b) < by(a) ? b : a));
+  return upOrOptions instanceof Stream
+    ? reduceWindow(stepId, upOrOptions, { ordered: true, ...opts, reducer })
+    : reduceWindow(stepId, {
+      ordered: true,
+      ...(upOrOptions as PipeableWindowOptions<V>),
+      reducer,
+    });
+}
+
+/** What {@linkcode collectWindow} collects into. */
+export type CollectInto = "array" | "set" | "map";
+
+/** Options of {@linkcode collectWindow}. */
+export interface CollectWindowOptions<V> extends WindowOptions<V> {
+  /** `"array"` (default, in timestamp order when ordered), `"set"`, or `"map"` of `[k, v]` values. */
+  readonly into?: CollectInto;
+}
+
+/**
+ * Collects each window's values into an array (default), a Set, or a Map (values must be
+ * `[key, value]` pairs; later keys overwrite) and emits it at close. Like Bytewax's
+ * `collect_window`.
+ *
+ * @example Values in timestamp order
+ * ```ts
+ * import { collectWindow, Dataflow, EventClock, TumblingWindower } from "@weir/weir";
+ * import { runMain, TestingSink, TestingSource } from "@weir/weir/testing";
+ * import { assertEquals } from "@std/assert";
+ *
+ * type E = { t: number; v: number };
+ * const items: [string, E][] = [{ t: 0, v: 1 }, { t: 8_000, v: 3 }, { t: 4_000, v: 2 }, { t: 13_000, v: 5 }]
+ *   .map((e) => ["ALL", e]);
+ * const flow = new Dataflow("collect_window_demo");
+ * const out: unknown[] = [];
+ * flow.input("inp", new TestingSource(items)).pipe(
+ *   collectWindow("collect", {
+ *     clock: new EventClock((e: E) => e.t, { waitFor: Infinity }),
+ *     windower: new TumblingWindower(10_000, 0),
+ *     late: "fail",
+ *   }),
+ * ).output("out", new TestingSink(out));
+ * await runMain(flow);
+ * assertEquals(out.map(([, [id, es]]: any) => [id, es.map((e: E) => e.v)]), [[0, [1, 2, 3]], [1, [5]]]);
+ * ```
+ */
+export function collectWindow<V>(
+  stepId: string,
+  up: Up<V>,
+  options: CollectWindowOptions<V>,
+): WindowOut<V, V[] | Set<V> | Map<unknown, unknown>>;
+/** The pipeable form. */
+export function collectWindow<V>(
+  stepId: string,
+  options: CollectWindowOptions<V> & PipeableWindowOptions<V>,
+): Pipeable<V, V[] | Set<V> | Map<unknown, unknown>>;
+export function collectWindow<V>(
+  stepId: string,
+  upOrOptions: Up<V> | (CollectWindowOptions<V> & PipeableWindowOptions<V>),
+  maybeOptions?: CollectWindowOptions<V>,
+):
+  | WindowOut<V, V[] | Set<V> | Map<unknown, unknown>>
+  | Pipeable<V, V[] | Set<V> | Map<unknown, unknown>> {
+  type C = V[] | Set<V> | Map<unknown, unknown>;
+  const opts = (upOrOptions instanceof Stream ? maybeOptions : upOrOptions) as CollectWindowOptions<
+    V
+  >;
+  const into = opts.into ?? "array";
+  if (into !== "array" && into !== "set" && into !== "map") {
+    throw new RangeError(
+      `collectWindow("${stepId}"): into must be "array", "set" or "map", got "${into}"`,
+    );
+  }
+  const builder = (): C => (into === "array" ? [] : into === "set" ? new Set<V>() : new Map());
+  const folder = (acc: C, v: V): C => {
+    if (Array.isArray(acc)) acc.push(v);
+    else if (acc instanceof Set) acc.add(v);
+    else {
+      if (!Array.isArray(v) || v.length !== 2) {
+        throw new TypeError(`collectWindow into "map" needs [key, value] values, got ${String(v)}`);
+      }
+      acc.set(v[0], v[1]);
+    }
+    return acc;
+  };
+  const merger = (a: C, b: C): C => {
+    if (Array.isArray(a)) a.push(...(b as V[]));
+    else if (a instanceof Set) { for (const v of b as Set<V>) a.add(v); }
+    else for (const [k, v] of b as Map<unknown, unknown>) a.set(k, v);
+    return a;
+  };
+  const fold = { builder, folder, merger };
+  return upOrOptions instanceof Stream
+    ? foldWindow<V, C>(stepId, upOrOptions, { ...opts, ...fold })
+    : foldWindow<V, C>(stepId, { ...(upOrOptions as PipeableWindowOptions<V>), ...fold });
+}
+
+/** Options of {@linkcode countWindow}. */
+export interface CountWindowOptions<T> extends WindowOptions<T> {
+  /** The key of an item (the upstream is not keyed). */
+  readonly keyFn: (item: T) => string;
+}
+
+/**
+ * Counts the items of an unkeyed stream per key (`keyFn`) and window, emitting `[key,
+ * [windowId, count]]` at close. The clock sees the items. Like Bytewax's `count_window`.
+ *
+ * @example Counting logins per user and 10-second window
+ * ```ts
+ * import { countWindow, Dataflow, EventClock, TumblingWindower } from "@weir/weir";
+ * import { runMain, TestingSink, TestingSource } from "@weir/weir/testing";
+ * import { assertEquals } from "@std/assert";
+ *
+ * type E = { user: string; t: number };
+ * const evs: E[] = [{ user: "a", t: 0 }, { user: "a", t: 4_000 }, { user: "b", t: 8_000 }, { user: "a", t: 12_000 }];
+ * const flow = new Dataflow("count_window_demo");
+ * const { down } = countWindow("count", flow.input("inp", new TestingSource(evs)), {
+ *   clock: new EventClock((e: E) => e.t, { waitFor: 0 }),
+ *   windower: new TumblingWindower(10_000, 0),
+ *   keyFn: (e) => e.user,
+ * });
+ * const out: unknown[] = [];
+ * down.output("out", new TestingSink(out));
+ * await runMain(flow);
+ * assertEquals(out, [["a", [0, 2]], ["a", [1, 1]], ["b", [0, 1]]]);
+ * ```
+ */
+export function countWindow<T>(
+  stepId: string,
+  up: Stream<T>,
+  options: CountWindowOptions<T>,
+): WindowOut<T, number> {
+  return up.flow.composite(
+    stepId,
+    "countWindow",
+    (scope) =>
+      windowStreams<T, number, { acc: number }>(
+        scope,
+        scope.pipe(up, keyOn("key", options.keyFn)),
+        { ordered: false, ...options },
+        (resume) => new FoldLogic(resume?.acc ?? 0, (n: number) => n + 1, (a, b) => a + b),
+      ),
+  );
+}

@@ -1,0 +1,56 @@
+import { assertEquals } from "@std/assert";
+import { KeyTimers } from "../../src/operators/_key_timers.ts";
+
+Deno.test("KeyTimers: earliest first, ties by key, one deadline per key", () => {
+  const t = new KeyTimers();
+  t.set("b", 5);
+  t.set("a", 5);
+  t.set("c", 3);
+  t.set("c", 9); // moved later
+  assertEquals(t.peek(), 5);
+  assertEquals(t.popDue(5), [[5, "a"], [5, "b"]]);
+  assertEquals([t.peek(), t.size], [9, 1]);
+  t.set("c", 1); // moved earlier
+  assertEquals(t.popDue(100), [[1, "c"]]);
+  assertEquals([t.peek(), t.size], [undefined, 0]);
+});
+
+Deno.test("KeyTimers: deadlines that keep moving later stay correct", () => {
+  const t = new KeyTimers();
+  for (let i = 0; i < 1000; i++) {
+    for (const k of ["x", "y", "z"]) t.set(k, i * 10 + k.charCodeAt(0));
+  }
+  assertEquals(t.peek(), 9990 + "x".charCodeAt(0));
+  t.delete("y");
+  assertEquals(t.popDue(Infinity).map(([, k]) => k), ["x", "z"]);
+});
+
+Deno.test("KeyTimers agrees with a brute-force model under random moves", () => {
+  let seed = 42;
+  const rnd = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+  const t = new KeyTimers();
+  const model = new Map<string, number>();
+  for (let step = 0; step < 20_000; step++) {
+    const key = `k${Math.floor(rnd() * 50)}`;
+    const op = rnd();
+    if (op < 0.6) {
+      const time = Math.floor(rnd() * 1000);
+      t.set(key, time);
+      model.set(key, time);
+    } else if (op < 0.7) {
+      t.delete(key);
+      model.delete(key);
+    } else if (op < 0.8) {
+      const now = Math.floor(rnd() * 300);
+      const expected = [...model].filter(([, v]) => v <= now)
+        .sort((a, b) => a[1] - b[1] || (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0))
+        .map(([k, v]): [number, string] => [v, k]);
+      for (const [, k] of expected) model.delete(k);
+      assertEquals(t.popDue(now), expected);
+    } else {
+      const min = model.size === 0 ? undefined : Math.min(...model.values());
+      assertEquals(t.peek(), min);
+      assertEquals(t.size, model.size);
+    }
+  }
+});

@@ -1,0 +1,357 @@
+// Bytewax's pytests/operators/windowing cases on weir's window operators, with a TestClock.
+import { assertEquals, assertRejects, assertThrows } from "@std/assert";
+import {
+  collectWindow,
+  countWindow,
+  Dataflow,
+  DataflowError,
+  EventClock,
+  foldWindow,
+  joinWindow,
+  keyOn,
+  maxWindow,
+  minWindow,
+  reduceWindow,
+  SessionWindower,
+  SlidingWindower,
+  type Stream,
+  SystemClock,
+  TumblingWindower,
+  window,
+  type WindowMetadata,
+} from "../../mod.ts";
+import { runMain, TestClock, TestingSink, TestingSource } from "../../src/testing/mod.ts";
+
+const T0 = Date.UTC(2024, 0, 1);
+const S = 1_000;
+type E = { t: number; v: unknown };
+const ev = (s: number, v: unknown): E => ({ t: T0 + s * S, v });
+const clockOf = (waitFor: number) => new EventClock((e: E) => e.t, { waitFor });
+
+async function run(flow: Dataflow) {
+  await runMain(flow, { clock: new TestClock({ start: T0 }) });
+}
+
+function keyedAll(flow: Dataflow, items: E[]): Stream<[string, E]> {
+  return flow.input("inp", new TestingSource(items)).pipe(keyOn("key", () => "ALL"));
+}
+
+Deno.test("collectWindow: contents in timestamp order, windows closed at EOF", async () => {
+  const flow = new Dataflow("test_df");
+  const out: [string, [number, E[]]][] = [];
+  const { down } = collectWindow(
+    "add",
+    keyedAll(flow, [ev(0, 1), ev(8, 3), ev(4, 2), ev(13, 5), ev(12, 4)]),
+    { clock: clockOf(Infinity), windower: new TumblingWindower(10 * S, T0) },
+  );
+  down.output("out", new TestingSink(out as unknown as [string, [number, unknown]][]));
+  await run(flow);
+  assertEquals(out.map(([k, [id, es]]) => [k, id, es.map((e) => e.v)]), [
+    ["ALL", 0, [1, 2, 3]],
+    ["ALL", 1, [4, 5]],
+  ]);
+});
+
+Deno.test("countWindow on an unkeyed stream: a's window 0 closes when a@12 arrives", async () => {
+  const flow = new Dataflow("test_df");
+  const evs = [
+    { user: "a", t: T0 },
+    { user: "a", t: T0 + 4 * S },
+    { user: "b", t: T0 + 8 * S },
+    { user: "a", t: T0 + 12 * S },
+    { user: "a", t: T0 + 13 * S },
+  ];
+  const out: unknown[] = [];
+  const { down } = countWindow("count", flow.input("inp", new TestingSource(evs)), {
+    clock: new EventClock((e: { user: string; t: number }) => e.t, { waitFor: 0 }),
+    windower: new TumblingWindower(10 * S, T0),
+    keyFn: (e) => e.user,
+  });
+  down.output("out", new TestingSink(out));
+  await run(flow);
+  assertEquals(out, [["a", [0, 2]], ["a", [1, 2]], ["b", [0, 1]]]);
+});
+
+Deno.test("foldWindow: counts per event type in tumbling windows", async () => {
+  const flow = new Dataflow("test_df");
+  const out: unknown[] = [];
+  const { down } = foldWindow(
+    "count",
+    keyedAll(flow, [ev(0, "login"), ev(4, "post"), ev(8, "post"), ev(16, "post")]),
+    {
+      clock: clockOf(0),
+      windower: new TumblingWindower(10 * S, T0),
+      builder: (): Record<string, number> => ({}),
+      folder: (acc, e) => ({ ...acc, [e.v as string]: (acc[e.v as string] ?? 0) + 1 }),
+      merger: (a, b) => ({ ...a, ...b }),
+    },
+  );
+  down.output("out", new TestingSink(out));
+  await run(flow);
+  assertEquals(out, [["ALL", [0, { login: 1, post: 2 }]], ["ALL", [1, { post: 1 }]]]);
+});
+
+function foldToList(windower: SessionWindower | SlidingWindower, items: E[]) {
+  const flow = new Dataflow("test_df");
+  const down: unknown[] = [];
+  const late: unknown[] = [];
+  const meta: unknown[] = [];
+  const out = foldWindow("fold", keyedAll(flow, items), {
+    clock: clockOf(0),
+    windower,
+    builder: (): string[] => [],
+    folder: (acc, e) => [...acc, e.v as string],
+    merger: (a, b) => [...a, ...b],
+  });
+  out.down.output("down", new TestingSink(down));
+  out.late.output("late", new TestingSink(late));
+  out.meta.output("meta", new TestingSink(meta));
+  return { flow, down, late, meta };
+}
+
+Deno.test("foldWindow over sessions (gap 5 s); the late item goes to `late` with id -1", async () => {
+  const items = [
+    ev(1, "a"),
+    ev(5, "b"),
+    ev(11, "c"),
+    ev(12, "d"),
+    ev(13, "e"),
+    ev(14, "f"),
+    ev(20, "g"),
+    ev(1, "h"),
+  ];
+  const { flow, down, late, meta } = foldToList(new SessionWindower(5 * S), items);
+  await run(flow);
+  assertEquals(down, [["ALL", [0, ["a", "b"]]], ["ALL", [1, ["c", "d", "e", "f"]]], ["ALL", [2, [
+    "g",
+  ]]]]);
+  assertEquals(late, [["ALL", [-1, ev(1, "h")]]]);
+  assertEquals(
+    (meta as [string, [number, WindowMetadata]][]).map((
+      [, [id, m]],
+    ) => [id, m.open - T0, m.close - T0]),
+    [
+      [0, 1 * S, 5 * S],
+      [1, 11 * S, 14 * S],
+      [2, 20 * S, 20 * S],
+    ],
+  );
+});
+
+Deno.test("foldWindow over sliding windows (10 s every 5 s); late h@1 reports its two windows", async () => {
+  const items = [
+    ev(1, "a"),
+    ev(4, "b"),
+    ev(8, "c"),
+    ev(12, "d"),
+    ev(13, "e"),
+    ev(14, "f"),
+    ev(16, "g"),
+    ev(1, "h"),
+  ];
+  const { flow, down, late } = foldToList(new SlidingWindower(10 * S, 5 * S, T0), items);
+  await run(flow);
+  assertEquals(down, [
+    ["ALL", [-1, ["a", "b"]]],
+    ["ALL", [0, ["a", "b", "c"]]],
+    ["ALL", [1, ["c", "d", "e", "f"]]],
+    ["ALL", [2, ["d", "e", "f", "g"]]],
+    ["ALL", [3, ["g"]]],
+  ]);
+  assertEquals(late, [["ALL", [-1, ev(1, "h")]], ["ALL", [0, ev(1, "h")]]]);
+});
+
+Deno.test("meta follows each window's results", async () => {
+  const flow = new Dataflow("test_df");
+  const log: string[] = [];
+  const out = foldWindow("fold", keyedAll(flow, [ev(1, "a"), ev(11, "b"), ev(12, "c")]), {
+    clock: clockOf(0),
+    windower: new TumblingWindower(10 * S, T0),
+    builder: () => 0,
+    folder: (n) => n + 1,
+    merger: (a, b) => a + b,
+  });
+  const merged = flow.merge(
+    "both",
+    out.down.pipe(keyOn("d", ([, [id]]) => `down ${id}`)),
+    out.meta.pipe(keyOn("m", ([, [id]]) => `meta ${id}`)),
+  );
+  merged.output("log", {
+    build: () => ({ writeBatch: (xs) => void log.push(...xs.map(([k]) => k)) }),
+  });
+  await run(flow);
+  assertEquals(log, ["down 0", "meta 0", "down 1", "meta 1"]);
+});
+
+Deno.test("maxWindow / minWindow return whole items; reduceWindow sums", async () => {
+  const items = [ev(0, 1), ev(4, 9), ev(8, 3), ev(12, 10), ev(13, 4)];
+  for (const [op, expected] of [[maxWindow, [9, 10]], [minWindow, [1, 4]]] as const) {
+    const flow = new Dataflow("test_df");
+    const out: [string, [number, E]][] = [];
+    const { down } = op("x", keyedAll(flow, items), {
+      clock: clockOf(0),
+      windower: new TumblingWindower(10 * S, T0),
+      by: (e: E) => e.v as number,
+    });
+    down.output("out", new TestingSink(out as unknown as [string, [number, E]][]));
+    await run(flow);
+    assertEquals(out.map(([, [id, e]]) => [id, e.v]), [[0, expected[0]], [1, expected[1]]]);
+  }
+  const flow = new Dataflow("test_df");
+  const sums: unknown[] = [];
+  keyedAll(flow, items.map((e) => ({ ...e, v: 1 }))).pipe(
+    reduceWindow("sum", {
+      clock: clockOf(0),
+      windower: new TumblingWindower(10 * S, T0),
+      reducer: (a: E, b: E) => ({ t: a.t, v: (a.v as number) + (b.v as number) }),
+      late: "fail",
+    }),
+  ).output("out", new TestingSink(sums));
+  await run(flow);
+  assertEquals((sums as [string, [number, E]][]).map(([, [id, e]]) => [id, e.v]), [[0, 3], [1, 2]]);
+});
+
+async function joined(
+  left: E[],
+  right: E[],
+  insertMode?: "first" | "last" | "product",
+  emitMode?: "complete" | "final" | "running",
+) {
+  const flow = new Dataflow("test_df");
+  const l = flow.input("l", new TestingSource(left)).pipe(keyOn("kl", () => "ALL"));
+  const r = flow.input("r", new TestingSource(right)).pipe(keyOn("kr", () => "ALL"));
+  const out: [string, [number, (E | undefined)[]]][] = [];
+  const { down } = joinWindow("join", [l, r], {
+    clock: clockOf(Infinity),
+    windower: new SessionWindower(10 * S),
+    insertMode,
+    emitMode,
+  });
+  down.output("out", new TestingSink(out as unknown as [string, [number, unknown]][]));
+  await run(flow);
+  return out.map(([, [, vs]]) => vs.map((e) => e?.v));
+}
+
+Deno.test("joinWindow modes (Bytewax's cases, session gap 10 s, values in timestamp order)", async () => {
+  assertEquals(await joined([ev(0, 1)], [ev(2, 3), ev(1, 2)], "first", "complete"), [[1, 2]]);
+  assertEquals(await joined([ev(0, 1)], [ev(1, 2)], "last", "complete"), [[1, 2]]);
+  assertEquals(await joined([ev(0, 1)], [ev(1, 2), ev(2, 3)], "last", "final"), [[1, 3]]);
+  assertEquals(await joined([ev(0, 1)], [ev(1, 2), ev(2, 3)]), [[1, 3]]);
+  assertEquals(await joined([ev(0, 1)], [ev(1, 2), ev(2, 3)], "last", "running"), [
+    [1, undefined],
+    [1, 2],
+    [1, 3],
+  ]);
+  assertEquals(await joined([ev(0, 1), ev(1, 2)], [ev(1, 3), ev(2, 4)], "product", "final"), [
+    [1, 3],
+    [1, 4],
+    [2, 3],
+    [2, 4],
+  ]);
+});
+
+Deno.test("a session flow on the system-time clock puts range(10) in one window", async () => {
+  const flow = new Dataflow("test_df");
+  const out: unknown[] = [];
+  const { down } = foldWindow(
+    "sum",
+    flow.input("inp", new TestingSource(Array.from({ length: 10 }, (_, i) => i))).pipe(
+      keyOn("key", () => "ALL"),
+    ),
+    {
+      clock: new SystemClock<number>(),
+      windower: new SessionWindower(10 * S),
+      builder: (): number[] => [],
+      folder: (acc, v) => [...acc, v],
+      merger: (a, b) => [...a, ...b],
+    },
+  );
+  down.output("out", new TestingSink(out));
+  await run(flow);
+  assertEquals(out, [["ALL", [0, [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]]]]);
+});
+
+Deno.test("windows close on a timer as system time passes, not only at EOF", async () => {
+  const flow = new Dataflow("test_df");
+  const log: string[] = [];
+  const clock = new TestClock({ start: T0 });
+  const items = [ev(1, "a"), TestingSource.PAUSE(30 * S), ev(40, "b")];
+  const { down } = foldWindow("fold", keyedAll(flow, items as E[]), {
+    clock: new EventClock((e: E) => e.t, { waitFor: 2 * S }),
+    windower: new TumblingWindower(10 * S, T0),
+    builder: (): string[] => [],
+    folder: (acc, e) => [...acc, e.v as string],
+    merger: (a, b) => [...a, ...b],
+  });
+  down.output("out", {
+    build: () => ({
+      writeBatch: (xs) => void log.push(...xs.map(([, [id]]) => `${id}@${(clock.now() - T0) / S}`)),
+    }),
+  });
+  await runMain(flow, { clock });
+  // a@1 s arrives at system time 0: watermark -1 s. Window 0 ends at 10 s, which the
+  // watermark reaches 11 s later; window 4 (b@40 s, read at 30 s) closes at EOF.
+  assertEquals(log, ["0@11", "4@30"]);
+});
+
+Deno.test("pipeable forms: late items dropped, failed, or handed to a function", async () => {
+  const items = [ev(10, "a"), ev(1, "late")];
+  const base = {
+    clock: clockOf(0),
+    windower: new TumblingWindower(5 * S, T0),
+    builder: (): string[] => [],
+    folder: (acc: string[], e: E) => [...acc, e.v as string],
+    merger: (a: string[], b: string[]) => [...a, ...b],
+  };
+  const seen: unknown[] = [];
+  const flow = new Dataflow("test_df");
+  const out: unknown[] = [];
+  keyedAll(flow, items).pipe(
+    foldWindow("f", { ...base, late: (k, id, e) => seen.push([k, id, e.v]) }),
+  )
+    .output("out", new TestingSink(out));
+  await run(flow);
+  assertEquals([out, seen], [[["ALL", [2, ["a"]]]], [["ALL", 0, "late"]]]);
+
+  const failing = new Dataflow("test_df");
+  keyedAll(failing, items).pipe(foldWindow("f", { ...base, late: "fail" })).output(
+    "out",
+    new TestingSink([]),
+  );
+  const err = await assertRejects(
+    () => run(failing),
+    DataflowError,
+    "A late item arrived for window 0",
+  );
+  assertEquals([err.stepId, err.key], ["test_df.f.results", "ALL"]);
+
+  assertThrows(
+    () => foldWindow("g", { ...base } as never),
+    TypeError,
+    'Window step "g" needs options.late: "drop", "fail" or a function',
+  );
+  assertThrows(
+    () => window("w", { late: "drop" } as never, () => ({}) as never),
+    TypeError,
+    "needs options.clock",
+  );
+});
+
+Deno.test("a key with no open window frees its state; state per key stays bounded", async () => {
+  const flow = new Dataflow("test_df");
+  let built = 0;
+  const n = 5_000;
+  const items: [string, E][] = Array.from({ length: n }, (_, i) => [`k${i}`, ev(i, i)]);
+  const out: unknown[] = [];
+  const { down } = window("w", flow.input("inp", new TestingSource(items, { batchSize: 100 })), {
+    clock: clockOf(0),
+    windower: new TumblingWindower(1, T0),
+  }, () => {
+    built++;
+    let c = 0;
+    return { onValue: () => (c++, []), onMerge: () => [], onClose: () => [c], snapshot: () => c };
+  });
+  down.output("out", new TestingSink(out));
+  await run(flow);
+  assertEquals([out.length, built], [n, n]);
+});
