@@ -140,6 +140,7 @@ export {
 } from "./src/windowing/clocks.ts";
 export {
   LATE_SESSION_ID,
+  type SessionIds,
   type SessionState,
   SessionWindower,
   type SlidingState,

@@ -76,6 +76,10 @@ class JoinLogic implements WindowLogic<Tagged, unknown[], unknown[][]> {
     return [];
   }
 
+  onEarly(): Iterable<unknown[]> {
+    return this.vals.some((s) => s.length > 0) ? joinTuples(this.vals) : [];
+  }
+
   onClose(): Iterable<unknown[]> {
     return this.emitMode === "final" && this.vals.some((s) => s.length > 0)
       ? joinTuples(this.vals)

@@ -38,6 +38,11 @@ export interface WindowLogic<V, W, S> {
   onMerge(original: WindowLogic<V, W, S>): Iterable<W>;
   /** The window closed: emit its result. */
   onClose(): Iterable<W>;
+  /**
+   * Optional: the window's current partial result, for early results (`options.early`).
+   * Return copies of mutable state: the window keeps changing after this call.
+   */
+  onEarly?(): Iterable<W>;
   /** The state to snapshot. */
   snapshot(): S;
 }
@@ -59,6 +64,13 @@ export interface WindowOptions<V> extends StatefulOptions {
    * false, values are applied as they arrive (fine for commutative aggregations).
    */
   readonly ordered?: boolean;
+  /**
+   * Early results (stream form only, on the `early` stream): the current partial result of
+   * each open window every `everyItems` values applied to it, and/or every `everyMs` ms of
+   * system time (per key, while it has open windows). Needs `WindowLogic.onEarly`; the early
+   * timer is not snapshotted (it restarts after a resume).
+   */
+  readonly early?: { readonly everyItems?: number; readonly everyMs?: number };
 }
 
 /** Options of the pipeable forms, which return only the results. */
@@ -78,14 +90,17 @@ export interface WindowOut<V, W> {
   readonly late: KeyedStream<[number, V]>;
   /** `[key, [windowId, metadata]]`, after the window's results, once per closed window. */
   readonly meta: KeyedStream<[number, WindowMetadata]>;
+  /** `[key, [windowId, partial]]` early results of open windows (see `options.early`). */
+  readonly early: KeyedStream<[number, W]>;
 }
 
 const DOWN = 0;
 const LATE = 1;
 const META = 2;
+const EARLY = 3;
 
 /** An event of the window driver: a result, a late item, or a window's metadata. */
-type WindowEvent = readonly [tag: 0 | 1 | 2, windowId: number, payload: unknown];
+type WindowEvent = readonly [tag: 0 | 1 | 2 | 3, windowId: number, payload: unknown];
 
 /** A key's windowing snapshot. */
 interface KeyWindowsState {
@@ -105,6 +120,10 @@ class KeyWindows<V, W, S> implements StatefulBatchLogic<V, WindowEvent, KeyWindo
   /** Items waiting for the watermark (ordered mode), in arrival order. */
   #queue: Array<[number, V]> = [];
   #watermark = Number.NEGATIVE_INFINITY;
+  /** Values applied per window since its last early result (`early.everyItems`). */
+  readonly #sinceEarly = new Map<number, number>();
+  /** When the next timed early results are due (`early.everyMs`), system time. */
+  #nextEarly: number | undefined = undefined;
 
   constructor(
     private readonly opts: WindowOptions<V>,
@@ -146,9 +165,21 @@ class KeyWindows<V, W, S> implements StatefulBatchLogic<V, WindowEvent, KeyWindo
   }
 
   onNotify(): LogicResult<WindowEvent> {
-    const wm = this.#clock.onNotify(this.ctx.now());
+    const now = this.ctx.now();
+    const wm = this.#clock.onNotify(now);
     if (wm > this.#watermark) this.#watermark = wm;
-    return this.#advance([]);
+    const out: WindowEvent[] = [];
+    const every = this.opts.early?.everyMs;
+    if (every !== undefined && this.#nextEarly !== undefined && now >= this.#nextEarly) {
+      for (const [id, logic] of this.#windows) this.#early(id, logic, out);
+      this.#nextEarly = now + every;
+    }
+    return this.#advance(out);
+  }
+
+  #early(id: number, logic: WindowLogic<V, W, S>, out: WindowEvent[]): void {
+    if (logic.onEarly === undefined) return;
+    for (const w of logic.onEarly()) out.push([EARLY, id, w]);
   }
 
   onEof(): LogicResult<WindowEvent> {
@@ -157,9 +188,12 @@ class KeyWindows<V, W, S> implements StatefulBatchLogic<V, WindowEvent, KeyWindo
   }
 
   notifyAt(): number | undefined {
-    let at: number | undefined;
+    let at: number | undefined = this.#windows.size > 0 ? this.#nextEarly : undefined;
     const close = this.#windower.notifyAt();
-    if (close !== undefined) at = this.#clock.toSystemTime(close);
+    if (close !== undefined) {
+      const t = this.#clock.toSystemTime(close);
+      if (t !== undefined && (at === undefined || t < at)) at = t;
+    }
     if (this.#queue.length > 0) {
       let first = this.#queue[0]![0];
       for (const [ts] of this.#queue) if (ts < first) first = ts;
@@ -204,6 +238,7 @@ class KeyWindows<V, W, S> implements StatefulBatchLogic<V, WindowEvent, KeyWindo
     for (const [id, meta] of this.#windower.closeFor(this.#watermark)) {
       const logic = this.#windows.get(id);
       this.#windows.delete(id);
+      this.#sinceEarly.delete(id);
       if (logic !== undefined) { for (const w of logic.onClose()) out.push([DOWN, id, w]); }
       out.push([META, id, meta]);
     }
@@ -219,6 +254,20 @@ class KeyWindows<V, W, S> implements StatefulBatchLogic<V, WindowEvent, KeyWindo
         this.#windows.set(id, logic);
       }
       for (const w of logic.onValue(v)) out.push([DOWN, id, w]);
+      const early = this.opts.early;
+      if (early === undefined) continue;
+      if (early.everyItems !== undefined) {
+        const n = (this.#sinceEarly.get(id) ?? 0) + 1;
+        if (n >= early.everyItems) {
+          this.#sinceEarly.set(id, 0);
+          this.#early(id, logic, out);
+        } else {
+          this.#sinceEarly.set(id, n);
+        }
+      }
+      if (early.everyMs !== undefined && this.#nextEarly === undefined) {
+        this.#nextEarly = this.ctx.now() + early.everyMs;
+      }
     }
   }
 }
@@ -236,7 +285,7 @@ function windowDriver<V, W, S>(
   );
 }
 
-function pick<T>(tag: 0 | 1 | 2) {
+function pick<T>(tag: 0 | 1 | 2 | 3) {
   return (item: [string, WindowEvent]): [string, [number, T]] | undefined =>
     item[1][0] === tag ? [item[0], [item[1][1], item[1][2] as T]] : undefined;
 }
@@ -338,10 +387,19 @@ export function windowStreams<V, W, S>(
     down: scope.pipe(events, filterMap("down", pick<W>(DOWN))),
     late: scope.pipe(events, filterMap("late", pick<V>(LATE))),
     meta: scope.pipe(events, filterMap("meta", pick<WindowMetadata>(META))),
+    early: scope.pipe(events, filterMap("early", pick<W>(EARLY))),
   };
 }
 
 function checkOptions<V>(stepId: string, options: WindowOptions<V>): void {
+  for (const k of ["everyItems", "everyMs"] as const) {
+    const v = options?.early?.[k];
+    if (v !== undefined && !(Number.isInteger(v) && v > 0)) {
+      throw new RangeError(
+        `Window step "${stepId}": early.${k} must be a positive integer, got ${v}`,
+      );
+    }
+  }
   if (options === null || typeof options !== "object") {
     throw new TypeError(`Window step "${stepId}" needs an options object`);
   }

@@ -27,6 +27,8 @@ export interface FoldWindowOptions<V, A> extends WindowOptions<V> {
   readonly folder: (acc: A, value: V) => A;
   /** Combines two accumulators when session windows merge (earlier window first). */
   readonly merger: (acc: A, other: A) => A;
+  /** Copies an accumulator for early results, when the folder mutates it (default: none). */
+  readonly copy?: (acc: A) => A;
 }
 
 type Up<V> = KeyedStream<V> | Stream<readonly [string, V]>;
@@ -51,7 +53,11 @@ class FoldLogic<V, A> implements WindowLogic<V, A, { acc: A }> {
     public acc: A,
     private readonly folder: (acc: A, value: V) => A,
     private readonly merger: (acc: A, other: A) => A,
+    private readonly copy: (acc: A) => A = (acc) => acc,
   ) {}
+  onEarly(): Iterable<A> {
+    return [this.copy(this.acc)];
+  }
   onValue(value: V): Iterable<A> {
     this.acc = this.folder(this.acc, value);
     return EMPTY;
@@ -114,8 +120,9 @@ export function foldWindow<V, A>(
   maybeOptions?: FoldWindowOptions<V, A>,
 ): WindowOut<V, A> | Pipeable<V, A> {
   return windowed<V, A, { acc: A }>(stepId, upOrOptions, maybeOptions, (o) => {
-    const { builder, folder, merger } = o as FoldWindowOptions<V, A>;
-    return (resume) => new FoldLogic(resume === undefined ? builder() : resume.acc, folder, merger);
+    const { builder, folder, merger, copy } = o as FoldWindowOptions<V, A>;
+    return (resume) =>
+      new FoldLogic(resume === undefined ? builder() : resume.acc, folder, merger, copy);
   });
 }
 
@@ -141,6 +148,9 @@ class ReduceLogic<V> implements WindowLogic<V, V, { acc: V | undefined; has: boo
   }
   onClose(): Iterable<V> {
     return this.has ? [this.acc as V] : EMPTY;
+  }
+  onEarly(): Iterable<V> {
+    return this.onClose();
   }
   snapshot(): { acc: V | undefined; has: boolean } {
     return { acc: this.acc, has: this.has };
@@ -393,7 +403,9 @@ export function collectWindow<V>(
     else for (const [k, v] of b as Map<unknown, unknown>) a.set(k, v);
     return a;
   };
-  const fold = { builder, folder, merger };
+  const copy = (acc: C): C =>
+    Array.isArray(acc) ? [...acc] : acc instanceof Set ? new Set(acc) : new Map(acc);
+  const fold = { builder, folder, merger, copy };
   return upOrOptions instanceof Stream
     ? foldWindow<V, C>(stepId, upOrOptions, { ...opts, ...fold })
     : foldWindow<V, C>(stepId, { ...(upOrOptions as PipeableWindowOptions<V>), ...fold });

@@ -225,17 +225,43 @@ export interface SessionState {
  * ```
  */
 export class SessionWindower implements Windower<SessionState> {
+  /** How session ids are made. */
+  readonly ids: SessionIds;
+
   /**
    * @param gap The longest quiet time (ms) inside a session (≥ 0).
+   * @param options How ids are made (default `"sequential"`).
    */
-  constructor(readonly gap: number) {
+  constructor(readonly gap: number, options: SessionWindowerOptions = {}) {
     if (!(gap >= 0)) throw new RangeError(`Session gap must be >= 0 ms, got ${gap}`);
+    this.ids = options.ids ?? "sequential";
+    if (this.ids !== "sequential" && this.ids !== "time") {
+      throw new RangeError(`Session ids must be "sequential" or "time", got "${this.ids}"`);
+    }
   }
 
   /** Builds a key's windower. */
   build(resumeState: SessionState | undefined): WindowerLogic<SessionState> {
-    return new SessionLogic(this.gap, resumeState);
+    return new SessionLogic(this.gap, this.ids, resumeState);
   }
+}
+
+/**
+ * How a {@linkcode SessionWindower} numbers sessions:
+ * - `"sequential"` (default, Bytewax's): 0, 1, 2… per key. The key keeps its counter for
+ *   ever (its windowing state is never freed), so ids are never reused; with many distinct
+ *   keys that state grows without bound (bytewax#577).
+ * - `"time"`: the id is `floor(t / gap)` for the session's first item at time `t` (`t` when
+ *   the gap is 0). Two sessions of a key can't get the same id — a second item in the same
+ *   gap-long slot would have joined the first session or been late — so a key with no open
+ *   session frees its state and memory stays bounded by the open sessions.
+ */
+export type SessionIds = "sequential" | "time";
+
+/** Options of {@linkcode SessionWindower}. */
+export interface SessionWindowerOptions {
+  /** How ids are made (default `"sequential"`). */
+  readonly ids?: SessionIds;
 }
 
 class SessionLogic implements WindowerLogic<SessionState> {
@@ -243,7 +269,11 @@ class SessionLogic implements WindowerLogic<SessionState> {
   #nextId: number;
   #merges: Array<[number, number]> = [];
 
-  constructor(private readonly gap: number, resume: SessionState | undefined) {
+  constructor(
+    private readonly gap: number,
+    private readonly ids: SessionIds,
+    resume: SessionState | undefined,
+  ) {
     this.#nextId = resume?.nextId ?? 0;
     for (const [id, open, close, merged] of resume?.sessions ?? []) {
       this.#sessions.set(id, { open, close, merged: [...merged] });
@@ -259,7 +289,9 @@ class SessionLogic implements WindowerLogic<SessionState> {
       }
     }
     if (target === undefined) {
-      const id = this.#nextId++;
+      const id = this.ids === "time"
+        ? (this.gap > 0 ? Math.floor(ts / this.gap) : ts)
+        : this.#nextId++;
       this.#sessions.set(id, { open: ts, close: ts, merged: [] });
       return [id];
     }
@@ -328,11 +360,12 @@ class SessionLogic implements WindowerLogic<SessionState> {
   }
 
   /**
-   * Never empty, like Bytewax: the key keeps its session counter so ids are never reused
-   * (closed sessions themselves are freed). Use the window operator's `ttl` to free idle keys.
+   * With sequential ids never empty, like Bytewax: the key keeps its counter so ids are never
+   * reused (closed sessions themselves are freed). With time ids, empty once no session is
+   * open.
    */
   isEmpty(): boolean {
-    return false;
+    return this.ids === "time" && this.#sessions.size === 0;
   }
 
   snapshot(): SessionState {

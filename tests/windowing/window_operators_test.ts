@@ -1,5 +1,5 @@
 // Bytewax's pytests/operators/windowing cases on weir's window operators, with a TestClock.
-import { assertEquals, assertRejects, assertThrows } from "@std/assert";
+import { assertEquals, assertLess, assertRejects, assertThrows } from "@std/assert";
 import {
   collectWindow,
   countWindow,
@@ -354,4 +354,153 @@ Deno.test("a key with no open window frees its state; state per key stays bounde
   down.output("out", new TestingSink(out));
   await run(flow);
   assertEquals([out.length, built], [n, n]);
+});
+
+Deno.test("early results every N values, on their own stream; the final result at close", async () => {
+  const flow = new Dataflow("test_df");
+  const early: unknown[] = [];
+  const down: unknown[] = [];
+  const out = foldWindow(
+    "sum",
+    keyedAll(flow, [ev(0, 1), ev(1, 2), ev(2, 3), ev(3, 4), ev(4, 5)]),
+    {
+      clock: clockOf(0),
+      windower: new TumblingWindower(10 * S, T0),
+      builder: () => 0,
+      folder: (acc: number, e) => acc + (e.v as number),
+      merger: (a, b) => a + b,
+      early: { everyItems: 2 },
+    },
+  );
+  out.early.output("early", new TestingSink(early));
+  out.down.output("down", new TestingSink(down));
+  await run(flow);
+  assertEquals(early, [["ALL", [0, 3]], ["ALL", [0, 10]]]);
+  assertEquals(down, [["ALL", [0, 15]]]);
+});
+
+Deno.test("early results every T ms of system time while windows are open; arrays are copies", async () => {
+  const flow = new Dataflow("test_df");
+  const early: [string, [number, E[]]][] = [];
+  const items = [ev(0, "a"), TestingSource.PAUSE(25 * S), ev(1, "b"), TestingSource.PAUSE(10 * S)];
+  const out = collectWindow("c", keyedAll(flow, items as E[]), {
+    clock: clockOf(Infinity), // closes only at EOF
+    windower: new TumblingWindower(60 * S, T0),
+    ordered: false, // ordered mode would hold the values until the watermark passes them
+    early: { everyMs: 10 * S },
+  });
+  out.early.output("early", new TestingSink(early as unknown as [string, [number, unknown]][]));
+  await runMain(flow, { clock: new TestClock({ start: T0 }) });
+  // Timed early results at 10 s and 20 s (only "a" so far), then 35 s ("a", "b").
+  assertEquals(early.map(([, [id, es]]) => [id, (es as E[]).map((e) => e.v)]), [
+    [0, ["a"]],
+    [0, ["a"]],
+    [0, ["a", "b"]],
+  ]);
+  assertThrows(
+    () =>
+      foldWindow("bad", keyedAll(new Dataflow("x"), []), {
+        ...{ clock: clockOf(0), windower: new TumblingWindower(1, 0) },
+        builder: () => 0,
+        folder: (a) => a,
+        merger: (a) => a,
+        early: { everyItems: 0 },
+      }),
+    RangeError,
+    "early.everyItems must be a positive integer, got 0",
+  );
+});
+
+Deno.test("tumbling-window state stays bounded over 200 000 distinct keys", async () => {
+  const flow = new Dataflow("test_df");
+  const n = 200_000;
+  let results = 0;
+  const items: [string, E][] = Array.from({ length: n }, (_, i) => [`user${i}`, ev(i, 1)]);
+  const out = foldWindow(
+    "count",
+    flow.input("inp", new TestingSource(items, { batchSize: 1000 })),
+    {
+      clock: clockOf(0),
+      windower: new TumblingWindower(S, T0),
+      builder: () => 0,
+      folder: (acc: number) => acc + 1,
+      merger: (a, b) => a + b,
+    },
+  );
+  out.down.output("out", { build: () => ({ writeBatch: (xs) => void (results += xs.length) }) });
+  // Each key's only window closes when its clock passes it; a key with no open window frees
+  // its state. With a system-time-advancing watermark and wait 0, windows close on the timers.
+  const before = Deno.memoryUsage().heapUsed;
+  await runMain(flow, { clock: new TestClock({ start: T0 }) });
+  const grown = Deno.memoryUsage().heapUsed - before;
+  assertEquals(results, n);
+  assertLess(grown, 200 * 2 ** 20, `heap grew by ${(grown / 2 ** 20).toFixed(0)} MiB`);
+});
+
+Deno.test("sessions with time ids free closed keys: memory stays bounded over 1M distinct keys", async () => {
+  const n = 1_000_000;
+  const perPause = 5_000;
+  function* items(): Generator<[string, E] | ReturnType<typeof TestingSource.PAUSE>> {
+    for (let i = 0; i < n; i++) {
+      // Event time follows the test clock (one pause of 20 s per 5000 items), so each key's
+      // watermark passes its session and the timer closes it.
+      yield [`user${i}`, { t: T0 + Math.floor(i / perPause) * 20 * S, v: 1 }];
+      if (i % perPause === perPause - 1) yield TestingSource.PAUSE(20 * S);
+    }
+  }
+  const gc = (globalThis as { gc?: () => void }).gc;
+  if (gc === undefined) throw new Error("Run with --v8-flags=--expose-gc (deno task test does)");
+  const flow = new Dataflow("test_df");
+  let results = 0;
+  let peak = 0;
+  const out = foldWindow(
+    "sessions",
+    flow.input("inp", new TestingSource(items(), { batchSize: 1000 })),
+    {
+      clock: clockOf(0),
+      windower: new SessionWindower(5 * S, { ids: "time" }),
+      builder: () => 0,
+      folder: (acc: number) => acc + 1,
+      merger: (a, b) => a + b,
+      ordered: false,
+    },
+  );
+  let nextCheck = 100_000;
+  out.down.output("out", {
+    build: () => ({
+      writeBatch: (xs) => {
+        results += xs.length;
+        if (results >= nextCheck) {
+          // What is still reachable mid-run, after a full collection.
+          nextCheck += 100_000;
+          gc();
+          peak = Math.max(peak, Deno.memoryUsage().heapUsed);
+        }
+      },
+    }),
+  });
+  gc();
+  const before = Deno.memoryUsage().heapUsed;
+  await runMain(flow, { clock: new TestClock({ start: T0 }) });
+  assertEquals(results, n);
+  // State kept for every key would be hundreds of bytes each: > 200 MiB for 1M keys.
+  assertLess(
+    peak - before,
+    40 * 2 ** 20,
+    `reachable heap grew by ${((peak - before) / 2 ** 20).toFixed(0)} MiB`,
+  );
+});
+
+Deno.test("session time ids: floor(t / gap), unique per key, and a freed key", () => {
+  const w = new SessionWindower(10 * S, { ids: "time" }).build(undefined);
+  assertEquals(w.openFor(T0 + 95 * S), [Math.floor((T0 + 95 * S) / (10 * S))]);
+  assertEquals(w.openFor(T0 + 200 * S), [Math.floor((T0 + 200 * S) / (10 * S))]);
+  assertEquals(w.isEmpty(), false);
+  w.closeFor(Infinity);
+  assertEquals(w.isEmpty(), true);
+  assertThrows(
+    () => new SessionWindower(1, { ids: "random" as never }),
+    RangeError,
+    'must be "sequential" or "time"',
+  );
 });
