@@ -5,21 +5,17 @@
  */
 import type { KeyedStream, Stream } from "../dataflow/dataflow.ts";
 import { checkStepId } from "../dataflow/step_id.ts";
-import { mapValue } from "./map_value.ts";
+import {
+  checkJoinModes,
+  type JoinEmitMode,
+  type JoinInsertMode,
+  JoinState,
+  type SideValue,
+  tagAndMerge,
+} from "./_join_state.ts";
 import { DISCARD, NOTHING, RETAIN, statefulBatch, type StatefulOptions } from "./stateful_batch.ts";
 
-/**
- * Which values of a side a join keeps: the `"first"`, the `"last"` (latest), or all of them
- * (`"product"`: the join emits the cross product of every side's values).
- */
-export type JoinInsertMode = "first" | "last" | "product";
-
-/**
- * When a join emits: once every side has a value, then the key's state is cleared
- * (`"complete"`); only at EOF (`"final"`); or on every value, with `undefined` for sides not
- * seen yet, keeping the state (`"running"`).
- */
-export type JoinEmitMode = "complete" | "final" | "running";
+export { type JoinEmitMode, type JoinInsertMode, joinTuples } from "./_join_state.ts";
 
 /** Options of {@linkcode join}. */
 export interface JoinOptions extends StatefulOptions {
@@ -34,18 +30,6 @@ export type JoinedValues<T extends readonly Stream<readonly [string, unknown]>[]
   -readonly [I in keyof T]: T[I] extends Stream<readonly [string, infer V]> ? V | undefined
     : never;
 };
-
-/** Computes the joined tuples of one key's state: the cross product of the sides' values. */
-export function joinTuples(sides: readonly (readonly unknown[])[]): unknown[][] {
-  let out: unknown[][] = [[]];
-  for (const values of sides) {
-    const options = values.length > 0 ? values : [undefined];
-    const next: unknown[][] = [];
-    for (const prefix of out) for (const v of options) next.push([...prefix, v]);
-    out = next;
-  }
-  return out;
-}
 
 /**
  * Joins keyed streams by key and emits `[key, [v0, v1, …]]` with one value per side, in the
@@ -87,54 +71,26 @@ export function join<T extends readonly Stream<readonly [string, unknown]>[]>(
   checkStepId(stepId);
   const insertMode = options.insertMode ?? "last";
   const emitMode = options.emitMode ?? "complete";
-  if (!["first", "last", "product"].includes(insertMode)) {
-    throw new RangeError(`join("${stepId}"): unknown join insert mode "${insertMode}"`);
-  }
-  if (!["complete", "final", "running"].includes(emitMode)) {
-    throw new RangeError(`join("${stepId}"): unknown join emit mode "${emitMode}"`);
-  }
+  checkJoinModes("join", stepId, insertMode, emitMode);
   if (!Array.isArray(sides) || sides.length === 0) {
     throw new TypeError(`join("${stepId}") needs an array of at least one keyed stream`);
   }
   const n = sides.length;
   const flow = (sides[0] as Stream<unknown>).flow;
   return flow.composite(stepId, "join", (scope) => {
-    const tagged = sides.map((side, i) =>
-      scope.pipe(
-        side as Stream<readonly [string, unknown]>,
-        mapValue(`side_${i}`, (v: unknown) => [i, v] as const),
-      )
-    );
-    const merged = scope.merge("merge", ...tagged);
     return scope.pipe(
-      merged,
-      statefulBatch<readonly [number, unknown], unknown[], unknown[][]>("join", (resume) => {
-        let vals: unknown[][] = resume
-          ? resume.map((v) => [...v])
-          : Array.from({ length: n }, () => []);
-        const complete = () => vals.every((v) => v.length > 0);
-        const empty = () => vals.every((v) => v.length === 0);
-        const clear = () => {
-          vals = Array.from({ length: n }, () => []);
-        };
+      tagAndMerge(scope, sides),
+      statefulBatch<SideValue, unknown[], unknown[][]>("join", (resume) => {
+        const state = new JoinState(n, insertMode, emitMode, resume);
         return {
           onBatch(values) {
             const out: unknown[][] = [];
-            for (const [i, v] of values) {
-              const side = vals[i]!;
-              if (insertMode === "last") vals[i] = [v];
-              else if (insertMode === "product" || side.length === 0) side.push(v);
-              if (emitMode === "running") {
-                out.push(...joinTuples(vals));
-              } else if (emitMode === "complete" && complete()) {
-                out.push(...joinTuples(vals));
-                clear();
-              }
-            }
-            return [out, emitMode !== "running" && empty() ? DISCARD : RETAIN];
+            for (const [i, v] of values) out.push(...state.insert(i, v));
+            return [out, emitMode !== "running" && state.isEmpty() ? DISCARD : RETAIN];
           },
-          onEof: () => emitMode === "final" && !empty() ? [joinTuples(vals), DISCARD] : NOTHING,
-          snapshot: () => vals.map((v) => [...v]),
+          onEof: () =>
+            emitMode === "final" && !state.isEmpty() ? [state.tuples(), DISCARD] : NOTHING,
+          snapshot: () => state.snapshot(),
         };
       }, options),
     ) as unknown as KeyedStream<JoinedValues<T>>;

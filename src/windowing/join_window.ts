@@ -3,15 +3,17 @@
  *
  * @module
  */
-import type { KeyedStream, Stream } from "../dataflow/dataflow.ts";
+import type { Stream } from "../dataflow/dataflow.ts";
 import { checkStepId } from "../dataflow/step_id.ts";
-import { mapValue } from "../operators/map_value.ts";
+import type { JoinedValues } from "../operators/join.ts";
 import {
-  type JoinedValues,
+  checkJoinModes,
   type JoinEmitMode,
   type JoinInsertMode,
-  joinTuples,
-} from "../operators/join.ts";
+  JoinState,
+  type SideValue,
+  tagAndMerge,
+} from "../operators/_join_state.ts";
 import type { ClockLogic, WindowClock } from "./clocks.ts";
 import { type WindowLogic, type WindowOptions, type WindowOut, windowStreams } from "./window.ts";
 
@@ -26,12 +28,10 @@ export interface JoinWindowOptions extends Omit<WindowOptions<unknown>, "clock">
   readonly emitMode?: JoinEmitMode;
 }
 
-type Tagged = readonly [side: number, value: unknown];
-
 /** Wraps a clock so it sees the side's value rather than the `[side, value]` tag. */
-function untagged(clock: WindowClock<unknown>): WindowClock<Tagged> {
+function untagged(clock: WindowClock<unknown>): WindowClock<SideValue> {
   return {
-    build(resume, now): ClockLogic<Tagged, unknown> {
+    build(resume, now): ClockLogic<SideValue, unknown> {
       const inner = clock.build(resume, now);
       return {
         beforeBatch: (t) => inner.beforeBatch(t),
@@ -45,49 +45,28 @@ function untagged(clock: WindowClock<unknown>): WindowClock<Tagged> {
   };
 }
 
-class JoinLogic implements WindowLogic<Tagged, unknown[], unknown[][]> {
-  constructor(
-    public vals: unknown[][],
-    private readonly insertMode: JoinInsertMode,
-    private readonly emitMode: JoinEmitMode,
-  ) {}
+class JoinLogic implements WindowLogic<SideValue, unknown[], unknown[][]> {
+  constructor(readonly state: JoinState) {}
 
-  onValue([i, v]: Tagged): Iterable<unknown[]> {
-    const side = this.vals[i]!;
-    if (this.insertMode === "last") this.vals[i] = [v];
-    else if (this.insertMode === "product" || side.length === 0) side.push(v);
-    if (this.emitMode === "running") return joinTuples(this.vals);
-    if (this.emitMode === "complete" && this.vals.every((s) => s.length > 0)) {
-      const out = joinTuples(this.vals);
-      this.vals = this.vals.map(() => []);
-      return out;
-    }
-    return [];
+  onValue([i, v]: SideValue): Iterable<unknown[]> {
+    return this.state.insert(i, v);
   }
 
-  onMerge(original: WindowLogic<Tagged, unknown[], unknown[][]>): Iterable<unknown[]> {
-    const other = (original as JoinLogic).vals;
-    this.vals = this.vals.map((mine, i) => {
-      const theirs = other[i]!;
-      if (this.insertMode === "product") return [...mine, ...theirs];
-      if (this.insertMode === "first") return mine.length > 0 ? mine : theirs;
-      return theirs.length > 0 ? theirs : mine;
-    });
+  onMerge(original: WindowLogic<SideValue, unknown[], unknown[][]>): Iterable<unknown[]> {
+    this.state.absorb((original as JoinLogic).state);
     return [];
   }
 
   onEarly(): Iterable<unknown[]> {
-    return this.vals.some((s) => s.length > 0) ? joinTuples(this.vals) : [];
+    return this.state.tuples();
   }
 
   onClose(): Iterable<unknown[]> {
-    return this.emitMode === "final" && this.vals.some((s) => s.length > 0)
-      ? joinTuples(this.vals)
-      : [];
+    return this.state.finalTuples();
   }
 
   snapshot(): unknown[][] {
-    return this.vals.map((s) => [...s]);
+    return this.state.snapshot();
   }
 }
 
@@ -125,35 +104,19 @@ export function joinWindow<T extends readonly Stream<readonly [string, unknown]>
   checkStepId(stepId);
   const insertMode = options.insertMode ?? "last";
   const emitMode = options.emitMode ?? "final";
-  if (!["first", "last", "product"].includes(insertMode)) {
-    throw new RangeError(`joinWindow("${stepId}"): unknown join insert mode "${insertMode}"`);
-  }
-  if (!["complete", "final", "running"].includes(emitMode)) {
-    throw new RangeError(`joinWindow("${stepId}"): unknown join emit mode "${emitMode}"`);
-  }
+  checkJoinModes("joinWindow", stepId, insertMode, emitMode);
   if (!Array.isArray(sides) || sides.length === 0) {
     throw new TypeError(`joinWindow("${stepId}") needs an array of at least one keyed stream`);
   }
   const n = sides.length;
   const flow = (sides[0] as Stream<unknown>).flow;
   return flow.composite(stepId, "joinWindow", (scope) => {
-    const tagged = sides.map((side, i) =>
-      scope.pipe(
-        side as Stream<readonly [string, unknown]>,
-        mapValue(`side_${i}`, (v: unknown): Tagged => [i, v]),
-      )
-    );
-    const merged = scope.merge("merge", ...tagged) as KeyedStream<Tagged>;
-    return windowStreams<Tagged, unknown[], unknown[][]>(
+    const merged = tagAndMerge(scope, sides as readonly Stream<readonly [string, unknown]>[]);
+    return windowStreams<SideValue, unknown[], unknown[][]>(
       scope,
       merged,
       { ...options, clock: untagged(options.clock) },
-      (resume) =>
-        new JoinLogic(
-          resume?.map((s) => [...s]) ?? Array.from({ length: n }, () => []),
-          insertMode,
-          emitMode,
-        ),
+      (resume) => new JoinLogic(new JoinState(n, insertMode, emitMode, resume)),
     );
   }) as unknown as WindowOut<unknown, JoinedValues<T>>;
 }
