@@ -22,7 +22,10 @@ export interface WindowMetadata {
  * @typeParam S The snapshot.
  */
 export interface WindowerLogic<S> {
-  /** The ids of the windows `ts` belongs to, opening them as needed, in ascending order. */
+  /**
+   * The ids of the windows `ts` belongs to, opening them as needed, in ascending order. The
+   * array may be reused by the next call: read it before calling again.
+   */
   openFor(ts: number): number[];
   /** The ids a late item at `ts` would have belonged to (nothing is opened). */
   lateFor(ts: number): number[];
@@ -121,7 +124,7 @@ export class SlidingWindower implements Windower<SlidingState> {
  * import { assertEquals } from "@std/assert";
  *
  * const w = new TumblingWindower(60_000, 0).build(undefined);
- * assertEquals([w.openFor(59_999), w.openFor(60_000), w.openFor(-1)], [[0], [1], [-1]]);
+ * assertEquals([[...w.openFor(59_999)], [...w.openFor(60_000)], [...w.openFor(-1)]], [[0], [1], [-1]]);
  * ```
  */
 export class TumblingWindower extends SlidingWindower {
@@ -134,19 +137,39 @@ export class TumblingWindower extends SlidingWindower {
   }
 }
 
+const NO_MERGES: Array<[number, number]> = [];
+const NONE_CLOSED: Array<[number, WindowMetadata]> = [];
+
 class SlidingLogic implements WindowerLogic<SlidingState> {
   /** Open windows by id, with their close time. */
   readonly #open = new Map<number, number>();
+  /** The earliest close time of the open windows (+Infinity when none). */
+  #minClose = Number.POSITIVE_INFINITY;
+  readonly #tumbling: boolean;
+  readonly #one: number[] = [0];
 
   constructor(private readonly w: SlidingWindower, resume: SlidingState | undefined) {
-    for (const id of resume ?? []) this.#open.set(id, w.metadataFor(id).close);
+    this.#tumbling = w.offset === w.length;
+    for (const id of resume ?? []) this.#add(id);
+  }
+
+  #add(id: number): void {
+    if (this.#open.has(id)) return;
+    const close = this.w.alignTo + id * this.w.offset + this.w.length;
+    this.#open.set(id, close);
+    if (close < this.#minClose) this.#minClose = close;
   }
 
   openFor(ts: number): number[] {
-    const ids = this.w.idsFor(ts);
-    for (const id of ids) {
-      if (!this.#open.has(id)) this.#open.set(id, this.w.metadataFor(id).close);
+    if (this.#tumbling) {
+      // One window: no array per item (the driver reads the result at once).
+      const id = Math.floor((ts - this.w.alignTo) / this.w.offset);
+      this.#add(id);
+      this.#one[0] = id;
+      return this.#one;
     }
+    const ids = this.w.idsFor(ts);
+    for (const id of ids) this.#add(id);
     return ids;
   }
 
@@ -155,23 +178,25 @@ class SlidingLogic implements WindowerLogic<SlidingState> {
   }
 
   merged(): Array<[number, number]> {
-    return [];
+    return NO_MERGES;
   }
 
   closeFor(watermark: number): Array<[number, WindowMetadata]> {
+    if (watermark < this.#minClose) return NONE_CLOSED;
     const closed: Array<[number, WindowMetadata]> = [];
+    let minClose = Number.POSITIVE_INFINITY;
     for (const [id, close] of this.#open) {
       if (close <= watermark) closed.push([id, this.w.metadataFor(id)]);
+      else if (close < minClose) minClose = close;
     }
+    this.#minClose = minClose;
     closed.sort((a, b) => a[1].close - b[1].close || a[0] - b[0]);
     for (const [id] of closed) this.#open.delete(id);
     return closed;
   }
 
   notifyAt(): number | undefined {
-    let at: number | undefined;
-    for (const close of this.#open.values()) if (at === undefined || close < at) at = close;
-    return at;
+    return this.#open.size === 0 ? undefined : this.#minClose;
   }
 
   isEmpty(): boolean {

