@@ -147,6 +147,8 @@ class SlidingLogic implements WindowerLogic<SlidingState> {
   #minClose = Number.POSITIVE_INFINITY;
   readonly #tumbling: boolean;
   readonly #one: number[] = [0];
+  /** The last window opened by a tumbling windower (consecutive items usually share it). */
+  #last = Number.NaN;
 
   constructor(private readonly w: SlidingWindower, resume: SlidingState | undefined) {
     this.#tumbling = w.offset === w.length;
@@ -164,7 +166,10 @@ class SlidingLogic implements WindowerLogic<SlidingState> {
     if (this.#tumbling) {
       // One window: no array per item (the driver reads the result at once).
       const id = Math.floor((ts - this.w.alignTo) / this.w.offset);
-      this.#add(id);
+      if (id !== this.#last) {
+        this.#add(id);
+        this.#last = id;
+      }
       this.#one[0] = id;
       return this.#one;
     }
@@ -192,6 +197,7 @@ class SlidingLogic implements WindowerLogic<SlidingState> {
     this.#minClose = minClose;
     closed.sort((a, b) => a[1].close - b[1].close || a[0] - b[0]);
     for (const [id] of closed) this.#open.delete(id);
+    this.#last = Number.NaN;
     return closed;
   }
 
