@@ -304,13 +304,45 @@ function pick<T>(tag: 0 | 1 | 2 | 3) {
  *    metadata to `meta`. Timers wake the key at the next close; EOF closes every window.
  * 5. A key with no open window and nothing queued frees its state.
  *
- * Given the upstream stream, returns the three streams; given only options, it is pipeable
- * and returns the results, handling late items as `options.late` says.
+ * Given the upstream stream, returns `{ down, late, meta, early }`; given only options, it is
+ * pipeable and returns the results, handling late items as `options.late` says.
  *
  * @param stepId The step's name.
  * @param up The keyed stream to window.
- * @param options Clock, windower, ordering, state TTL.
+ * @param options Clock, windower, ordering, early results, state TTL.
  * @param builder Builds a window's logic, from its snapshot on resume.
+ *
+ * @example The first and last value of each 10-second window
+ * ```ts
+ * import { Dataflow, EventClock, TumblingWindower, window } from "@weir/weir";
+ * import { runMain, TestClock, TestingSink, TestingSource } from "@weir/weir/testing";
+ * import { assertEquals } from "@std/assert";
+ *
+ * type R = { t: number; v: string };
+ * const rs: [string, R][] = [{ t: 1_000, v: "a" }, { t: 5_000, v: "b" }, { t: 12_000, v: "c" }]
+ *   .map((r) => ["k", r]);
+ * const flow = new Dataflow("window_demo");
+ * const { down, meta } = window("ends", flow.input("inp", new TestingSource(rs)), {
+ *   clock: new EventClock((r: R) => r.t, { waitFor: 0 }),
+ *   windower: new TumblingWindower(10_000, 0),
+ * }, () => {
+ *   let first: string | undefined;
+ *   let last: string | undefined;
+ *   return {
+ *     onValue: (r: R) => ((first ??= r.v), (last = r.v), []),
+ *     onMerge: () => [],
+ *     onClose: () => [`${first}..${last}`],
+ *     snapshot: () => [first, last],
+ *   };
+ * });
+ * const out: unknown[] = [];
+ * const ends: unknown[] = [];
+ * down.output("out", new TestingSink(out));
+ * meta.output("meta", new TestingSink(ends));
+ * await runMain(flow, { clock: new TestClock() });
+ * assertEquals(out, [["k", [0, "a..b"]], ["k", [1, "c..c"]]]);
+ * assertEquals(ends, [["k", [0, { open: 0, close: 10_000, merged: [] }]], ["k", [1, { open: 10_000, close: 20_000, merged: [] }]]]);
+ * ```
  */
 export function window<V, W, S>(
   stepId: string,
@@ -372,8 +404,31 @@ export function window<V, W, S>(
 }
 
 /**
- * Builds a window operator's substeps in `scope`: the driver (`windows`) and the three
- * outputs (`down`, `late`, `meta`). For composite window operators.
+ * Builds a window operator's substeps in `scope`: the driver (`windows`) and its outputs
+ * (`down`, `late`, `meta`, `early`). For composite operators that window an intermediate
+ * stream, as `countWindow` does after keying.
+ *
+ * @example Keying and windowing in one named step
+ * ```ts
+ * import { Dataflow, keyOn, SystemClock, TumblingWindower, windowStreams } from "@weir/weir";
+ * import { runMain, TestClock, TestingSink, TestingSource } from "@weir/weir/testing";
+ * import { assertEquals } from "@std/assert";
+ *
+ * const flow = new Dataflow("streams_demo");
+ * const words = flow.input("inp", new TestingSource(["a", "b", "a"]));
+ * const { down } = flow.composite("per_word", "perWord", (scope) =>
+ *   windowStreams(scope, scope.pipe(words, keyOn("key", (w: string) => w)), {
+ *     clock: new SystemClock<string>(),
+ *     windower: new TumblingWindower(60_000, 0),
+ *   }, () => {
+ *     let n = 0;
+ *     return { onValue: () => (n++, []), onMerge: () => [], onClose: () => [n], snapshot: () => n };
+ *   }));
+ * const out: unknown[] = [];
+ * down.output("out", new TestingSink(out));
+ * await runMain(flow, { clock: new TestClock() });
+ * assertEquals(out, [["a", [0, 2]], ["b", [0, 1]]]);
+ * ```
  */
 export function windowStreams<V, W, S>(
   scope: Scope,
