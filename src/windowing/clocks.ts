@@ -16,8 +16,10 @@ import { toEpochMs } from "../clock.ts";
 export interface ClockLogic<V, S> {
   /** Samples the system time for the values that follow (never moving backwards). */
   beforeBatch(now: number): void;
-  /** The value's timestamp and the watermark after seeing it (epoch ms). */
-  onItem(value: V): readonly [timestamp: number, watermark: number];
+  /** The value's timestamp (epoch ms); the watermark then reflects it (see `watermark`). */
+  onItem(value: V): number;
+  /** The current watermark (epoch ms), after the last `onItem`, `onNotify` or `onEof`. */
+  watermark(): number;
   /** The watermark at a timer, at system time `now`. */
   onNotify(now: number): number;
   /** The watermark at EOF: `+Infinity`, which closes every window. */
@@ -80,7 +82,7 @@ export interface EventClockState {
  *
  * const clock = new EventClock((e: { t: number }) => e.t, { waitFor: 5_000 }).build(undefined, 0);
  * clock.beforeBatch(0);
- * assertEquals(clock.onItem({ t: 7_000 }), [7_000, 2_000]);
+ * assertEquals([clock.onItem({ t: 7_000 }), clock.watermark()], [7_000, 2_000]);
  * assertEquals(clock.onNotify(2_000), 4_000); // two seconds later
  * ```
  */
@@ -129,20 +131,22 @@ class EventClockLogic<V> implements ClockLogic<V, EventClockState> {
     return this.#eof ? Number.POSITIVE_INFINITY : this.#base + (this.#now - this.#systemTimeOfMax);
   }
 
-  onItem(value: V): readonly [number, number] {
+  watermark(): number {
+    return this.#watermark();
+  }
+
+  onItem(value: V): number {
     const raw = this.tsGetter(value);
     const ts = toEpochMs(raw);
     if (typeof ts !== "number" || Number.isNaN(ts)) {
       throw new TypeError(`The timestamp getter returned ${String(raw)}, not epoch ms or a Date`);
     }
-    const current = this.#watermark();
     const candidate = ts - this.waitFor;
-    if (candidate > current) {
+    if (candidate > this.#watermark()) {
       this.#base = candidate;
       this.#systemTimeOfMax = this.#now;
-      return [ts, candidate];
     }
-    return [ts, current];
+    return ts;
   }
 
   onNotify(now: number): number {
@@ -179,7 +183,7 @@ class EventClockLogic<V> implements ClockLogic<V, EventClockState> {
  *
  * const clock = new SystemClock<string>().build(undefined, 0);
  * clock.beforeBatch(1_000);
- * assertEquals(clock.onItem("x"), [1_000, 1_000]);
+ * assertEquals([clock.onItem("x"), clock.watermark()], [1_000, 1_000]);
  * assertEquals(clock.onEof(), Infinity);
  * ```
  */
@@ -192,7 +196,8 @@ export class SystemClock<V> implements WindowClock<V, number> {
       beforeBatch(t: number) {
         if (t > current) current = t;
       },
-      onItem: () => [current, current],
+      onItem: () => current,
+      watermark: () => (eof ? Number.POSITIVE_INFINITY : current),
       onNotify(t: number) {
         if (t > current) current = t;
         return eof ? Number.POSITIVE_INFINITY : current;

@@ -36,6 +36,7 @@ function untagged(clock: WindowClock<unknown>): WindowClock<SideValue> {
       return {
         beforeBatch: (t) => inner.beforeBatch(t),
         onItem: (tagged) => inner.onItem(tagged[1]),
+        watermark: () => inner.watermark(),
         onNotify: (t) => inner.onNotify(t),
         onEof: () => inner.onEof(),
         toSystemTime: (ts) => inner.toSystemTime(ts),

@@ -145,7 +145,8 @@ class KeyWindows<V, W, S> implements StatefulBatchLogic<V, WindowEvent, KeyWindo
       let ts: number;
       let wm: number;
       try {
-        [ts, wm] = this.#clock.onItem(v);
+        ts = this.#clock.onItem(v);
+        wm = this.#clock.watermark();
       } catch (err) {
         throw new DataflowError(this.ctx.stepId, "The clock failed on an item", {
           key: this.ctx.key,

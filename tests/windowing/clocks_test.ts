@@ -1,11 +1,16 @@
 // Bytewax's test_event_clock.py cases (times from 2024-01-01 00:00:00, wait 5 s), plus
 // snapshots, Dates and the system-time clock.
 import { assertEquals, assertThrows } from "@std/assert";
-import { EventClock, SystemClock } from "../../src/windowing/clocks.ts";
+import { type ClockLogic, EventClock, SystemClock } from "../../src/windowing/clocks.ts";
 
 const T0 = Date.UTC(2024, 0, 1);
 const S = 1_000;
 const at = (s: number) => T0 + s * S;
+
+/** [timestamp, watermark] after an item. */
+function item<V>(c: ClockLogic<V, unknown>, v: V): [number, number] {
+  return [c.onItem(v), c.watermark()];
+}
 
 function eventClock(waitFor = 5 * S) {
   return new EventClock((t: number | Date) => t, { waitFor }).build(undefined, T0);
@@ -18,44 +23,44 @@ Deno.test("event clock: before any item the watermark is -Infinity", () => {
 Deno.test("event clock: an item sets the watermark to its time minus the wait", () => {
   const c = eventClock();
   c.beforeBatch(T0);
-  assertEquals(c.onItem(at(7)), [at(7), at(2)]);
+  assertEquals(item(c, at(7)), [at(7), at(2)]);
 });
 
 Deno.test("event clock: the watermark advances with system time", () => {
   const c = eventClock();
   c.beforeBatch(T0);
-  c.onItem(at(7));
+  item(c, at(7));
   assertEquals(c.onNotify(T0 + 2 * S), at(4));
 });
 
 Deno.test("event clock: within a batch a later item moves it, an earlier one does not", () => {
   const c = eventClock();
   c.beforeBatch(T0);
-  c.onItem(at(7));
-  assertEquals(c.onItem(at(10))[1], at(5));
+  item(c, at(7));
+  assertEquals(item(c, at(10))[1], at(5));
   const d = eventClock();
   d.beforeBatch(T0);
-  d.onItem(at(7));
-  assertEquals(d.onItem(at(3)), [at(3), at(2)]);
+  item(d, at(7));
+  assertEquals(item(d, at(3)), [at(3), at(2)]);
 });
 
 Deno.test("event clock: across batches the elapsed time counts; candidates behind it do not", () => {
   const c = eventClock();
   c.beforeBatch(T0);
-  c.onItem(at(7));
+  item(c, at(7));
   c.beforeBatch(T0 + 2 * S);
-  assertEquals(c.onItem(at(3))[1], at(4));
+  assertEquals(item(c, at(3))[1], at(4));
   const d = eventClock();
   d.beforeBatch(T0);
-  d.onItem(at(7));
+  item(d, at(7));
   d.beforeBatch(T0 + 2 * S);
-  assertEquals(d.onItem(at(8))[1], at(4)); // candidate 03 < current 04
+  assertEquals(item(d, at(8))[1], at(4)); // candidate 03 < current 04
 });
 
 Deno.test("event clock: EOF is +Infinity and stays there", () => {
   const c = eventClock();
   c.beforeBatch(T0);
-  c.onItem(at(7));
+  item(c, at(7));
   assertEquals([c.onEof(), c.onEof()], [Infinity, Infinity]);
   assertEquals(c.onNotify(T0 + 2 * S), Infinity);
 });
@@ -63,9 +68,9 @@ Deno.test("event clock: EOF is +Infinity and stays there", () => {
 Deno.test("event clock: waitFor Infinity closes nothing before EOF", () => {
   const c = eventClock(Infinity);
   c.beforeBatch(T0);
-  assertEquals(c.onItem(at(7))[1], -Infinity);
+  assertEquals(item(c, at(7))[1], -Infinity);
   c.beforeBatch(T0 + 2 * S);
-  assertEquals(c.onItem(at(10))[1], -Infinity);
+  assertEquals(item(c, at(10))[1], -Infinity);
   assertEquals(c.toSystemTime(at(20)), undefined);
   assertEquals(c.onEof(), Infinity);
 });
@@ -73,7 +78,7 @@ Deno.test("event clock: waitFor Infinity closes nothing before EOF", () => {
 Deno.test("event clock: system time never moves backwards", () => {
   const c = eventClock();
   c.beforeBatch(T0 + 10 * S);
-  c.onItem(at(7)); // watermark 2, seen at system +10
+  item(c, at(7)); // watermark 2, seen at system +10
   c.beforeBatch(T0 + 4 * S); // a clock regression is ignored
   assertEquals(c.onNotify(T0 + 3 * S), at(2));
   assertEquals(c.onNotify(T0 + 11 * S), at(3));
@@ -82,7 +87,7 @@ Deno.test("event clock: system time never moves backwards", () => {
 Deno.test("event clock: toSystemTime says when the watermark reaches a time; snapshots resume", () => {
   const c = eventClock();
   c.beforeBatch(T0 + 100 * S);
-  c.onItem(at(7)); // watermark 2 at system +100
+  item(c, at(7)); // watermark 2 at system +100
   assertEquals(c.toSystemTime(at(12)), T0 + 110 * S);
   const resumed = new EventClock((t: number) => t, { waitFor: 5 * S })
     .build(structuredClone(c.snapshot()), T0 + 100 * S);
@@ -92,7 +97,7 @@ Deno.test("event clock: toSystemTime says when the watermark reaches a time; sna
 Deno.test("event clock: Date timestamps, and a bad timestamp is a clear error", () => {
   const c = new EventClock((e: { when: Date }) => e.when, { waitFor: 0 }).build(undefined, T0);
   c.beforeBatch(T0);
-  assertEquals(c.onItem({ when: new Date(at(3)) }), [at(3), at(3)]);
+  assertEquals(item(c, { when: new Date(at(3)) }), [at(3), at(3)]);
   const bad = new EventClock((_e: unknown) => Number.NaN, { waitFor: 0 }).build(undefined, T0);
   assertThrows(() => bad.onItem("x"), TypeError, "The timestamp getter returned NaN");
   assertThrows(
@@ -105,7 +110,7 @@ Deno.test("event clock: Date timestamps, and a bad timestamp is a clear error", 
 Deno.test("system-time clock: timestamp = watermark = the batch's now; EOF is +Infinity twice", () => {
   const c = new SystemClock<string>().build(undefined, T0);
   c.beforeBatch(T0 + S);
-  assertEquals([c.onItem("a"), c.onItem("b")], [[T0 + S, T0 + S], [T0 + S, T0 + S]]);
+  assertEquals([item(c, "a"), item(c, "b")], [[T0 + S, T0 + S], [T0 + S, T0 + S]]);
   assertEquals(c.onNotify(T0 + 3 * S), T0 + 3 * S);
   assertEquals([c.onEof(), c.onEof()], [Infinity, Infinity]);
 });
