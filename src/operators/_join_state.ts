@@ -3,7 +3,8 @@
  *
  * @module
  */
-import type { Scope, Stream } from "../dataflow/dataflow.ts";
+import type { Dataflow, Scope, Stream } from "../dataflow/dataflow.ts";
+import { checkStepId } from "../dataflow/step_id.ts";
 import { mapValue } from "./map_value.ts";
 
 /** Which values of a side a join keeps (see `join`). */
@@ -25,6 +26,25 @@ export function joinTuples(sides: readonly (readonly unknown[])[]): unknown[][] 
     out = next;
   }
   return out;
+}
+
+/**
+ * Checks a join's arguments at definition time: the step id, the modes (RangeError) and the
+ * sides (TypeError); returns the flow of the sides.
+ */
+export function checkJoinArgs(
+  op: string,
+  stepId: string,
+  sides: unknown,
+  insertMode: string,
+  emitMode: string,
+): Dataflow {
+  checkStepId(stepId);
+  checkJoinModes(op, stepId, insertMode, emitMode);
+  if (!Array.isArray(sides) || sides.length === 0) {
+    throw new TypeError(`${op}("${stepId}") needs an array of at least one keyed stream`);
+  }
+  return (sides[0] as Stream<unknown>).flow;
 }
 
 /** Throws a RangeError naming the operator and step for an unknown mode. */

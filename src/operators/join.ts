@@ -4,9 +4,8 @@
  * @module
  */
 import type { KeyedStream, Stream } from "../dataflow/dataflow.ts";
-import { checkStepId } from "../dataflow/step_id.ts";
 import {
-  checkJoinModes,
+  checkJoinArgs,
   type JoinEmitMode,
   type JoinInsertMode,
   JoinState,
@@ -68,15 +67,10 @@ export function join<T extends readonly Stream<readonly [string, unknown]>[]>(
   sides: T,
   options: JoinOptions = {},
 ): KeyedStream<JoinedValues<T>> {
-  checkStepId(stepId);
   const insertMode = options.insertMode ?? "last";
   const emitMode = options.emitMode ?? "complete";
-  checkJoinModes("join", stepId, insertMode, emitMode);
-  if (!Array.isArray(sides) || sides.length === 0) {
-    throw new TypeError(`join("${stepId}") needs an array of at least one keyed stream`);
-  }
+  const flow = checkJoinArgs("join", stepId, sides, insertMode, emitMode);
   const n = sides.length;
-  const flow = (sides[0] as Stream<unknown>).flow;
   return flow.composite(stepId, "join", (scope) => {
     return scope.pipe(
       tagAndMerge(scope, sides),

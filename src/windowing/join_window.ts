@@ -4,10 +4,9 @@
  * @module
  */
 import type { Stream } from "../dataflow/dataflow.ts";
-import { checkStepId } from "../dataflow/step_id.ts";
 import type { JoinedValues } from "../operators/join.ts";
 import {
-  checkJoinModes,
+  checkJoinArgs,
   type JoinEmitMode,
   type JoinInsertMode,
   JoinState,
@@ -102,15 +101,10 @@ export function joinWindow<T extends readonly Stream<readonly [string, unknown]>
   sides: T,
   options: JoinWindowOptions,
 ): WindowOut<unknown, JoinedValues<T>> {
-  checkStepId(stepId);
   const insertMode = options.insertMode ?? "last";
   const emitMode = options.emitMode ?? "final";
-  checkJoinModes("joinWindow", stepId, insertMode, emitMode);
-  if (!Array.isArray(sides) || sides.length === 0) {
-    throw new TypeError(`joinWindow("${stepId}") needs an array of at least one keyed stream`);
-  }
+  const flow = checkJoinArgs("joinWindow", stepId, sides, insertMode, emitMode);
   const n = sides.length;
-  const flow = (sides[0] as Stream<unknown>).flow;
   return flow.composite(stepId, "joinWindow", (scope) => {
     const merged = tagAndMerge(scope, sides as readonly Stream<readonly [string, unknown]>[]);
     return windowStreams<SideValue, unknown[], unknown[][]>(
