@@ -51,13 +51,17 @@ export interface StatefulBatchLogic<V, W, S> {
   /** Handles the values this key received in one activation. */
   onBatch(values: V[]): LogicResult<W>;
   /**
-   * Optional fast path for logics that only fold values into their state (counts, sums,
-   * folds): when present, the runtime calls `onValue(value)` for each value as it arrives,
-   * in arrival order, instead of gathering the activation's values for `onBatch` (which is
-   * then not called). It emits nothing and never discards; the key counts as touched and
-   * retained. Output comes from `onNotify` and `onEof`.
+   * Optional per-value path: when present, the runtime calls `onValue(value)` for each value
+   * as it arrives, in arrival order, instead of gathering the activation's values for
+   * `onBatch` (which is then not called). Outputs it returns are held and emitted at the end
+   * of the activation, grouped by key exactly as `onBatch`'s would be. After the key's last
+   * value of the activation, `onValuesEnd` (if present) may emit more and discard; without
+   * it the key is retained. Folding logics (counts, sums) use it to skip the per-key values
+   * array.
    */
-  onValue?(value: V): void;
+  onValue?(value: V): Iterable<W> | void;
+  /** With `onValue`: called once per activation after the key's values. Default: retain. */
+  onValuesEnd?(): LogicResult<W>;
   /** Handles a timer set by `notifyAt`. Default: emit nothing, retain. */
   onNotify?(): LogicResult<W>;
   /** Handles the end of the input. Default: emit nothing, retain. */
@@ -164,6 +168,8 @@ class KeyEntry<V, W, S> {
   changedIn = -1;
   /** Values were folded through `onValue` in the current activation. */
   folded = false;
+  /** Outputs `onValue` returned in the current activation, emitted at its end. */
+  held: W[] | undefined = undefined;
   constructor(readonly key: string) {}
 }
 
@@ -181,7 +187,8 @@ export const NOTHING: LogicResult<never> = Object.freeze([
 const ON_BATCH = 0;
 const ON_NOTIFY = 1;
 const ON_EOF = 2;
-const METHOD = ["onBatch", "onNotify", "onEof"] as const;
+const ON_VALUES_END = 3;
+const METHOD = ["onBatch", "onNotify", "onEof", "onValuesEnd"] as const;
 
 /** The runtime node of {@linkcode statefulBatch}. */
 export class StatefulBatchNode<V, W, S> implements RuntimeNode<readonly [string, V]> {
@@ -221,7 +228,15 @@ export class StatefulBatchNode<V, W, S> implements RuntimeNode<readonly [string,
     const logic = e.logic!;
     if (logic.onValue !== undefined) {
       try {
-        logic.onValue(item[1]);
+        const out = logic.onValue(item[1]);
+        if (out !== undefined && out !== null) {
+          const held = e.held ??= [];
+          if (Array.isArray(out)) {
+            for (let i = 0; i < out.length; i++) held.push(out[i]);
+          } else {
+            for (const o of out as Iterable<W>) held.push(o);
+          }
+        }
       } catch (err) {
         this.ctx.fail(err, { key, what: "onValue failed" });
         return;
@@ -261,7 +276,15 @@ export class StatefulBatchNode<V, W, S> implements RuntimeNode<readonly [string,
         e.fired = undefined;
         if (e.folded) {
           e.folded = false;
-          if (e.logic !== undefined) this.retain(e, e.logic, now);
+          const held = e.held;
+          if (held !== undefined) {
+            e.held = undefined;
+            for (let j = 0; j < held.length; j++) this.down.next([e.key, held[j]!]);
+          }
+          const logic = e.logic;
+          if (logic === undefined) continue;
+          if (logic.onValuesEnd === undefined) this.retain(e, logic, now);
+          else if (!this.invoke(e, ON_VALUES_END, undefined, now)) return;
           continue;
         }
         const values = e.batch!;
@@ -355,7 +378,9 @@ export class StatefulBatchNode<V, W, S> implements RuntimeNode<readonly [string,
         ? logic.onBatch(values!)
         : method === ON_NOTIFY
         ? (logic.onNotify ? logic.onNotify() : NOTHING)
-        : (logic.onEof ? logic.onEof() : NOTHING);
+        : method === ON_EOF
+        ? (logic.onEof ? logic.onEof() : NOTHING)
+        : logic.onValuesEnd!();
     } catch (err) {
       this.ctx.fail(err, { key: e.key, what: `${METHOD[method]} failed` });
       return false;

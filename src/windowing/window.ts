@@ -139,30 +139,47 @@ class KeyWindows<V, W, S> implements StatefulBatchLogic<V, WindowEvent, KeyWindo
 
   onBatch(values: V[]): LogicResult<WindowEvent> {
     const out: WindowEvent[] = [];
-    this.#clock.beforeBatch(this.ctx.now());
-    const ordered = this.opts.ordered ?? true;
-    for (const v of values) {
-      let ts: number;
-      let wm: number;
-      try {
-        ts = this.#clock.onItem(v);
-        wm = this.#clock.watermark();
-      } catch (err) {
-        throw new DataflowError(this.ctx.stepId, "The clock failed on an item", {
-          key: this.ctx.key,
-          cause: err,
-        });
-      }
-      if (wm > this.#watermark) this.#watermark = wm;
-      if (ts < this.#watermark) {
-        for (const id of this.#windower.lateFor(ts)) out.push([LATE, id, v]);
-      } else if (ordered) {
-        this.#queue.push([ts, v]);
-      } else {
-        this.#apply(ts, v, out);
-      }
-    }
+    for (const v of values) this.#value(v, out);
     return this.#advance(out);
+  }
+
+  /** Per-value path: late routing and (unordered) application as each value arrives. */
+  onValue(value: V): WindowEvent[] | undefined {
+    const out = this.#pending;
+    this.#value(value, out);
+    if (out.length === 0) return undefined;
+    this.#pending = [];
+    return out;
+  }
+
+  /** After an activation's values: apply what the watermark passed, merge, close. */
+  onValuesEnd(): LogicResult<WindowEvent> {
+    return this.#advance([]);
+  }
+
+  /** Outputs of one value, reused while empty. */
+  #pending: WindowEvent[] = [];
+
+  #value(v: V, out: WindowEvent[]): void {
+    this.#clock.beforeBatch(this.ctx.now());
+    let ts: number;
+    try {
+      ts = this.#clock.onItem(v);
+    } catch (err) {
+      throw new DataflowError(this.ctx.stepId, "The clock failed on an item", {
+        key: this.ctx.key,
+        cause: err,
+      });
+    }
+    const wm = this.#clock.watermark();
+    if (wm > this.#watermark) this.#watermark = wm;
+    if (ts < this.#watermark) {
+      for (const id of this.#windower.lateFor(ts)) out.push([LATE, id, v]);
+    } else if (this.opts.ordered ?? true) {
+      this.#queue.push([ts, v]);
+    } else {
+      this.#apply(ts, v, out);
+    }
   }
 
   onNotify(): LogicResult<WindowEvent> {

@@ -347,3 +347,30 @@ Deno.test("statefulBatch: an exception in onValue fails naming step and key", as
   );
   assertEquals(err.cause, boom);
 });
+
+Deno.test("statefulBatch: onValue outputs are held and emitted grouped by key; onValuesEnd may discard", async () => {
+  const out: Rec[] = [];
+  const ends: string[] = [];
+  const flow = new Dataflow("sb");
+  flow.input(
+    "inp",
+    new TestingSource<[string, number]>([["b", 1], ["a", 2], ["b", 3], ["a", 4], ["b", 5]], {
+      batchSize: 5,
+    }),
+  ).pipe(statefulBatch("s", (_r: unknown, ctx) => {
+    let n = 0;
+    return {
+      onBatch: (): LogicResult<string> => [["unused"], RETAIN],
+      onValue: (v: number) => (n++, v % 2 === 1 ? [`${ctx.key}${v}`] : undefined),
+      onValuesEnd(): LogicResult<string> {
+        ends.push(`${ctx.key}:${n}`);
+        return [[`${ctx.key} end`], ctx.key === "a" ? DISCARD : RETAIN];
+      },
+      snapshot: () => n,
+    };
+  })).output("out", new TestingSink(out));
+  await runMain(flow);
+  // Keys in first-arrival order (b, then a); each key's held outputs, then its end outputs.
+  assertEquals(out, [["b", "b1"], ["b", "b3"], ["b", "b5"], ["b", "b end"], ["a", "a end"]]);
+  assertEquals(ends, ["b:3", "a:2"]);
+});
