@@ -73,6 +73,26 @@ Deno.test("join on three sides: complete, final with a missing side, running", a
   assertEquals(await joined([[1], [2], []], "last", "complete"), []);
 });
 
+Deno.test("join on three sides: product/final, product/complete, first/final, last/running", async () => {
+  // Product on three sides: every combination, in side order.
+  assertEquals(await joined([[1, 2], [3], [4, 5]], "product", "final"), [
+    [1, 3, 4],
+    [1, 3, 5],
+    [2, 3, 4],
+    [2, 3, 5],
+  ]);
+  // Activation 1 reads 1, 3, 4 (one item per input): complete at once, state cleared; then 2
+  // alone is never completed.
+  assertEquals(await joined([[1, 2], [3], [4]], "product", "complete"), [[1, 3, 4]]);
+  assertEquals(await joined([[1, 2], [3, 4], [5, 6]], "first", "final"), [[1, 3, 5]]);
+  assertEquals(await joined([[1], [2], [3, 4]], "last", "running"), [
+    [1, undefined, undefined],
+    [1, 2, undefined],
+    [1, 2, 3],
+    [1, 2, 4],
+  ]);
+});
+
 Deno.test("join keeps keys apart and names its substeps", async () => {
   const out: [string, [string | undefined, number | undefined]][] = [];
   const flow = new Dataflow("people");
