@@ -39,7 +39,7 @@ export const clicks: Click[] = [
   click("ann", "00:05"),
   click("bob", "00:40"),
   click("ann", "00:50"),
-  click("ann", "00:30"), // out of order, within the 20 s we wait
+  click("ann", "00:35"), // out of order by 15 s, within the 20 s we wait
   click("bob", "01:10"),
   click("ann", "01:45"),
   click("bob", "02:30"),
