@@ -64,6 +64,20 @@ export {
 // Running
 export { DEFAULT_EPOCH_INTERVAL_MS, run, type RunOptions } from "./src/runtime/run.ts";
 export type { RunSummary } from "./src/runtime/scheduler.ts";
+
+// Recovery (the Deno backends: "@weir/weir/recovery/fs" and "@weir/weir/recovery/kv")
+export {
+  initStore,
+  inspectStore,
+  type RecoveryConfig,
+  RecoveryError,
+  type RestoredState,
+  type SegmentInfo,
+  type StoreReport,
+} from "./src/recovery/store.ts";
+export type { RecoveryBackend } from "./src/recovery/backend.ts";
+export { type ClassSerde, CodecError, decodeValue, encodeValue } from "./src/recovery/codec.ts";
+export { CorruptSegmentError, type SnapshotKind } from "./src/recovery/segment.ts";
 export { type Clock, WallClock } from "./src/clock.ts";
 export {
   AbortExecution,

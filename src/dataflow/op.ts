@@ -70,11 +70,22 @@ export interface RuntimeNode<I> {
   isFull?(): boolean;
   /** The earliest time at which `flush` has timer work to do, if any. */
   nextWake?(): number | undefined;
-  /** Called at each epoch end, after every write of the epoch settled. */
+  /** Called at each epoch end, after every write of the epoch settled (and snapshots). */
   epochEnded?(epoch: number): void;
+  /**
+   * Keyed state for recovery: calls `fn` for every key changed in the current epoch, with
+   * its snapshot or {@linkcode DISCARDED_STATE} when its state was dropped. Nodes that have
+   * this method are snapshotted under their step id.
+   */
+  forEachChange?(fn: (key: string, snapshot: unknown) => void): void;
+  /** Rebuilds a key's state from its snapshot, before the first activation of a resumed run. */
+  restore?(key: string, snapshot: unknown): void;
   /** Releases resources when the run ends. */
   close?(): void | Promise<void>;
 }
+
+/** What {@linkcode RuntimeNode.forEachChange} reports for a key whose state was dropped. */
+export const DISCARDED_STATE: unique symbol = Symbol("weir.discarded");
 
 /** A synchronous per-item step, fused with its neighbours into one RxJS chain. */
 export interface ChainStepSpec {

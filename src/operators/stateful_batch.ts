@@ -6,6 +6,7 @@
 import { toEpochMs } from "../clock.ts";
 import { checkStepId } from "../dataflow/step_id.ts";
 import {
+  DISCARDED_STATE,
   type Downstream,
   type RuntimeNode,
   type StepContext,
@@ -174,7 +175,7 @@ class KeyEntry<V, W, S> {
 }
 
 /** Marks a key whose state was discarded in the epoch. */
-export const DISCARDED: unique symbol = Symbol("weir.discarded");
+export const DISCARDED: typeof DISCARDED_STATE = DISCARDED_STATE;
 
 /** A shared "emit nothing, retain" result, for callbacks that only update state. */
 export const NOTHING: LogicResult<never> = Object.freeze([
@@ -478,12 +479,65 @@ export class StatefulBatchNode<V, W, S> implements RuntimeNode<readonly [string,
    * when its state was dropped — in the order they were first changed. For recovery.
    */
   epochChanges(): Array<[string, S | typeof DISCARDED]> {
-    const out = new Map<string, S | typeof DISCARDED>();
+    const out: Array<[string, S | typeof DISCARDED]> = [];
+    this.forEachChange((key, snap) => out.push([key, snap as S | typeof DISCARDED]));
+    return out;
+  }
+
+  /** Calls `fn` for each key changed in the current epoch (see `epochChanges`). */
+  forEachChange(fn: (key: string, snapshot: unknown) => void): void {
+    const seq = this.epochSeq;
     for (const e of this.changed) {
       const live = this.entries.get(e.key);
-      out.set(e.key, live?.logic !== undefined ? live.logic.snapshot() : DISCARDED);
+      if (live !== e) {
+        // Discarded, then built again in the same epoch: the live entry reports the key.
+        if (live !== undefined && live.changedIn === seq) continue;
+        fn(e.key, DISCARDED);
+        continue;
+      }
+      if (e.logic === undefined) {
+        fn(e.key, DISCARDED);
+        continue;
+      }
+      let snap;
+      try {
+        snap = e.logic.snapshot();
+      } catch (err) {
+        throw new DataflowError(this.ctx.stepId, "snapshot failed", { key: e.key, cause: err });
+      }
+      fn(e.key, snap);
     }
-    return [...out];
+  }
+
+  /** Rebuilds a key from its snapshot (resume), re-reading its timer. */
+  restore(key: string, snapshot: unknown): void {
+    const e = new KeyEntry<V, W, S>(key);
+    let logic;
+    try {
+      logic = this.builder(snapshot as S, { stepId: this.ctx.stepId, key, now: this.ctx.now });
+    } catch (err) {
+      throw new DataflowError(this.ctx.stepId, "Builder failed to restore the key's snapshot", {
+        key,
+        cause: err,
+      });
+    }
+    if (
+      logic === null || typeof logic !== "object" || typeof logic.onBatch !== "function" ||
+      typeof logic.snapshot !== "function"
+    ) {
+      throw new DataflowError(
+        this.ctx.stepId,
+        `Builder must return a logic object with onBatch and snapshot, got ${preview(logic)}`,
+        { key },
+      );
+    }
+    e.logic = logic;
+    this.entries.set(key, e);
+    if (logic.notifyAt !== undefined) {
+      const t = this.notifyTime(e, logic);
+      if (t !== undefined) this.timers.set(key, t);
+    }
+    if (this.ttl !== undefined) this.expiries.set(key, this.ctx.now() + this.ttl);
   }
 
   /** Called by the scheduler at each epoch end: starts a new record of changed keys. */

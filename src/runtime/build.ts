@@ -31,6 +31,10 @@ export interface BuiltWorker {
   readonly outputs: readonly OutputNode[];
   /** Tears down the RxJS chains. */
   readonly channels: readonly Channel<unknown>[];
+  /** Nodes holding keyed state (recovery), with their step ids, in topological order. */
+  readonly stateful: ReadonlyArray<
+    { readonly stepId: string; readonly node: RuntimeNode<unknown> }
+  >;
 }
 
 /** An RxJS chain under construction, waiting for its next fused step. */
@@ -76,6 +80,7 @@ export function buildWorker(flow: Dataflow, rt: WorkerRuntime): BuiltWorker {
   const inputs: InputNode[] = [];
   const nodes: RuntimeNode<unknown>[] = [];
   const outputs: OutputNode[] = [];
+  const stateful: Array<{ stepId: string; node: RuntimeNode<unknown> }> = [];
 
   const channelOf = (streamId: string): Channel<unknown> => {
     const ch = channels.get(streamId);
@@ -139,6 +144,7 @@ export function buildWorker(flow: Dataflow, rt: WorkerRuntime): BuiltWorker {
         }
         channelOf(s.ups[0]!).addConsumer(node);
         nodes.push(node);
+        if (node.forEachChange !== undefined) stateful.push({ stepId: s.id, node });
         break;
       }
       case "branch": {
@@ -188,7 +194,7 @@ export function buildWorker(flow: Dataflow, rt: WorkerRuntime): BuiltWorker {
         break;
     }
   }
-  return { rt, inputs, nodes, outputs, channels: [...channels.values()] };
+  return { rt, inputs, nodes, outputs, channels: [...channels.values()], stateful };
 }
 
 /** An Observable whose subscriber is registered directly as a consumer of `ch`. */

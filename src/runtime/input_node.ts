@@ -40,6 +40,8 @@ export class InputNode {
   private live: PartitionReader[] = [];
   private completed = false;
   private readonly closing: Promise<void>[] = [];
+  /** Positions of fixed partitions that ended since the last snapshot. */
+  private ended: Array<[string, unknown]> = [];
   /** Set when a partition threw `AbortExecution`. */
   aborted = false;
 
@@ -49,8 +51,12 @@ export class InputNode {
     private readonly out: Channel<unknown>,
   ) {}
 
-  /** Builds this worker's partitions. */
-  async open(): Promise<void> {
+  /**
+   * Builds this worker's partitions.
+   *
+   * @param resume Each fixed partition's snapshot, when the run resumes.
+   */
+  async open(resume?: ReadonlyMap<string, unknown>): Promise<void> {
     const { source, id } = this.step;
     const ctx: PartitionContext = {
       clock: this.rt.clock,
@@ -68,7 +74,7 @@ export class InputNode {
       // each partition to one primary worker here.
       for (const name of [...parts].sort()) {
         try {
-          const part = await source.buildPart(id, name, undefined, ctx);
+          const part = await source.buildPart(id, name, resume?.get(name), ctx);
           this.live.push(new PartitionReader(name, part));
         } catch (err) {
           throw new DataflowError(id, "Failed to build the partition", {
@@ -226,6 +232,14 @@ export class InputNode {
 
   private endPartition(p: PartitionReader): void {
     p.awakeAt = Number.POSITIVE_INFINITY;
+    // A fixed partition's position at EOF is kept, so a later run continues after it.
+    if (p.name !== undefined) {
+      try {
+        this.ended.push([p.name, (p.part as StatefulSourcePartition<unknown, unknown>).snapshot()]);
+      } catch (err) {
+        this.rt.fail(this.error(p, "snapshot failed", err));
+      }
+    }
     this.closePart(p);
   }
 
@@ -255,6 +269,31 @@ export class InputNode {
     return cause instanceof DataflowError
       ? cause
       : new DataflowError(this.step.id, what, { partition: p.name, cause });
+  }
+
+  /**
+   * Calls `fn` with the position of every fixed partition: the live ones, and those that
+   * ended since the last call. Throws a DataflowError naming the partition on failure.
+   */
+  forEachPosition(fn: (partition: string, snapshot: unknown) => void): void {
+    for (const p of this.live) {
+      if (p.name === undefined) continue;
+      let snap;
+      try {
+        snap = (p.part as StatefulSourcePartition<unknown, unknown>).snapshot();
+      } catch (err) {
+        throw this.error(p, "snapshot failed", err);
+      }
+      fn(p.name, snap);
+    }
+    const ended = this.ended;
+    this.ended = [];
+    for (const [name, snap] of ended) fn(name, snap);
+  }
+
+  /** True for a fixed-partitioned source (its positions are snapshotted). */
+  get isFixed(): boolean {
+    return isFixedPartitionedSource(this.step.source);
   }
 
   /** Closes the partitions still open (after a failure or abort), best effort. */

@@ -31,6 +31,8 @@ const MAX_OUTSTANDING_WRITES = 8;
 class PartitionWriter {
   part: AnySinkPartition | undefined = undefined;
   outstanding = 0;
+  /** Written in the current epoch (its position is snapshotted at the epoch's end). */
+  written = false;
   private tail: Promise<void> | undefined = undefined;
 
   constructor(
@@ -41,6 +43,7 @@ class PartitionWriter {
   ) {}
 
   write(batch: unknown[]): void {
+    this.written = true;
     if (this.tail === undefined) {
       if (this.part === undefined && !this.startBuild()) return;
       if (this.tail === undefined) {
@@ -132,8 +135,35 @@ abstract class OutputNodeBase implements RuntimeNode<unknown> {
 
   constructor(readonly step: OutputStep, protected readonly rt: WorkerRuntime) {}
 
-  /** Prepares the sink before the first activation. */
-  abstract open(): Promise<void>;
+  /**
+   * Prepares the sink before the first activation.
+   *
+   * @param resume Each fixed partition's snapshot, when the run resumes.
+   */
+  abstract open(resume?: ReadonlyMap<string, unknown>): Promise<void>;
+
+  /**
+   * Calls `fn` with the position of every fixed partition written in the epoch (after its
+   * writes settled). Throws a DataflowError naming the partition on failure.
+   */
+  forEachPosition(fn: (partition: string, snapshot: unknown) => void): void {
+    for (const w of this.writers()) {
+      if (!w.written || w.name === undefined || w.part === undefined) continue;
+      w.written = false;
+      let snap;
+      try {
+        snap = (w.part as StatefulSinkPartition<unknown, unknown>).snapshot();
+      } catch (err) {
+        throw new DataflowError(this.step.id, "snapshot failed", { partition: w.name, cause: err });
+      }
+      fn(w.name, snap);
+    }
+  }
+
+  /** True for a fixed-partitioned sink (its positions are snapshotted). */
+  get isFixed(): boolean {
+    return isFixedPartitionedSink(this.step.sink);
+  }
   abstract next(item: unknown): void;
   abstract flush(now: number): void;
   protected abstract writers(): Iterable<PartitionWriter>;
@@ -242,8 +272,11 @@ export class PartitionedOutputNode extends OutputNodeBase {
     this.partFn = sink.partFn ? (k) => sink.partFn!(k) : adler32;
   }
 
-  /** Lists the partitions (partition writers are built lazily on first write). */
-  async open(): Promise<void> {
+  /**
+   * Lists the partitions. Writers are built lazily on first write, except those with a
+   * snapshot, which are rebuilt at once (a rewindable sink truncates to its position).
+   */
+  async open(resume?: ReadonlyMap<string, unknown>): Promise<void> {
     const sink = this.step.sink as FixedPartitionedSink<unknown, unknown>;
     let names;
     try {
@@ -264,6 +297,24 @@ export class PartitionedOutputNode extends OutputNodeBase {
       )
     );
     this.bufs = this.names.map(() => []);
+    if (resume === undefined) return;
+    for (let i = 0; i < this.names.length; i++) {
+      const name = this.names[i]!;
+      if (!resume.has(name)) continue;
+      try {
+        this.parts[i]!.part = await sink.buildPart(
+          this.step.id,
+          name,
+          resume.get(name),
+          this.partitionContext(),
+        );
+      } catch (err) {
+        throw new DataflowError(this.step.id, "Failed to rebuild the partition from its snapshot", {
+          partition: name,
+          cause: err,
+        });
+      }
+    }
   }
 
   next(item: unknown): void {

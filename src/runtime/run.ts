@@ -5,7 +5,15 @@
  */
 import { type Clock, WallClock } from "../clock.ts";
 import type { Dataflow } from "../dataflow/dataflow.ts";
-import { buildWorker, validateFlow } from "./build.ts";
+import {
+  type RecoveryConfig,
+  RecoveryError,
+  RecoveryStore,
+  splitStateKey,
+  stateKey,
+} from "../recovery/store.ts";
+import type { RestoredState } from "../recovery/store.ts";
+import { buildWorker, type BuiltWorker, validateFlow } from "./build.ts";
 import { type RunSummary, Scheduler } from "./scheduler.ts";
 import { WorkerRuntime } from "./worker_runtime.ts";
 
@@ -25,6 +33,11 @@ export interface RunOptions {
    * graph, partitions and keyed steps are built for more.
    */
   readonly workers?: number;
+  /**
+   * Snapshot every epoch to a store and resume from its last committed epoch (see
+   * {@linkcode RecoveryConfig}). Off by default.
+   */
+  readonly recovery?: RecoveryConfig;
 }
 
 /** The default epoch length: 10 seconds, like Bytewax. */
@@ -71,7 +84,70 @@ export async function run(flow: Dataflow, options: RunOptions = {}): Promise<Run
     );
   }
   validateFlow(flow);
-  const rt = new WorkerRuntime(options.clock ?? new WallClock(), 0, 1);
-  const worker = buildWorker(flow, rt);
-  return await new Scheduler(worker, { epochInterval, flowId: flow.flowId }).run();
+  const clock = options.clock ?? new WallClock();
+  const config = options.recovery;
+  if (config === undefined) {
+    const rt = new WorkerRuntime(clock, 0, 1);
+    const worker = buildWorker(flow, rt);
+    return await new Scheduler(worker, { epochInterval, flowId: flow.flowId }).run();
+  }
+  const store = await RecoveryStore.open(config, flow.flowId, clock.now());
+  try {
+    const restored = await store.load();
+    const resumedFrom = store.lastEpoch;
+    const rt = new WorkerRuntime(clock, 0, 1);
+    rt.epoch = store.lastEpoch + 1;
+    const worker = buildWorker(flow, rt);
+    const resume = restore(worker, restored, store, config.dropOrphans === true);
+    const summary = await new Scheduler(worker, {
+      epochInterval,
+      flowId: flow.flowId,
+      store,
+      resume,
+    }).run();
+    await store.flush();
+    return { ...summary, resumedFrom };
+  } finally {
+    await store.close();
+  }
+}
+
+/**
+ * Checks that every step with stored state is in the flow (or drops it when asked), then
+ * rebuilds each stateful step's keys. Returns the sources' and sinks' positions.
+ */
+function restore(
+  worker: BuiltWorker,
+  restored: RestoredState,
+  store: RecoveryStore,
+  dropOrphans: boolean,
+): RestoredState {
+  const known = new Set<string>();
+  for (const s of worker.stateful) known.add(stateKey("state", s.stepId));
+  for (const i of worker.inputs) if (i.isFixed) known.add(stateKey("source", i.step.id));
+  for (const o of worker.outputs) if (o.isFixed) known.add(stateKey("sink", o.step.id));
+  const orphans = [...restored].filter(([k, m]) => !known.has(k) && m.size > 0).map(([k]) => k);
+  if (orphans.length > 0) {
+    if (!dropOrphans) {
+      const list = orphans.map((k) => {
+        const [kind, id] = splitStateKey(k);
+        return `${id} (${kind}, ${restored.get(k)!.size} keys)`;
+      }).join(", ");
+      throw new RecoveryError(
+        `The recovery store in ${store.backend.description} holds state of steps this flow ` +
+          `does not have: ${list}. Put those steps back, or pass dropOrphans: true to delete ` +
+          `their state`,
+      );
+    }
+    for (const k of orphans) {
+      const [kind, id] = splitStateKey(k);
+      store.dropStep(kind, id);
+    }
+  }
+  for (const s of worker.stateful) {
+    const keys = restored.get(stateKey("state", s.stepId));
+    if (keys === undefined) continue;
+    for (const [key, snap] of keys) s.node.restore!(key, snap);
+  }
+  return restored;
 }

@@ -21,6 +21,9 @@
  * @module
  */
 import { attributeError, DataflowError } from "../errors.ts";
+import { DISCARDED_STATE } from "../dataflow/op.ts";
+import { SnapshotEncodeError, type SnapshotKind } from "../recovery/segment.ts";
+import { type RecoveryStore, type RestoredState, stateKey } from "../recovery/store.ts";
 import type { BuiltWorker } from "./build.ts";
 import { macrotask, timerTask } from "./util.ts";
 
@@ -30,6 +33,8 @@ export interface RunSummary {
   readonly status: "eof" | "aborted";
   /** The last epoch the run was in. */
   readonly epoch: number;
+  /** With recovery: the epoch the run resumed after (0 for a fresh start). */
+  readonly resumedFrom?: number;
 }
 
 /** Options the scheduler needs. */
@@ -38,6 +43,10 @@ export interface SchedulerOptions {
   readonly epochInterval: number;
   /** The flow id, for errors not attributable to a step. */
   readonly flowId: string;
+  /** Where each epoch's snapshots are committed (recovery on). */
+  readonly store?: RecoveryStore;
+  /** Restored positions of source and sink partitions (a resumed run). */
+  readonly resume?: RestoredState;
 }
 
 /** Time slice after which a busy scheduler yields to the event loop (wall-clock ms). */
@@ -65,8 +74,9 @@ export class Scheduler {
   async run(): Promise<RunSummary> {
     const { rt, inputs, outputs } = this.w;
     try {
-      for (const inp of inputs) await inp.open();
-      for (const out of outputs) await out.open();
+      const resume = this.opts.resume;
+      for (const inp of inputs) await inp.open(resume?.get(stateKey("source", inp.step.id)));
+      for (const out of outputs) await out.open(resume?.get(stateKey("sink", out.step.id)));
       this.epochEndsAt = this.sampleNow() + this.opts.epochInterval;
       this.sliceStart = this.timersRanAt = performance.now();
       for (;;) {
@@ -165,7 +175,59 @@ export class Scheduler {
     }
     for (const out of outputs) await out.settle();
     if (rt.failure !== undefined) throw rt.failure;
+    if (this.opts.store !== undefined) await this.commitEpoch(this.opts.store);
     for (const node of this.w.nodes) node.epochEnded?.(rt.epoch);
+  }
+
+  /**
+   * Collects the epoch's snapshots — touched keys of every stateful step, every source
+   * partition's position, every sink partition written — and commits them. Resolves once
+   * the epoch is durable.
+   */
+  private async commitEpoch(store: RecoveryStore): Promise<void> {
+    const { rt, stateful, inputs, outputs } = this.w;
+    const seg = store.beginEpoch();
+    let kind: SnapshotKind = "state";
+    let stepId = this.opts.flowId;
+    const put = (key: string, snap: unknown) => {
+      if (snap === DISCARDED_STATE) seg.del(key);
+      else seg.put(key, snap);
+    };
+    try {
+      for (const s of stateful) {
+        stepId = s.stepId;
+        seg.step(kind, stepId);
+        s.node.forEachChange!(put);
+      }
+      kind = "source";
+      for (const inp of inputs) {
+        if (!inp.isFixed) continue;
+        stepId = inp.step.id;
+        seg.step(kind, stepId);
+        inp.forEachPosition(put);
+      }
+      kind = "sink";
+      for (const out of outputs) {
+        if (!out.isFixed) continue;
+        stepId = out.step.id;
+        seg.step(kind, stepId);
+        out.forEachPosition(put);
+      }
+    } catch (err) {
+      if (err instanceof SnapshotEncodeError) {
+        const where = kind === "state" ? { key: err.key } : { partition: err.key };
+        rt.fail(
+          new DataflowError(err.stepId, "Cannot store the snapshot", {
+            ...where,
+            cause: err.cause,
+          }),
+        );
+      } else {
+        rt.fail(attributeError(err, stepId, "Snapshot failed"));
+      }
+      throw rt.failure;
+    }
+    await store.commit(rt.epoch, seg, this.sampleNow());
   }
 
   private async finish(): Promise<void> {

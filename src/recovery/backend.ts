@@ -1,0 +1,74 @@
+/**
+ * The interface every recovery backend implements: a small store of named, immutable byte
+ * blobs (segments) plus one manifest. It knows nothing of epochs, steps or values — that is
+ * {@linkcode RecoveryStore}'s job — so a backend is a page of code over a filesystem, Deno KV
+ * or IndexedDB, and one conformance suite (tests/recovery/conformance.ts) checks them all.
+ *
+ * @module
+ */
+
+/**
+ * Where snapshots are kept. The contract, which the conformance suite checks:
+ * - `writeSegment` is atomic and durable: once it resolves, the segment survives a crash
+ *   (SIGKILL, power loss where the medium allows) and reads back byte for byte; if the
+ *   process dies before it resolves, the segment is either wholly present or absent from
+ *   `listSegments`.
+ * - Segments are immutable: a name is written once (writing an existing name replaces it
+ *   atomically, which the store only does when repairing).
+ * - `writeManifest` is atomic too; `readManifest` returns `undefined` when the store was
+ *   never initialised (including when its location does not exist).
+ * - `deleteSegments` may be interrupted: the store tolerates any subset having been deleted.
+ *
+ * @example An in-memory backend (for illustration; weir ships filesystem and Deno KV ones)
+ * ```ts
+ * import type { RecoveryBackend } from "@weir/weir";
+ *
+ * class MemoryBackend implements RecoveryBackend {
+ *   readonly description = "memory";
+ *   manifest: Uint8Array | undefined;
+ *   readonly segments = new Map<string, Uint8Array>();
+ *   readManifest() {
+ *     return Promise.resolve(this.manifest);
+ *   }
+ *   writeManifest(bytes: Uint8Array) {
+ *     this.manifest = bytes.slice();
+ *     return Promise.resolve();
+ *   }
+ *   listSegments() {
+ *     return Promise.resolve([...this.segments.keys()]);
+ *   }
+ *   readSegment(name: string) {
+ *     const s = this.segments.get(name);
+ *     return s ? Promise.resolve(s) : Promise.reject(new Error(`no segment ${name}`));
+ *   }
+ *   writeSegment(name: string, bytes: Uint8Array) {
+ *     this.segments.set(name, bytes.slice());
+ *     return Promise.resolve();
+ *   }
+ *   deleteSegments(names: string[]) {
+ *     for (const n of names) this.segments.delete(n);
+ *     return Promise.resolve();
+ *   }
+ *   close() {}
+ * }
+ * const backend: RecoveryBackend = new MemoryBackend();
+ * ```
+ */
+export interface RecoveryBackend {
+  /** Names the store in error messages, e.g. `directory /var/lib/weir/orders`. */
+  readonly description: string;
+  /** The manifest, or `undefined` when the store was never initialised. */
+  readManifest(): Promise<Uint8Array | undefined>;
+  /** Writes the manifest atomically (creating the store's location if needed). */
+  writeManifest(bytes: Uint8Array): Promise<void>;
+  /** The names of every complete segment, in any order. */
+  listSegments(): Promise<string[]>;
+  /** Reads a whole segment. Rejects when it does not exist. */
+  readSegment(name: string): Promise<Uint8Array>;
+  /** Writes a segment atomically and durably (see the contract above). */
+  writeSegment(name: string, bytes: Uint8Array): Promise<void>;
+  /** Deletes segments (missing names are ignored). */
+  deleteSegments(names: readonly string[]): Promise<void>;
+  /** Releases the backend's resources. */
+  close(): void | Promise<void>;
+}

@@ -1,0 +1,632 @@
+/**
+ * The recovery store: epochs of snapshots over any {@linkcode RecoveryBackend}.
+ *
+ * Each committed epoch is one immutable *delta* segment holding what changed in it: the
+ * snapshot (or discard) of every key a stateful step touched, and the position of every
+ * source partition and written sink partition. Writing the segment is the commit. Now and
+ * then deltas old enough to be outside the backup interval are folded into a *base*
+ * segment (the merged state up to an epoch), written before the folded segments are deleted,
+ * so a crash at any point leaves a loadable store. Loading reads the newest base and the
+ * deltas after it, checking each segment's checksums and that the chain of epochs has no
+ * gap.
+ *
+ * Platform-neutral: the Deno filesystem and KV backends live in `deno_fs.ts` and
+ * `deno_kv.ts`.
+ *
+ * @module
+ */
+import type { RecoveryBackend } from "./backend.ts";
+import type { ClassSerde } from "./codec.ts";
+import {
+  BASE,
+  DELTA,
+  FORMAT_VERSION,
+  readSegment,
+  SegmentWriter,
+  type SnapshotKind,
+} from "./segment.ts";
+
+/**
+ * How a run keeps and resumes its state (`run(flow, { recovery })`).
+ *
+ * @example
+ * ```ts
+ * import { Dataflow, run, statefulMap } from "@weir/weir";
+ * import { fsBackend } from "@weir/weir/recovery/fs";
+ * import { TestingSink, TestingSource } from "@weir/weir/testing";
+ * import { assertEquals } from "@std/assert";
+ *
+ * const dir = await Deno.makeTempDir();
+ * const recovery = { backend: fsBackend(dir), create: true };
+ * const out: [string, number][] = [];
+ * const inp = [["a", 1], ["a", 2], TestingSource.EOF(), ["a", 3]] as const;
+ * const flow = new Dataflow("sum");
+ * flow.input("inp", new TestingSource(inp))
+ *   .pipe(statefulMap("sum", (s: number | undefined, v: number) => [(s ?? 0) + v, (s ?? 0) + v]))
+ *   .output("out", new TestingSink(out));
+ * await run(flow, { recovery });
+ * assertEquals(out, [["a", 1], ["a", 3]]);
+ * await run(flow, { recovery }); // continues after the EOF marker, with the sum restored
+ * assertEquals(out, [["a", 1], ["a", 3], ["a", 6]]);
+ * await Deno.remove(dir, { recursive: true });
+ * ```
+ */
+export interface RecoveryConfig {
+  /** Where snapshots are kept (`fsBackend(dir)`, `kvBackend(path)`, or your own). */
+  readonly backend: RecoveryBackend;
+  /**
+   * How long (ms of the run's clock) superseded epochs are kept before they are folded
+   * away (default 0). A backup of the store taken within this interval of another stays
+   * consistent with it. The resume point is always the last committed epoch.
+   */
+  readonly backupInterval?: number;
+  /** Initialise the store when it does not exist yet (default false: refuse). */
+  readonly create?: boolean;
+  /**
+   * Drop the state of steps that are no longer in the flow (default false: refuse to run,
+   * listing them). The next commit records the drop.
+   */
+  readonly dropOrphans?: boolean;
+  /** How to store instances of your own classes (see {@linkcode ClassSerde}). */
+  readonly classes?: readonly ClassSerde[];
+}
+
+/**
+ * The recovery store cannot be used: missing, corrupt, from another flow or format, or
+ * holding state of steps the flow does not have. Names the store and the problem.
+ *
+ * @example
+ * ```ts
+ * import { Dataflow, RecoveryError, run } from "@weir/weir";
+ * import { fsBackend } from "@weir/weir/recovery/fs";
+ * import { TestingSink, TestingSource } from "@weir/weir/testing";
+ * import { assertRejects } from "@std/assert";
+ *
+ * const flow = new Dataflow("demo");
+ * flow.input("inp", new TestingSource([1])).output("out", new TestingSink([]));
+ * const backend = fsBackend("/nonexistent/weir-store");
+ * await assertRejects(() => run(flow, { recovery: { backend } }), RecoveryError);
+ * ```
+ */
+export class RecoveryError extends Error {
+  /**
+   * @param message What is wrong and how to fix it.
+   * @param options The original error, if any.
+   */
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = "RecoveryError";
+  }
+}
+
+/** The manifest's JSON. */
+interface Manifest {
+  readonly format: "weir-recovery";
+  readonly version: number;
+  /** The flow bound to the store; `null` until the first run. */
+  readonly flowId: string | null;
+  readonly createdAt: number;
+}
+
+/** One segment as the store tracks it. */
+export interface SegmentInfo {
+  /** The backend name, `delta-<epoch>` or `base-<epoch>` (epoch zero-padded). */
+  readonly name: string;
+  /** `"delta"` or `"base"`. */
+  readonly type: "delta" | "base";
+  /** The epoch it completes. */
+  readonly epoch: number;
+  /** Encoded size in bytes. */
+  readonly bytes: number;
+  /** The run clock's time when it was committed. */
+  readonly committedAt: number;
+  /** Entries (keys and partitions) it holds. */
+  readonly entries: number;
+}
+
+/** Restored state: per `kind:stepId` (see {@linkcode stateKey}), each key's snapshot. */
+export type RestoredState = Map<string, Map<string, unknown>>;
+
+/** The map key of a step's entries in {@linkcode RestoredState}. */
+export function stateKey(kind: SnapshotKind, stepId: string): string {
+  return kind + ":" + stepId;
+}
+
+/** Splits a {@linkcode stateKey}. */
+export function splitStateKey(k: string): [SnapshotKind, string] {
+  const i = k.indexOf(":");
+  return [k.slice(0, i) as SnapshotKind, k.slice(i + 1)];
+}
+
+const NAME_RE = /^(delta|base)-(\d{16})$/;
+
+/** The backend name of a segment. */
+export function segmentName(type: "delta" | "base", epoch: number): string {
+  return `${type}-${String(epoch).padStart(16, "0")}`;
+}
+
+/** Deltas folded together at most this many at a time regardless of sizes. */
+const MAX_DELTAS = 32;
+
+/** An opened store, bound to one flow. */
+export class RecoveryStore {
+  /** The last committed epoch (0 for an empty store). */
+  lastEpoch = 0;
+  /** Segments, oldest first (after {@linkcode RecoveryStore.load}). */
+  private segments: SegmentInfo[] = [];
+  private compacting: Promise<void> | undefined = undefined;
+  private compactionError: unknown = undefined;
+  /** DROP ops to write with the next commit. */
+  private drops: Array<[SnapshotKind, string]> = [];
+  /** Segments superseded by a base, found at load; deleted after the first commit. */
+  private stale: string[] = [];
+
+  private constructor(
+    readonly backend: RecoveryBackend,
+    private readonly classes: readonly ClassSerde[],
+    private readonly backupInterval: number,
+  ) {}
+
+  /**
+   * Opens (or, with `create`, initialises) the store for the flow `flowId`.
+   * Throws {@linkcode RecoveryError} when it is missing, foreign or of another format.
+   */
+  static async open(config: RecoveryConfig, flowId: string, now: number): Promise<RecoveryStore> {
+    const { backend } = config;
+    const backupInterval = config.backupInterval ?? 0;
+    if (typeof backupInterval !== "number" || !(backupInterval >= 0)) {
+      throw new RangeError(`backupInterval must be a number of ms >= 0, got ${backupInterval}`);
+    }
+    let bytes;
+    try {
+      bytes = await backend.readManifest();
+    } catch (err) {
+      throw new RecoveryError(`Cannot read the recovery store in ${backend.description}`, {
+        cause: err,
+      });
+    }
+    let manifest: Manifest;
+    if (bytes === undefined) {
+      if (config.create !== true) {
+        throw new RecoveryError(
+          `No recovery store in ${backend.description}: it was never initialised. Pass ` +
+            `create: true (CLI: weir recovery init <dir>) to start a new one`,
+        );
+      }
+      manifest = { format: "weir-recovery", version: FORMAT_VERSION, flowId, createdAt: now };
+      await writeManifest(backend, manifest);
+    } else {
+      manifest = parseManifest(backend, bytes);
+      if (manifest.flowId !== null && manifest.flowId !== flowId) {
+        throw new RecoveryError(
+          `The recovery store in ${backend.description} belongs to the flow ` +
+            `"${manifest.flowId}", not "${flowId}"; use another store for this flow`,
+        );
+      }
+      if (manifest.flowId === null) {
+        manifest = { ...manifest, flowId };
+        await writeManifest(backend, manifest);
+      }
+    }
+    return new RecoveryStore(backend, config.classes ?? [], backupInterval);
+  }
+
+  /**
+   * Reads the committed state: the newest base and every delta after it, in order.
+   * Throws {@linkcode RecoveryError} for a corrupt segment or a gap in the epochs.
+   */
+  async load(): Promise<RestoredState> {
+    const { backend } = this;
+    const listed = await listInfos(backend);
+    let base: ParsedName | undefined;
+    for (const s of listed) {
+      if (s.type === "base" && (base === undefined || s.epoch > base.epoch)) base = s;
+    }
+    const baseEpoch = base?.epoch ?? 0;
+    this.stale = listed
+      .filter((s) => s !== base && s.epoch <= baseEpoch)
+      .map((s) => s.name);
+    const deltas = listed.filter((s) => s.type === "delta" && s.epoch > baseEpoch);
+    deltas.sort((a, b) => a.epoch - b.epoch);
+    const state: RestoredState = new Map();
+    let current: Map<string, unknown> | undefined;
+    let currentKey = "";
+    const visitor = {
+      put(kind: SnapshotKind, stepId: string, key: string, value: unknown) {
+        const k = kind + ":" + stepId;
+        if (k !== currentKey || current === undefined) {
+          currentKey = k;
+          current = state.get(k);
+          if (current === undefined) state.set(k, current = new Map());
+        }
+        current.set(key, value);
+      },
+      del(kind: SnapshotKind, stepId: string, key: string) {
+        state.get(kind + ":" + stepId)?.delete(key);
+      },
+      drop(kind: SnapshotKind, stepId: string) {
+        state.delete(kind + ":" + stepId);
+        currentKey = "";
+      },
+    };
+    const infos: SegmentInfo[] = [];
+    let prev = 0;
+    for (const s of base !== undefined ? [base, ...deltas] : deltas) {
+      const bytes = await this.read(s.name);
+      let trailer;
+      try {
+        trailer = readSegment(s.name, bytes, visitor, this.classes);
+      } catch (err) {
+        throw new RecoveryError(
+          `Cannot resume from the recovery store in ${backend.description}: ` +
+            `${(err as Error).message}`,
+          { cause: err },
+        );
+      }
+      const wantType = s.type === "base" ? BASE : DELTA;
+      if (trailer.epoch !== s.epoch || trailer.type !== wantType) {
+        throw new RecoveryError(
+          `Segment ${s.name} in ${backend.description} says it is ${
+            trailer.type === BASE ? "base" : "delta"
+          } of epoch ${trailer.epoch}: the store was tampered with`,
+        );
+      }
+      if (s.type === "delta" && trailer.prevEpoch !== prev) {
+        throw new RecoveryError(
+          `The recovery store in ${backend.description} is missing epochs: segment ${s.name} ` +
+            `follows epoch ${trailer.prevEpoch}, but the segment before it ends epoch ${prev}`,
+        );
+      }
+      prev = s.epoch;
+      infos.push({
+        name: s.name,
+        type: s.type,
+        epoch: s.epoch,
+        bytes: bytes.length,
+        committedAt: trailer.committedAt,
+        entries: trailer.entries,
+      });
+    }
+    this.segments = infos;
+    this.lastEpoch = prev;
+    return state;
+  }
+
+  private async read(name: string): Promise<Uint8Array> {
+    try {
+      return await this.backend.readSegment(name);
+    } catch (err) {
+      throw new RecoveryError(
+        `Cannot read segment ${name} of the recovery store in ${this.backend.description}`,
+        { cause: err },
+      );
+    }
+  }
+
+  /** Records that the next commit drops every key of a step (orphaned state). */
+  dropStep(kind: SnapshotKind, stepId: string): void {
+    this.drops.push([kind, stepId]);
+  }
+
+  /** A writer for the next epoch's delta. */
+  beginEpoch(): SegmentWriter {
+    const seg = new SegmentWriter(DELTA, this.classes);
+    for (const [kind, stepId] of this.drops) seg.drop(kind, stepId);
+    return seg;
+  }
+
+  /**
+   * Commits `epoch`: writes its delta durably. When this resolves, a crash resumes after
+   * `epoch`. Then folds old deltas in the background (awaited by the next commit or close).
+   */
+  async commit(epoch: number, seg: SegmentWriter, now: number): Promise<void> {
+    if (this.compactionError !== undefined) throw this.compactionFailure();
+    if (!(epoch > this.lastEpoch)) {
+      throw new RangeError(`Epoch ${epoch} is not after the last committed ${this.lastEpoch}`);
+    }
+    const bytes = seg.finish(epoch, this.lastEpoch, now);
+    const name = segmentName("delta", epoch);
+    try {
+      await this.backend.writeSegment(name, bytes);
+    } catch (err) {
+      throw new RecoveryError(
+        `Cannot commit epoch ${epoch} to the recovery store in ${this.backend.description}`,
+        { cause: err },
+      );
+    }
+    this.drops = [];
+    this.lastEpoch = epoch;
+    this.segments.push({
+      name,
+      type: "delta",
+      epoch,
+      bytes: bytes.length,
+      committedAt: now,
+      entries: seg.entries,
+    });
+    if (this.compacting === undefined) {
+      const work = this.compactionWork(now);
+      if (work !== undefined || this.stale.length > 0) {
+        this.compacting = this.compact(work).catch((err) => {
+          this.compactionError = err;
+        }).finally(() => {
+          this.compacting = undefined;
+        });
+      }
+    }
+  }
+
+  /** The deltas to fold now, if folding is due. */
+  private compactionWork(now: number): SegmentInfo[] | undefined {
+    const segs = this.segments;
+    const base = segs[0]?.type === "base" ? segs[0] : undefined;
+    const cutoff = now - this.backupInterval;
+    const work: SegmentInfo[] = [];
+    let bytes = 0;
+    for (const s of segs) {
+      if (s.type !== "delta") continue;
+      if (s.committedAt > cutoff) break;
+      work.push(s);
+      bytes += s.bytes;
+    }
+    if (work.length === 0) return undefined;
+    // Amortised: a base is rewritten once the deltas it would absorb are as large as it, so
+    // the store holds at most about twice the live state and each byte is rewritten O(1) times.
+    if (bytes >= (base?.bytes ?? 0) || work.length >= MAX_DELTAS) return work;
+    return undefined;
+  }
+
+  /** Folds `work` (a prefix of the deltas) and the current base into a new base. */
+  private async compact(work: SegmentInfo[] | undefined): Promise<void> {
+    if (work !== undefined) {
+      const base = this.segments[0]?.type === "base" ? this.segments[0] : undefined;
+      const merged: RestoredState = new Map();
+      const visitor = {
+        put(kind: SnapshotKind, stepId: string, key: string, value: unknown) {
+          const k = kind + ":" + stepId;
+          let m = merged.get(k);
+          if (m === undefined) merged.set(k, m = new Map());
+          m.set(key, value);
+        },
+        del(kind: SnapshotKind, stepId: string, key: string) {
+          merged.get(kind + ":" + stepId)?.delete(key);
+        },
+        drop(kind: SnapshotKind, stepId: string) {
+          merged.delete(kind + ":" + stepId);
+        },
+      };
+      for (const s of base !== undefined ? [base, ...work] : work) {
+        readSegment(s.name, await this.read(s.name), visitor, this.classes);
+      }
+      const seg = new SegmentWriter(BASE, this.classes);
+      for (const [k, entries] of merged) {
+        if (entries.size === 0) continue;
+        const [kind, stepId] = splitStateKey(k);
+        seg.step(kind, stepId);
+        for (const [key, value] of entries) seg.put(key, value);
+      }
+      const last = work[work.length - 1]!;
+      const bytes = seg.finish(last.epoch, base?.epoch ?? 0, last.committedAt);
+      const name = segmentName("base", last.epoch);
+      await this.backend.writeSegment(name, bytes);
+      const folded = new Set([...work.map((s) => s.name), ...(base ? [base.name] : [])]);
+      this.segments = [
+        {
+          name,
+          type: "base",
+          epoch: last.epoch,
+          bytes: bytes.length,
+          committedAt: last.committedAt,
+          entries: seg.entries,
+        },
+        ...this.segments.filter((s) => !folded.has(s.name)),
+      ];
+      await this.backend.deleteSegments([...folded]);
+    }
+    if (this.stale.length > 0) {
+      const stale = this.stale;
+      this.stale = [];
+      await this.backend.deleteSegments(stale);
+    }
+  }
+
+  private compactionFailure(): RecoveryError {
+    return new RecoveryError(
+      `Folding old epochs in the recovery store in ${this.backend.description} failed`,
+      { cause: this.compactionError },
+    );
+  }
+
+  /** The segments, oldest first, as of the last load or commit. */
+  get segmentInfos(): readonly SegmentInfo[] {
+    return this.segments;
+  }
+
+  /** Waits for background folding; reports its failure. */
+  async flush(): Promise<void> {
+    while (this.compacting !== undefined) await this.compacting;
+    if (this.compactionError !== undefined) throw this.compactionFailure();
+  }
+
+  /** Waits for background work and closes the backend. */
+  async close(): Promise<void> {
+    try {
+      await this.flush();
+    } finally {
+      await this.backend.close();
+    }
+  }
+}
+
+interface ParsedName {
+  readonly name: string;
+  readonly type: "delta" | "base";
+  readonly epoch: number;
+}
+
+async function listInfos(backend: RecoveryBackend): Promise<ParsedName[]> {
+  let names;
+  try {
+    names = await backend.listSegments();
+  } catch (err) {
+    throw new RecoveryError(`Cannot list the recovery store in ${backend.description}`, {
+      cause: err,
+    });
+  }
+  const out: ParsedName[] = [];
+  for (const name of names) {
+    const m = NAME_RE.exec(name);
+    if (m === null) {
+      throw new RecoveryError(
+        `Unexpected segment "${name}" in the recovery store in ${backend.description}`,
+      );
+    }
+    out.push({ name, type: m[1] as "delta" | "base", epoch: Number(m[2]) });
+  }
+  return out;
+}
+
+async function writeManifest(backend: RecoveryBackend, m: Manifest): Promise<void> {
+  try {
+    await backend.writeManifest(new TextEncoder().encode(JSON.stringify(m) + "\n"));
+  } catch (err) {
+    throw new RecoveryError(`Cannot initialise the recovery store in ${backend.description}`, {
+      cause: err,
+    });
+  }
+}
+
+function parseManifest(backend: RecoveryBackend, bytes: Uint8Array): Manifest {
+  let m: Partial<Manifest>;
+  try {
+    m = JSON.parse(new TextDecoder().decode(bytes));
+  } catch (err) {
+    throw new RecoveryError(
+      `The manifest of the recovery store in ${backend.description} is corrupt`,
+      { cause: err },
+    );
+  }
+  if (m === null || typeof m !== "object" || m.format !== "weir-recovery") {
+    throw new RecoveryError(
+      `${backend.description} does not hold a weir recovery store (bad manifest)`,
+    );
+  }
+  if (m.version !== FORMAT_VERSION) {
+    throw new RecoveryError(
+      `The recovery store in ${backend.description} has format version ${m.version}; this ` +
+        `version of weir reads version ${FORMAT_VERSION}`,
+    );
+  }
+  return m as Manifest;
+}
+
+/** Initialises an empty store not yet bound to a flow (the first run binds it). */
+export async function initStore(backend: RecoveryBackend, now: number): Promise<void> {
+  const existing = await backend.readManifest();
+  if (existing !== undefined) {
+    parseManifest(backend, existing);
+    throw new RecoveryError(`${backend.description} already holds a recovery store`);
+  }
+  await writeManifest(backend, {
+    format: "weir-recovery",
+    version: FORMAT_VERSION,
+    flowId: null,
+    createdAt: now,
+  });
+}
+
+/** What {@linkcode inspectStore} reports. */
+export interface StoreReport {
+  /** The flow bound to the store (`null` before the first run). */
+  readonly flowId: string | null;
+  /** The last committed epoch (0 when none). */
+  readonly lastEpoch: number;
+  /** Segments, oldest first. */
+  readonly segments: readonly SegmentInfo[];
+  /** Live entries per step: kind, step id, keys and their encoded bytes. */
+  readonly steps: ReadonlyArray<
+    { kind: SnapshotKind; stepId: string; keys: number; bytes: number }
+  >;
+}
+
+/**
+ * Reads a store without running anything: its epochs, segments, and the live keys and bytes
+ * of each step. Values of unregistered classes are counted, not decoded.
+ *
+ * @example
+ * ```ts
+ * import { Dataflow, inspectStore, run, statefulMap } from "@weir/weir";
+ * import { fsBackend } from "@weir/weir/recovery/fs";
+ * import { TestingSink, TestingSource } from "@weir/weir/testing";
+ * import { assertEquals } from "@std/assert";
+ *
+ * const dir = await Deno.makeTempDir();
+ * const flow = new Dataflow("count");
+ * flow.input("inp", new TestingSource([["a", 1], ["b", 2]] as [string, number][]))
+ *   .pipe(statefulMap("last", (_s: number | undefined, v: number) => [v, v]))
+ *   .output("out", new TestingSink([]));
+ * await run(flow, { recovery: { backend: fsBackend(dir), create: true } });
+ * const report = await inspectStore(fsBackend(dir));
+ * assertEquals(report.flowId, "count");
+ * assertEquals(report.steps.find((s) => s.stepId === "count.last")?.keys, 2);
+ * await Deno.remove(dir, { recursive: true });
+ * ```
+ */
+export async function inspectStore(backend: RecoveryBackend): Promise<StoreReport> {
+  try {
+    const bytes = await backend.readManifest();
+    if (bytes === undefined) {
+      throw new RecoveryError(`No recovery store in ${backend.description}`);
+    }
+    const manifest = parseManifest(backend, bytes);
+    const listed = await listInfos(backend);
+    let baseEpoch = 0;
+    for (const s of listed) if (s.type === "base" && s.epoch > baseEpoch) baseEpoch = s.epoch;
+    const live = listed
+      .filter((s) => s.type === "base" ? s.epoch === baseEpoch : s.epoch > baseEpoch)
+      .sort((a, b) => a.epoch - b.epoch || (a.type === "base" ? -1 : 1));
+    const sizes = new Map<string, Map<string, number>>();
+    const visitor = {
+      put(kind: SnapshotKind, stepId: string, key: string, _v: unknown, size: number) {
+        const k = stateKey(kind, stepId);
+        let m = sizes.get(k);
+        if (m === undefined) sizes.set(k, m = new Map());
+        m.set(key, size);
+      },
+      del(kind: SnapshotKind, stepId: string, key: string) {
+        sizes.get(stateKey(kind, stepId))?.delete(key);
+      },
+      drop(kind: SnapshotKind, stepId: string) {
+        sizes.delete(stateKey(kind, stepId));
+      },
+    };
+    const segments: SegmentInfo[] = [];
+    for (const s of live) {
+      const bytes = await backend.readSegment(s.name);
+      const t = readSegment(s.name, bytes, visitor, [], true);
+      segments.push({
+        name: s.name,
+        type: s.type,
+        epoch: s.epoch,
+        bytes: bytes.length,
+        committedAt: t.committedAt,
+        entries: t.entries,
+      });
+    }
+    const steps = [...sizes].map(([k, m]) => {
+      const [kind, stepId] = splitStateKey(k);
+      let bytes = 0;
+      for (const n of m.values()) bytes += n;
+      return { kind, stepId, keys: m.size, bytes };
+    }).filter((s) => s.keys > 0);
+    steps.sort((a, b) => a.stepId < b.stepId ? -1 : a.stepId > b.stepId ? 1 : 0);
+    return {
+      flowId: manifest.flowId,
+      lastEpoch: segments.length > 0 ? segments[segments.length - 1]!.epoch : 0,
+      segments,
+      steps,
+    };
+  } finally {
+    await backend.close();
+  }
+}

@@ -1,0 +1,363 @@
+// Bytewax's recovery scenarios (pytests/test_recovery.py, the recovery cases of
+// test_stateful.py and test_testing.py), on weir with the filesystem backend.
+import { assert, assertEquals, assertRejects, assertStringIncludes } from "@std/assert";
+import {
+  Dataflow,
+  keyOn,
+  RecoveryError,
+  run,
+  type RunOptions,
+  stateful,
+  type StatefulLogic,
+  statefulMap,
+} from "../../mod.ts";
+import { fsBackend } from "../../src/recovery/deno_fs.ts";
+import type { RecoveryConfig } from "../../src/recovery/store.ts";
+import { TestClock, TestingSink, TestingSource } from "../../src/testing/mod.ts";
+import type { TestingMarker } from "../../src/testing/testing_source.ts";
+
+async function withStore(fn: (dir: string) => Promise<void>): Promise<void> {
+  const dir = await Deno.makeTempDir({ prefix: "weir_recovery_" });
+  try {
+    await fn(dir);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+function config(dir: string, extra: Partial<RecoveryConfig> = {}): RecoveryConfig {
+  return { backend: fsBackend(dir), create: true, ...extra };
+}
+
+/** input → sink flow; `out` is cleared before each run, like Bytewax's tests. */
+function passThrough(inp: Array<number | TestingMarker>) {
+  const out: number[] = [];
+  const flow = new Dataflow("test_df");
+  flow.input("inp", new TestingSource(inp)).output("out", new TestingSink(out));
+  return {
+    out,
+    async run(opts: RunOptions) {
+      out.length = 0;
+      return await run(flow, opts);
+    },
+  };
+}
+
+Deno.test("abort without snapshots: nothing committed, the next run replays from the start", async () => {
+  await withStore(async (dir) => {
+    const f = passThrough([0, 1, 2, TestingSource.ABORT(), 3, 4]);
+    const clock = new TestClock({ start: 0 });
+    const opts = { recovery: config(dir), epochInterval: 5000, clock };
+    assertEquals((await f.run(opts)).status, "aborted");
+    assertEquals(f.out, [0, 1, 2]);
+    const second = await f.run(opts);
+    assertEquals(second.resumedFrom, 0);
+    assertEquals(f.out, [0, 1, 2, 3, 4]);
+  });
+});
+
+Deno.test("abort with snapshots: the next run resumes after the last committed epoch", async () => {
+  await withStore(async (dir) => {
+    const f = passThrough([0, 1, 2, TestingSource.ABORT(), 3, 4]);
+    const opts = { recovery: config(dir), epochInterval: 0 };
+    await f.run(opts);
+    assertEquals(f.out, [0, 1, 2]);
+    const second = await f.run(opts);
+    assert(second.resumedFrom! > 0);
+    assertEquals(f.out, [3, 4]);
+  });
+});
+
+Deno.test("continuation: each run continues after the last EOF marker", async () => {
+  await withStore(async (dir) => {
+    const f = passThrough([0, 1, 2, TestingSource.EOF(), 3, 4]);
+    const opts = { recovery: config(dir), epochInterval: 5000, clock: new TestClock() };
+    await f.run(opts);
+    assertEquals(f.out, [0, 1, 2]);
+    await f.run(opts);
+    assertEquals(f.out, [3, 4]);
+    await f.run(opts);
+    assertEquals(f.out, []);
+    await f.run(opts);
+    assertEquals(f.out, []);
+  });
+});
+
+Deno.test("continuation with a backup interval: six runs over five EOF markers", async () => {
+  await withStore(async (dir) => {
+    const EOF = TestingSource.EOF;
+    const f = passThrough([0, EOF(), 1, EOF(), 2, EOF(), 3, EOF(), 4]);
+    const clock = new TestClock({ start: 0 });
+    const opts = {
+      recovery: config(dir, { backupInterval: 10_000 }),
+      epochInterval: 5000,
+      clock,
+    };
+    const outs: number[][] = [];
+    for (let i = 0; i < 6; i++) {
+      await f.run(opts);
+      outs.push([...f.out]);
+      clock.advance(5000);
+    }
+    assertEquals(outs, [[0], [1], [2], [3], [4], []]);
+  });
+});
+
+Deno.test("continuation with backup interval 0 folds old epochs and keeps the resume point", async () => {
+  await withStore(async (dir) => {
+    const EOF = TestingSource.EOF;
+    const items: Array<number | TestingMarker> = [];
+    for (let i = 0; i < 40; i++) items.push(i, EOF());
+    const f = passThrough(items);
+    const opts = { recovery: config(dir), epochInterval: 0 };
+    for (let i = 0; i < 40; i++) {
+      await f.run(opts);
+      assertEquals(f.out, [i]);
+    }
+    const names = [...Deno.readDirSync(`${dir}/segments`)].map((e) => e.name);
+    assert(names.length < 10, `old epochs were folded away, left: ${names.join(" ")}`);
+    assert(names.some((n) => n.startsWith("base-")));
+  });
+});
+
+// test_stateful.py, cases 5, 6, 8 and 9.
+
+type Transition = [string, [string, string]];
+
+function eofFlow(items: Array<number | TestingMarker>, discardAfterEof: boolean) {
+  const out: Transition[] = [];
+  const flow = new Dataflow("test_df");
+  flow.input("inp", new TestingSource(items))
+    .pipe(
+      keyOn("key", () => "ALL"),
+      stateful("stateful", (resume: string | undefined): StatefulLogic<number, unknown, string> => {
+        let state = resume ?? "NEW";
+        const move = (to: string, discard: boolean) => {
+          const t: [string, string] = [state, to];
+          state = to;
+          return [[t], discard] as [[string, string][], boolean];
+        };
+        return {
+          onItem: () => move("ITEM", false),
+          onEof: () => move("EOF", discardAfterEof),
+          snapshot: () => state,
+        };
+      }),
+    )
+    .output("out", new TestingSink(out));
+  return { flow, out };
+}
+
+Deno.test("stateful: discard after EOF is persisted across a resume", async () => {
+  await withStore(async (dir) => {
+    const { flow, out } = eofFlow([1, TestingSource.EOF(), 2, TestingSource.ABORT()], true);
+    const opts = { recovery: config(dir), epochInterval: 0 };
+    await run(flow, opts);
+    assertEquals(out, [["ALL", ["NEW", "ITEM"]], ["ALL", ["ITEM", "EOF"]]]);
+    out.length = 0;
+    await run(flow, opts);
+    assertEquals(out, [["ALL", ["NEW", "ITEM"]]]);
+  });
+});
+
+Deno.test("stateful: the state after onEof is snapshotted and restored", async () => {
+  await withStore(async (dir) => {
+    const { flow, out } = eofFlow([1, TestingSource.EOF(), 2, TestingSource.ABORT()], false);
+    const opts = { recovery: config(dir), epochInterval: 0 };
+    await run(flow, opts);
+    assertEquals(out, [["ALL", ["NEW", "ITEM"]], ["ALL", ["ITEM", "EOF"]]]);
+    out.length = 0;
+    await run(flow, opts);
+    assertEquals(out, [["ALL", ["EOF", "ITEM"]]]);
+  });
+});
+
+/** "Keep last" logic: state = last value, discarded when the value is "DISCARD". */
+function keepLast(items: Array<[string, string] | TestingMarker>) {
+  const out: Array<[string, [string | null, string]]> = [];
+  const flow = new Dataflow("test_df");
+  flow.input("inp", new TestingSource(items))
+    .pipe(
+      stateful(
+        "keep_last",
+        (resume: string | undefined): StatefulLogic<string, [string | null, string], string> => {
+          let last = resume ?? null;
+          return {
+            onItem(v) {
+              const t: [string | null, string] = [last, v];
+              last = v;
+              return [[t], v === "DISCARD"];
+            },
+            snapshot: () => last!,
+          };
+        },
+      ),
+    )
+    .output("out", new TestingSink(out));
+  return { flow, out };
+}
+
+Deno.test("stateful: keep-last state is restored after an abort", async () => {
+  await withStore(async (dir) => {
+    const { flow, out } = keepLast([
+      ["a", "a1"],
+      ["b", "b1"],
+      TestingSource.ABORT(),
+      ["a", "a2"],
+      ["b", "b2"],
+    ]);
+    const opts = { recovery: config(dir), epochInterval: 0 };
+    await run(flow, opts);
+    assertEquals(out, [["a", [null, "a1"]], ["b", [null, "b1"]]]);
+    out.length = 0;
+    await run(flow, opts);
+    assertEquals(out, [["a", ["a1", "a2"]], ["b", ["b1", "b2"]]]);
+  });
+});
+
+Deno.test("stateful: a discard is persisted across a resume", async () => {
+  await withStore(async (dir) => {
+    const { flow, out } = keepLast([
+      ["a", "a1"],
+      ["b", "b1"],
+      ["a", "DISCARD"],
+      ["b", "b2"],
+      TestingSource.ABORT(),
+      ["a", "a3"],
+      ["b", "b3"],
+    ]);
+    const opts = { recovery: config(dir), epochInterval: 0 };
+    await run(flow, opts);
+    assertEquals(out, [
+      ["a", [null, "a1"]],
+      ["b", [null, "b1"]],
+      ["a", ["a1", "DISCARD"]],
+      ["b", ["b1", "b2"]],
+    ]);
+    out.length = 0;
+    await run(flow, opts);
+    assertEquals(out, [["a", [null, "a3"]], ["b", ["b2", "b3"]]]);
+  });
+});
+
+// test_testing.py: the EOF and ABORT markers as dataflows with recovery and epoch 0.
+
+Deno.test("TestingSource EOF and ABORT markers resume after the marker", async () => {
+  for (const marker of [TestingSource.EOF(), TestingSource.ABORT()]) {
+    await withStore(async (dir) => {
+      const f = passThrough([0, 1, 2, marker, 3, 4]);
+      const opts = { recovery: config(dir), epochInterval: 0 };
+      await f.run(opts);
+      assertEquals(f.out, [0, 1, 2]);
+      await f.run(opts);
+      assertEquals(f.out, [3, 4]);
+    });
+  }
+});
+
+// Store errors.
+
+function maxFlow(id = "test_df", stepId = "keep_max") {
+  const out: Array<[string, number]> = [];
+  const flow = new Dataflow(id);
+  flow.input("inp", new TestingSource<[string, number]>([["a", 4], ["b", 4]]))
+    .pipe(statefulMap(stepId, (s: number | undefined, v: number) => {
+      const m = Math.max(s ?? 0, v);
+      return [m, m];
+    }))
+    .output("out", new TestingSink(out));
+  return { flow, out };
+}
+
+Deno.test("a store that was never initialised is refused unless create is set", async () => {
+  await withStore(async (dir) => {
+    const { flow } = maxFlow();
+    const err = await assertRejects(
+      () => run(flow, { recovery: { backend: fsBackend(`${dir}/missing`) } }),
+      RecoveryError,
+    );
+    assertStringIncludes(err.message, `${dir}/missing`);
+    assertStringIncludes(err.message, "never initialised");
+    // An existing but empty directory is refused the same way.
+    await assertRejects(() => run(flow, { recovery: { backend: fsBackend(dir) } }), RecoveryError);
+  });
+});
+
+Deno.test("a store of another flow is refused", async () => {
+  await withStore(async (dir) => {
+    await run(maxFlow("first").flow, { recovery: config(dir) });
+    const err = await assertRejects(
+      () => run(maxFlow("second").flow, { recovery: config(dir) }),
+      RecoveryError,
+    );
+    assertStringIncludes(err.message, `belongs to the flow "first", not "second"`);
+  });
+});
+
+Deno.test("state of steps no longer in the flow is refused, or dropped when asked", async () => {
+  await withStore(async (dir) => {
+    await run(maxFlow("f", "old_max").flow, { recovery: config(dir) });
+    const err = await assertRejects(
+      () => run(maxFlow("f", "new_max").flow, { recovery: config(dir) }),
+      RecoveryError,
+    );
+    assertStringIncludes(err.message, "f.old_max (state, 2 keys)");
+    assertStringIncludes(err.message, "dropOrphans");
+    const { flow, out } = maxFlow("f", "new_max");
+    // The source position survived: nothing new to read; the drop is recorded.
+    await run(flow, { recovery: config(dir, { dropOrphans: true }) });
+    assertEquals(out, []);
+    // The old step's state is gone: running with the old id again finds no orphans.
+    await run(maxFlow("f", "new_max").flow, { recovery: config(dir) });
+  });
+});
+
+Deno.test("a corrupt segment is refused with its name and offset", async () => {
+  await withStore(async (dir) => {
+    const { flow } = maxFlow();
+    await run(flow, { recovery: config(dir), epochInterval: 0 });
+    const seg = [...Deno.readDirSync(`${dir}/segments`)].map((e) => e.name).sort().at(-1)!;
+    const path = `${dir}/segments/${seg}`;
+    const bytes = Deno.readFileSync(path);
+    bytes[bytes.length - 20] = bytes[bytes.length - 20]! ^ 0xff;
+    Deno.writeFileSync(path, bytes);
+    const err = await assertRejects(() => run(flow, { recovery: config(dir) }), RecoveryError);
+    assertStringIncludes(err.message, seg);
+    assertStringIncludes(err.message, "checksum mismatch");
+    // Truncated.
+    Deno.writeFileSync(path, bytes.subarray(0, bytes.length - 7));
+    const err2 = await assertRejects(() => run(flow, { recovery: config(dir) }), RecoveryError);
+    assertStringIncludes(err2.message, "truncated");
+  });
+});
+
+Deno.test("a store of an unknown format version is refused", async () => {
+  await withStore(async (dir) => {
+    await run(maxFlow().flow, { recovery: config(dir) });
+    const path = `${dir}/weir-store.json`;
+    const m = JSON.parse(Deno.readTextFileSync(path));
+    Deno.writeTextFileSync(path, JSON.stringify({ ...m, version: 99 }));
+    const err = await assertRejects(
+      () => run(maxFlow().flow, { recovery: config(dir) }),
+      RecoveryError,
+    );
+    assertStringIncludes(err.message, "format version 99");
+  });
+});
+
+Deno.test("a missing epoch in the middle of the chain is refused", async () => {
+  await withStore(async (dir) => {
+    const f = passThrough([0, 1, 2, 3, TestingSource.ABORT()]);
+    // A long backup interval keeps every delta.
+    const opts = {
+      recovery: config(dir, { backupInterval: 1e12 }),
+      epochInterval: 0,
+    };
+    await f.run(opts);
+    const names = [...Deno.readDirSync(`${dir}/segments`)].map((e) => e.name).sort();
+    assert(names.length >= 3, names.join(" "));
+    Deno.removeSync(`${dir}/segments/${names[1]}`);
+    const err = await assertRejects(() => f.run(opts), RecoveryError);
+    assertStringIncludes(err.message, "missing epochs");
+  });
+});
