@@ -16,6 +16,8 @@
 import { Dataflow } from "./dataflow/dataflow.ts";
 import { isDataflowError } from "./errors.ts";
 import { run } from "./runtime/run.ts";
+import { fsBackend } from "./recovery/deno_fs.ts";
+import { initStore, inspectStore, RecoveryError, type StoreReport } from "./recovery/store.ts";
 
 /**
  * The usage text printed by `--help`.
@@ -29,6 +31,8 @@ import { run } from "./runtime/run.ts";
  * ```
  */
 export const USAGE: string = `Usage: weir [flags] <flow.ts>[:<name>]
+       weir recovery init <dir>
+       weir recovery inspect <dir>
 
 Runs the Dataflow exported as <name> (default: flow) by the module <flow.ts> (a path,
 resolved against the working directory, or a URL). If the export is a function, it is
@@ -38,9 +42,13 @@ called (with JSON arguments if given) and must return a Dataflow:
 Flags:
   -s, --epoch-interval SECONDS   epoch length, a number >= 0 (default 10)
   -w, --workers N                number of workers (default 1; more is not available yet)
-  -r, --recovery-dir DIR         recovery store directory (not available yet)
-  -b, --backup-interval SECONDS  how long old epochs are kept (not available yet)
+  -r, --recovery-dir DIR         snapshot every epoch to the store in DIR and resume from
+                                 its last committed epoch (create it with recovery init)
+  -b, --backup-interval SECONDS  with -r: how long superseded epochs are kept (default 0)
   -h, --help                     print this help
+
+"recovery init" creates an empty store in DIR (the first run binds it to its flow);
+"recovery inspect" prints a store's epochs, segments, and keys and bytes per step.
 
 Exit codes: 0 the flow ran to the end, 1 it failed, 2 a usage error.`;
 
@@ -345,14 +353,16 @@ function printCause(err: unknown, out: CliOutput): void {
 
 /**
  * Runs the command line: parses `argv`, imports the flow and runs it with `run(flow, {
- * epochInterval })`.
+ * epochInterval, recovery })` (recovery with the filesystem backend when `-r` is given).
  *
  * Prints `weir: <message>` on errors and returns the exit code:
  * - 0: `--help`, or the flow ran to the end of its inputs;
  * - 1: the flow failed (a `DataflowError`: its message, then the stack of its cause), its
  *   module threw while loading, or the run was aborted;
- * - 2: a usage error (see {@linkcode UsageError}), including the features that are not
- *   available yet (`-w` above 1, `-r`, `-b`).
+ * - 2: a usage error (see {@linkcode UsageError}), including `-w` above 1 (not available
+ *   yet) and `-b` without `-r`.
+ *
+ * `weir recovery init <dir>` and `weir recovery inspect <dir>` manage recovery stores.
  *
  * @param argv The arguments after the program, e.g. `Deno.args`.
  * @param out Where to print (default `console`).
@@ -370,6 +380,7 @@ function printCause(err: unknown, out: CliOutput): void {
  * ```
  */
 export async function main(argv: readonly string[], out: CliOutput = console): Promise<number> {
+  if (argv[0] === "recovery") return await recoveryCommand(argv.slice(1), out);
   let opts: CliOptions;
   try {
     opts = parseArgs(argv);
@@ -382,11 +393,8 @@ export async function main(argv: readonly string[], out: CliOutput = console): P
         `Running on several workers (--workers ${opts.workers}) is not available yet in this version`,
       );
     }
-    if (opts.recoveryDir !== undefined) {
-      throw new UsageError("Recovery (--recovery-dir) is not available yet in this version");
-    }
-    if (opts.backupIntervalMs !== undefined) {
-      throw new UsageError("Recovery (--backup-interval) is not available yet in this version");
+    if (opts.backupIntervalMs !== undefined && opts.recoveryDir === undefined) {
+      throw new UsageError("--backup-interval needs --recovery-dir");
     }
   } catch (err) {
     if (err instanceof UsageError) {
@@ -405,7 +413,13 @@ export async function main(argv: readonly string[], out: CliOutput = console): P
     return 1;
   }
   try {
-    const summary = await run(flow, { epochInterval: opts.epochIntervalMs });
+    const summary = await run(flow, {
+      epochInterval: opts.epochIntervalMs,
+      recovery: opts.recoveryDir === undefined ? undefined : {
+        backend: fsBackend(opts.recoveryDir),
+        backupInterval: opts.backupIntervalMs ?? 0,
+      },
+    });
     if (summary.status === "aborted") {
       out.error(`weir: The run of "${flow.flowId}" was aborted`);
       return 1;
@@ -413,9 +427,82 @@ export async function main(argv: readonly string[], out: CliOutput = console): P
     return 0;
   } catch (err) {
     out.error(`weir: ${describe(err)}`);
-    if (isDataflowError(err)) printCause(err, out);
+    if (isDataflowError(err) || err instanceof RecoveryError) printCause(err, out);
     return 1;
   }
+}
+
+/** `weir recovery init|inspect <dir>`. */
+async function recoveryCommand(argv: readonly string[], out: CliOutput): Promise<number> {
+  const [verb, dir, ...rest] = argv;
+  if ((verb !== "init" && verb !== "inspect") || dir === undefined || rest.length > 0) {
+    out.error(
+      "weir: Usage: weir recovery init <dir> | weir recovery inspect <dir>\n" +
+        "Run with --help for usage",
+    );
+    return 2;
+  }
+  try {
+    if (verb === "init") {
+      await initStore(fsBackend(dir), Date.now());
+      out.log(`Initialised an empty recovery store in ${dir}`);
+    } else {
+      out.log(formatReport(dir, await inspectStore(fsBackend(dir))));
+    }
+    return 0;
+  } catch (err) {
+    out.error(`weir: ${describe(err)}`);
+    printCause(err, out);
+    return 1;
+  }
+}
+
+/**
+ * The text `weir recovery inspect` prints for a store.
+ *
+ * @example
+ * ```ts
+ * import { formatReport } from "@weir/weir/cli";
+ * import { assertEquals } from "@std/assert";
+ *
+ * const text = formatReport("store", {
+ *   flowId: "orders",
+ *   lastEpoch: 7,
+ *   segments: [{ name: "base-0000000000000007", type: "base", epoch: 7, bytes: 2048, committedAt: 0, entries: 3 }],
+ *   steps: [{ kind: "state", stepId: "orders.total", keys: 2, bytes: 40 }],
+ * });
+ * assertEquals(text.split("\n")[0], "Recovery store store: flow orders, last committed epoch 7");
+ * ```
+ */
+export function formatReport(dir: string, r: StoreReport): string {
+  const lines = [
+    `Recovery store ${dir}: flow ${r.flowId ?? "(none yet)"}, last committed epoch ${r.lastEpoch}`,
+    "",
+    "Segments:",
+  ];
+  if (r.segments.length === 0) lines.push("  (none)");
+  for (const s of r.segments) {
+    const at = Number.isFinite(s.committedAt) ? new Date(s.committedAt).toISOString() : "?";
+    lines.push(
+      `  ${s.name}  ${s.type.padEnd(5)}  epoch ${s.epoch}  ${s.entries} entries  ` +
+        `${formatBytes(s.bytes)}  committed ${at}`,
+    );
+  }
+  lines.push("", "Steps:");
+  if (r.steps.length === 0) lines.push("  (none)");
+  for (const s of r.steps) {
+    const what = s.kind === "state" ? "keys" : "partitions";
+    lines.push(`  ${s.stepId}  ${s.kind}  ${s.keys} ${what}  ${formatBytes(s.bytes)}`);
+  }
+  return lines.join("\n");
+}
+
+function formatBytes(n: number): string {
+  return n < 1024
+    ? `${n} B`
+    : n < 1024 * 1024
+    ? `${(n / 1024).toFixed(1)} KiB`
+    : `${(n / 1024 / 1024).toFixed(1)} MiB`;
 }
 
 if (import.meta.main) Deno.exit(await main(Deno.args));

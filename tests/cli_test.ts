@@ -175,13 +175,10 @@ Deno.test("main: usage errors and features not available yet return 2", async ()
       ["-w", "2", "f.ts"],
       "weir: Running on several workers (--workers 2) is not available yet in this version" + hint,
     ],
+    [["-b", "30", "f.ts"], "weir: --backup-interval needs --recovery-dir" + hint],
     [
-      ["-r", "/tmp/x", "f.ts"],
-      "weir: Recovery (--recovery-dir) is not available yet in this version" + hint,
-    ],
-    [
-      ["-b", "30", "f.ts"],
-      "weir: Recovery (--backup-interval) is not available yet in this version" + hint,
+      ["recovery", "list", "x"],
+      "weir: Usage: weir recovery init <dir> | weir recovery inspect <dir>" + hint,
     ],
   ];
   for (const [argv, message] of cases) {
@@ -196,7 +193,7 @@ Deno.test("main: usage errors and features not available yet return 2", async ()
 });
 
 Deno.test("main: modules and exports that can't be run", async () => {
-  const flows = "; its Dataflow exports: aborting, failing, flow, other";
+  const flows = "; its Dataflow exports: aborting, counting, failing, flow, other";
   const m = "tests/fixtures/cli_flows.ts";
   const cases: [string, string][] = [
     [`${m}:nope`, `weir: ${m} has no export "nope"${flows}`],
@@ -333,7 +330,6 @@ Deno.test("cli: bad flags and features not available yet exit 2", async () => {
     cli("--bogus", m),
     cli("-w", "two", m),
     cli("-w", "4", m),
-    cli("-r", "/tmp/x", m),
   ]);
   assertEquals(results, [
     { code: 2, stdout: "", stderr: "weir: Unknown flag --bogus" + hint },
@@ -345,10 +341,49 @@ Deno.test("cli: bad flags and features not available yet exit 2", async () => {
         "weir: Running on several workers (--workers 4) is not available yet in this version" +
         hint,
     },
-    {
-      code: 2,
-      stdout: "",
-      stderr: "weir: Recovery (--recovery-dir) is not available yet in this version" + hint,
-    },
   ]);
+});
+
+Deno.test("cli: -r resumes from the store; recovery init and inspect", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "weir_cli_recovery_" });
+  try {
+    const m = "tests/fixtures/cli_flows.ts:counting";
+    const missing = await cli("-r", dir, m);
+    assertEquals(missing.code, 1);
+    assertStringIncludes(missing.stderr, `No recovery store in directory ${dir}`);
+    assertStringIncludes(missing.stderr, "weir recovery init");
+    assertEquals(await cli("recovery", "init", dir), {
+      code: 0,
+      stdout: `Initialised an empty recovery store in ${dir}\n`,
+      stderr: "",
+    });
+    assertEquals(await cli("-r", dir, "-s", "0", "-b", "60", m), {
+      code: 0,
+      stdout: "a=1\nb=1\na=2\n",
+      stderr: "",
+    });
+    // The second run continues after the EOF marker with the counts restored.
+    assertEquals(await cli("-r", dir, m), { code: 0, stdout: "a=3\n", stderr: "" });
+    const inspected = await cli("recovery", "inspect", dir);
+    assertEquals(inspected.code, 0);
+    const lines = inspected.stdout.split("\n");
+    assertStringIncludes(
+      lines[0]!,
+      `Recovery store ${dir}: flow cli_counting, last committed epoch`,
+    );
+    assert(
+      lines.some((l) => /^ {2}cli_counting\.count {2}state {2}2 keys {2}\d+ B$/.test(l)),
+      inspected.stdout,
+    );
+    assert(
+      lines.some((l) => /^ {2}cli_counting\.inp {2}source {2}1 partitions/.test(l)),
+      inspected.stdout,
+    );
+    // A store can't be initialised twice.
+    const again = await cli("recovery", "init", dir);
+    assertEquals(again.code, 1);
+    assertStringIncludes(again.stderr, "already holds a recovery store");
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });

@@ -1,0 +1,152 @@
+import { assert, assertEquals, assertStrictEquals, assertThrows } from "@std/assert";
+import {
+  ByteReader,
+  ByteWriter,
+  type ClassSerde,
+  CodecError,
+  crc32,
+  decodeValue,
+  encodeValue,
+  readValue,
+  writeValue,
+} from "../../src/recovery/codec.ts";
+
+const roundTrip = (v: unknown, classes: ClassSerde[] = []) =>
+  decodeValue(encodeValue(v, classes), classes);
+
+Deno.test("codec: primitives round-trip exactly", () => {
+  const values = [
+    undefined,
+    null,
+    true,
+    false,
+    0,
+    1,
+    -1,
+    63,
+    64,
+    -65,
+    2 ** 31 - 1,
+    -(2 ** 31),
+    2 ** 31,
+    2 ** 53 - 1,
+    -(2 ** 53),
+    0.1,
+    -1.5e-300,
+    Infinity,
+    -Infinity,
+    1e308,
+    "",
+    "a",
+    "héllo wörld",
+    "日本語",
+    "emoji 😀 pair",
+    "x".repeat(127),
+    "y".repeat(128),
+    "é".repeat(100),
+    "z".repeat(100_000),
+    0n,
+    -1n,
+    2n ** 200n,
+    -(3n ** 100n),
+  ];
+  for (const v of values) assertStrictEquals(roundTrip(v), v, `value ${String(v).slice(0, 40)}`);
+  assert(Object.is(roundTrip(-0), -0));
+  assert(Number.isNaN(roundTrip(NaN)));
+});
+
+Deno.test("codec: containers and built-ins round-trip", () => {
+  const v = {
+    list: [1, "two", [3, [4]], { five: 5 }],
+    map: new Map<unknown, unknown>([["k", 1], [2, new Set([1, 2])], [null, { a: [] }]]),
+    set: new Set(["a", "b", 3]),
+    at: new Date(Date.UTC(2026, 10, 30, 12)),
+    re: /ab+c/gi,
+    bytes: new Uint8Array([0, 1, 255]),
+    floats: new Float64Array([1.5, -2.25]),
+    ints: new Int32Array([-1, 2 ** 31 - 1]),
+    bigs: new BigInt64Array([-5n, 7n]),
+    buffer: new Uint8Array([9, 8, 7]).buffer,
+    nested: { deep: { deeper: { deepest: "x" } } },
+    nothing: undefined,
+    empty: {},
+  };
+  assertEquals(roundTrip(v), v);
+  // A null-prototype object reads back as a plain object, as with structuredClone.
+  assertEquals(roundTrip(Object.assign(Object.create(null), { k: 1 })), { k: 1 });
+  const view = roundTrip(new DataView(new Uint8Array([1, 2, 3]).buffer)) as DataView;
+  assertEquals(view.getUint8(2), 3);
+  // Holes read back as undefined.
+  // deno-lint-ignore no-sparse-arrays
+  assertEquals(roundTrip([1, , 3]), [1, undefined, 3]);
+});
+
+Deno.test("codec: a __proto__ key stays an own property", () => {
+  const v = JSON.parse('{"__proto__": {"polluted": true}, "x": 1}');
+  const back = roundTrip(v) as Record<string, unknown>;
+  assertEquals(Object.keys(back), ["__proto__", "x"]);
+  assertEquals(({} as Record<string, unknown>).polluted, undefined);
+  assertEquals(Object.getPrototypeOf(back), Object.prototype);
+});
+
+Deno.test("codec: classes go through a ClassSerde, unknown ones are refused with the path", () => {
+  class Point {
+    constructor(readonly x: number, readonly y: number) {}
+  }
+  const point: ClassSerde<Point, number[]> = {
+    name: "Point",
+    type: Point,
+    toPlain: (p) => [p.x, p.y],
+    fromPlain: ([x, y]) => new Point(x!, y!),
+  };
+  const back = roundTrip({ at: [new Point(1, 2)] }, [point as ClassSerde]) as { at: Point[] };
+  assert(back.at[0] instanceof Point);
+  assertEquals(back.at[0], new Point(1, 2));
+  const err = assertThrows(() => encodeValue({ at: [new Point(1, 2)] }), CodecError);
+  assertEquals(err.path, "$.at[0]");
+  assert(err.message.includes("Point"));
+  // Reading a class instance without its serde is refused, or lenient.
+  const bytes = encodeValue(new Point(3, 4), [point as ClassSerde]);
+  assertThrows(() => decodeValue(bytes), RangeError, 'class "Point"');
+  assertEquals(readValue(new ByteReader(bytes), [], true), { $class: "Point", plain: [3, 4] });
+});
+
+Deno.test("codec: functions, symbols, cycles and boxed primitives are refused", () => {
+  assertThrows(() => encodeValue({ f: () => 1 }), CodecError, "function in a snapshot at $.f");
+  assertThrows(() => encodeValue([Symbol("s")]), CodecError, "symbol in a snapshot at $[0]");
+  const cyclic: Record<string, unknown> = {};
+  cyclic.self = cyclic;
+  assertThrows(() => encodeValue(cyclic), CodecError, "cyclic");
+  assertThrows(() => encodeValue(new Map([["k", new WeakMap()]])), CodecError, 'get("k")');
+  assertThrows(() => encodeValue(new String("boxed")), CodecError, "String");
+});
+
+Deno.test("codec: several values in one buffer, growing it", () => {
+  const w = new ByteWriter(4);
+  const values = [1, "two", { three: [3] }, new Map([["four", 4]]), "é".repeat(5000)];
+  for (const v of values) writeValue(w, v);
+  const r = new ByteReader(w.buf, 0, w.pos);
+  for (const v of values) assertEquals(readValue(r), v);
+  assertEquals(r.pos, w.pos);
+});
+
+Deno.test("codec: truncated or unknown data is an error, not a wrong value", () => {
+  const bytes = encodeValue({ a: "hello", b: [1, 2, 3] });
+  for (let n = 0; n < bytes.length; n++) {
+    assertThrows(() => decodeValue(bytes.subarray(0, n)));
+  }
+  assertThrows(() => decodeValue(new Uint8Array([200])), RangeError, "Unknown value tag");
+  assertThrows(() => decodeValue(new Uint8Array([...bytes, 0])), RangeError, "Trailing");
+});
+
+Deno.test("crc32 matches the IEEE check value and detects a flipped bit", () => {
+  const check = new TextEncoder().encode("123456789");
+  assertEquals(crc32(check), 0xcbf43926);
+  assertEquals(crc32(new Uint8Array(0)), 0);
+  const data = new Uint8Array(1001).map((_, i) => (i * 31) & 0xff);
+  const sum = crc32(data);
+  data[500] = data[500]! ^ 1;
+  assert(crc32(data) !== sum);
+  // A sub-range equals the CRC of the copied range.
+  assertEquals(crc32(data, 3, 700), crc32(data.slice(3, 700)));
+});
