@@ -506,7 +506,7 @@ async function openSinkFile<V>(
     try {
       size = (await file.stat()).size;
     } catch (err) {
-      throw new Error(`Cannot stat ${where}`, { cause: err });
+      throw ioError(`Cannot stat ${where}`, err);
     }
     if (offset > size) {
       throw new RangeError(
@@ -518,7 +518,7 @@ async function openSinkFile<V>(
       await file.truncate(offset);
       await file.seek(offset, Deno.SeekMode.Start);
     } catch (err) {
-      throw new Error(`Cannot truncate ${where} to byte offset ${offset}`, { cause: err });
+      throw ioError(`Cannot truncate ${where} to byte offset ${offset}`, err);
     }
   } catch (err) {
     file.close();
@@ -542,8 +542,14 @@ async function openForWriting(path: string, options: Deno.OpenOptions): Promise<
         { cause: err },
       );
     }
-    throw new Error(`Cannot open ${where} for writing`, { cause: err });
+    throw ioError(`Cannot open ${where} for writing`, err);
   }
+}
+
+/** An Error for a failed I/O call: `what`, then the original message; the original as cause. */
+function ioError(what: string, cause: unknown): Error {
+  const reason = cause instanceof Error ? cause.message : String(cause);
+  return new Error(`${what}: ${reason}`, { cause });
 }
 
 function parentDir(path: string): string {
@@ -606,7 +612,7 @@ class FileSinkPartition<V> implements StatefulSinkPartition<V, number> {
       await this.file.syncData();
     } catch (err) {
       this.#failed = true;
-      throw new Error(`Cannot write to ${where}`, { cause: err });
+      throw ioError(`Cannot write to ${where}`, err);
     }
     this.offset += bytes.length;
   }
@@ -621,7 +627,7 @@ class FileSinkPartition<V> implements StatefulSinkPartition<V, number> {
     try {
       this.file.close();
     } catch (err) {
-      throw new Error(`Cannot close ${JSON.stringify(this.path)}`, { cause: err });
+      throw ioError(`Cannot close ${JSON.stringify(this.path)}`, err);
     }
   }
 }
