@@ -23,7 +23,7 @@ import {
   run,
 } from "../mod.ts";
 
-const N = Number(Deno.args[0] ?? 10_000_000);
+const N = Number(Deno.args.filter((a) => a !== "--")[0] ?? 10_000_000);
 const BATCH = 1000;
 const ROUNDS = 3;
 

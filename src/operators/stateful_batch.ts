@@ -306,7 +306,10 @@ export class StatefulBatchNode<V, W, S> implements RuntimeNode<readonly [string,
     // 3. EOF, keys in sorted order.
     if (this.upstreamDone && !this.eofDone) {
       this.eofDone = true;
-      const keys = [...this.entries.keys()].sort();
+      // Only logics with an onEof have anything to do (and nothing changes for the others).
+      const keys: string[] = [];
+      for (const e of this.entries.values()) if (e.logic?.onEof !== undefined) keys.push(e.key);
+      keys.sort();
       for (const key of keys) {
         const e = this.entries.get(key);
         if (e?.logic === undefined) continue;

@@ -1,0 +1,152 @@
+/**
+ * Recovery benchmark, ratios measured in one process.
+ *
+ *   deno task bench:recovery                 # 10M items over 100K hot keys; 1M keys resumed
+ *   deno task bench:recovery -- 3000000      # fewer items
+ *
+ * 1. Throughput with recovery on vs off: a keyed running sum (`statefulMap`, every key
+ *    touched in every epoch) over pre-built batches, 1-second epochs, the filesystem backend
+ *    in a temporary directory (fsync per commit). Rounds alternate off/on; the median ratio
+ *    on/off is printed (goal ≥ 0.85).
+ * 2. Resume time for 1M keys: a store holding 1M keys of a `statefulMap` step (written by
+ *    one run); then the time of a run that resumes from it (open, load, rebuild every key,
+ *    read an empty input) vs the time to read the store's bytes from disk (`Deno.readFile`
+ *    of every segment) — goal ≤ 2× — and vs the time to read and decode them
+ *    (`RecoveryStore.load`).
+ *
+ * @module
+ */
+import {
+  Dataflow,
+  type DynamicSink,
+  EOF,
+  type FixedPartitionedSource,
+  run,
+  statefulMap,
+} from "../mod.ts";
+import { fsBackend } from "../src/recovery/deno_fs.ts";
+import { RecoveryStore } from "../src/recovery/store.ts";
+
+const N = Number(Deno.args.filter((a) => a !== "--")[0] ?? 10_000_000);
+const HOT_KEYS = 100_000;
+const RESUME_KEYS = 1_000_000;
+const BATCH = 1000;
+const ROUNDS = 3;
+
+const keyNames = Array.from({ length: HOT_KEYS }, (_, i) => `key${i}`);
+const batches: [string, number][][] = [];
+for (let i = 0; i < N; i += BATCH) {
+  const b: [string, number][] = [];
+  for (let j = i; j < Math.min(N, i + BATCH); j++) b.push([keyNames[(j * 7919) % HOT_KEYS]!, 1]);
+  batches.push(b);
+}
+
+function source<T>(data: T[][]): FixedPartitionedSource<T, number> {
+  return {
+    listParts: () => ["mem"],
+    buildPart: (_s, _p, resume) => {
+      let i = resume ?? 0;
+      return { nextBatch: () => (i < data.length ? data[i++]! : EOF), snapshot: () => i };
+    },
+  };
+}
+
+function countingSink(result: { n: number }): DynamicSink<unknown> {
+  return { build: () => ({ writeBatch: (b: unknown[]) => void (result.n += b.length) }) };
+}
+
+function sumFlow(data: [string, number][][], result: { n: number }): Dataflow {
+  const flow = new Dataflow("bench_recovery");
+  flow.input("inp", source(data))
+    .pipe(statefulMap("sum", (s: number | undefined, v: number) => {
+      const t = (s ?? 0) + v;
+      return [t, t];
+    }))
+    .output("out", countingSink(result));
+  return flow;
+}
+
+async function timed(f: () => Promise<void>): Promise<number> {
+  const t0 = performance.now();
+  await f();
+  return performance.now() - t0;
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+
+console.log(`Recovery throughput: ${N} items, ${HOT_KEYS} hot keys, 1 s epochs, filesystem store`);
+const ratios: number[] = [];
+let epochsOn = 0;
+for (let r = 0; r < ROUNDS; r++) {
+  const off = { n: 0 };
+  const tOff = await timed(async () => {
+    await run(sumFlow(batches, off), { epochInterval: 1000 });
+  });
+  const dir = await Deno.makeTempDir({ prefix: "weir_bench_recovery_" });
+  const on = { n: 0 };
+  const tOn = await timed(async () => {
+    const s = await run(sumFlow(batches, on), {
+      epochInterval: 1000,
+      recovery: { backend: fsBackend(dir), create: true },
+    });
+    epochsOn = s.epoch;
+  });
+  await Deno.remove(dir, { recursive: true });
+  if (off.n !== N || on.n !== N) throw new Error(`Lost items: off ${off.n}, on ${on.n}`);
+  ratios.push(tOff / tOn);
+  console.log(
+    `  round ${r + 1}: throughput on/off ${(tOff / tOn).toFixed(2)} (${epochsOn} epochs)`,
+  );
+}
+console.log(`  median throughput ratio on/off: ${median(ratios).toFixed(2)} (goal >= 0.85)`);
+
+console.log(`\nResume: ${RESUME_KEYS} keys of a statefulMap step`);
+const distinct: [string, number][][] = [];
+for (let i = 0; i < RESUME_KEYS; i += BATCH) {
+  const b: [string, number][] = [];
+  for (let j = i; j < Math.min(RESUME_KEYS, i + BATCH); j++) b.push([`user-${j}`, j]);
+  distinct.push(b);
+}
+const dir = await Deno.makeTempDir({ prefix: "weir_bench_resume_" });
+const recovery = { backend: fsBackend(dir), create: true };
+// The data is consumed by the first run; the resumed run's source is at its end (EOF).
+await run(sumFlow(distinct, { n: 0 }), { epochInterval: 1000, recovery });
+let bytes = 0;
+const resumeRatios: number[] = [];
+const decodeRatios: number[] = [];
+for (let r = 0; r < ROUNDS; r++) {
+  const tRead = await timed(async () => {
+    bytes = 0;
+    for await (const e of Deno.readDir(`${dir}/segments`)) {
+      bytes += (await Deno.readFile(`${dir}/segments/${e.name}`)).length;
+    }
+  });
+  const tLoad = await timed(async () => {
+    const store = await RecoveryStore.open(recovery, "bench_recovery", Date.now());
+    const state = await store.load();
+    if (state.get("state:bench_recovery.sum")?.size !== RESUME_KEYS) throw new Error("bad load");
+    await store.close();
+  });
+  const result = { n: 0 };
+  let resumedFrom = 0;
+  const tResume = await timed(async () => {
+    const s = await run(sumFlow(distinct, result), { epochInterval: 1000, recovery });
+    resumedFrom = s.resumedFrom ?? 0;
+  });
+  if (result.n !== 0 || resumedFrom === 0) throw new Error("the run did not resume");
+  resumeRatios.push(tResume / tRead);
+  decodeRatios.push(tResume / tLoad);
+  console.log(
+    `  round ${r + 1}: resume / read bytes ${(tResume / tRead).toFixed(1)}, ` +
+      `resume / read+decode ${(tResume / tLoad).toFixed(2)}`,
+  );
+}
+console.log(`  store: ${(bytes / 1024 / 1024).toFixed(1)} MiB`);
+console.log(
+  `  median resume time / time to read the bytes: ${median(resumeRatios).toFixed(1)} ` +
+    `(goal <= 2)`,
+);
+console.log(
+  `  median resume time / time to read and decode them: ${median(decodeRatios).toFixed(2)}`,
+);
+await Deno.remove(dir, { recursive: true });
