@@ -59,3 +59,22 @@ Deno.test("the running-average example prints a mean per reading", async () => {
     "hall 22.0 -> avg 21.00",
   ]);
 });
+
+Deno.test("the recovery example resumes: totals restored, new orders only, each line once", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "weir_example_recovery_" });
+  try {
+    const r = await run(["run", "--allow-read", "--allow-write", "examples/recovery.ts", dir]);
+    assertEquals([r.code, r.stderr], [0, ""]);
+    assertEquals(r.stdout.trimEnd().split("\n"), [
+      "run 1 resumed after epoch 0",
+      "run 2 resumed after epoch 1",
+      "ann 12.50",
+      "ann 20.00",
+      "bob 3.00",
+      "cid 1.25",
+      "bob 10.00",
+    ]);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

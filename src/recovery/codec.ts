@@ -285,6 +285,12 @@ export class ByteReader {
     return textDecoder.decode(buf.subarray(start, start + n));
   }
 
+  /** Moves past `n` bytes. */
+  skip(n: number): void {
+    this.need(n);
+    this.pos += n;
+  }
+
   /** `n` raw bytes (a copy). */
   bytes(n: number): Uint8Array<ArrayBuffer> {
     this.need(n);
@@ -545,6 +551,66 @@ export function readValue(
       }
       return c.fromPlain(readValue(r, classes, lenient));
     }
+    default:
+      throw new RangeError(`Unknown value tag ${tag} in snapshot data`);
+  }
+}
+
+/** Moves `r` past one value written by {@linkcode writeValue}, without building it. */
+export function skipValue(r: ByteReader): void {
+  const tag = r.u8();
+  switch (tag) {
+    case T_INT:
+      r.varint();
+      return;
+    case T_FLOAT:
+    case T_DATE:
+      r.f64();
+      return;
+    case T_STRING:
+    case T_BIGINT:
+      r.skip(r.varint());
+      return;
+    case T_EMPTY_STRING:
+    case T_UNDEFINED:
+    case T_NULL:
+    case T_FALSE:
+    case T_TRUE:
+      return;
+    case T_ARRAY:
+    case T_SET: {
+      const n = r.varint();
+      for (let i = 0; i < n; i++) skipValue(r);
+      return;
+    }
+    case T_OBJECT: {
+      const n = r.varint();
+      for (let i = 0; i < n; i++) {
+        r.skip(r.varint());
+        skipValue(r);
+      }
+      return;
+    }
+    case T_MAP: {
+      const n = r.varint();
+      for (let i = 0; i < 2 * n; i++) skipValue(r);
+      return;
+    }
+    case T_ARRAYBUFFER:
+      r.skip(r.varint());
+      return;
+    case T_TYPED:
+      r.u8();
+      r.skip(r.varint());
+      return;
+    case T_REGEXP:
+      r.skip(r.varint());
+      r.skip(r.varint());
+      return;
+    case T_CLASS:
+      r.skip(r.varint());
+      skipValue(r);
+      return;
     default:
       throw new RangeError(`Unknown value tag ${tag} in snapshot data`);
   }

@@ -26,6 +26,7 @@ import {
   CodecError,
   crc32,
   readValue,
+  skipValue,
   writeValue,
 } from "./codec.ts";
 
@@ -141,6 +142,16 @@ export class SegmentWriter {
     this.maybeRoll();
   }
 
+  /** A key's snapshot already encoded (bytes of one value, as read with `raw`). */
+  putRaw(key: string, value: Uint8Array): void {
+    const w = this.w;
+    w.u8(OP_PUT);
+    w.string(key);
+    w.bytes(value);
+    this.entries++;
+    this.maybeRoll();
+  }
+
   /** A key whose state was discarded. */
   del(key: string): void {
     this.w.u8(OP_DEL);
@@ -209,7 +220,8 @@ export class CorruptSegmentError extends Error {
 /**
  * Reads a segment, checking its header, every block's checksum and the END record, and
  * hands each op to `visitor`. Returns what the END record says. `lenient` reads instances
- * of unregistered classes as `{ $class, plain }` (inspection).
+ * of unregistered classes as `{ $class, plain }` (inspection); `raw` hands each value over
+ * as a view of its encoded bytes instead of decoding it (folding segments).
  */
 export function readSegment(
   name: string,
@@ -217,6 +229,7 @@ export function readSegment(
   visitor: SegmentVisitor | undefined,
   classes: readonly ClassSerde[] = [],
   lenient = false,
+  raw = false,
 ): SegmentTrailer {
   if (bytes.length < HEADER_BYTES) {
     throw new CorruptSegmentError(name, bytes.length, "shorter than its header (truncated)");
@@ -261,7 +274,13 @@ export function readSegment(
         if (op === OP_PUT) {
           const key = r.string();
           const at = r.pos;
-          const value = readValue(r, classes, lenient);
+          let value: unknown;
+          if (raw) {
+            skipValue(r);
+            value = bytes.subarray(at, r.pos);
+          } else {
+            value = readValue(r, classes, lenient);
+          }
           entries++;
           visitor?.put(kind, stepId, key, value, r.pos - at);
         } else if (op === OP_DEL) {

@@ -395,15 +395,16 @@ export class RecoveryStore {
           merged.delete(kind + ":" + stepId);
         },
       };
+      // Values are carried over as their encoded bytes: nothing is decoded or re-encoded.
       for (const s of base !== undefined ? [base, ...work] : work) {
-        readSegment(s.name, await this.read(s.name), visitor, this.classes);
+        readSegment(s.name, await this.read(s.name), visitor, this.classes, false, true);
       }
       const seg = new SegmentWriter(BASE, this.classes);
       for (const [k, entries] of merged) {
         if (entries.size === 0) continue;
         const [kind, stepId] = splitStateKey(k);
         seg.step(kind, stepId);
-        for (const [key, value] of entries) seg.put(key, value);
+        for (const [key, value] of entries) seg.putRaw(key, value as Uint8Array);
       }
       const last = work[work.length - 1]!;
       const bytes = seg.finish(last.epoch, base?.epoch ?? 0, last.committedAt);

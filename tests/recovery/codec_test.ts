@@ -8,6 +8,7 @@ import {
   decodeValue,
   encodeValue,
   readValue,
+  skipValue,
   writeValue,
 } from "../../src/recovery/codec.ts";
 
@@ -149,4 +150,29 @@ Deno.test("crc32 matches the IEEE check value and detects a flipped bit", () => 
   assert(crc32(data) !== sum);
   // A sub-range equals the CRC of the copied range.
   assertEquals(crc32(data, 3, 700), crc32(data.slice(3, 700)));
+});
+
+Deno.test("codec: skipValue moves past exactly one value of every kind", () => {
+  const values = [
+    1,
+    -1.5,
+    "s",
+    "",
+    10n,
+    null,
+    undefined,
+    true,
+    [1, [2, "x"]],
+    { a: { b: [new Date(5)] } },
+    new Map([[1, new Set(["x"])]]),
+    new Uint16Array([1, 2]),
+    new Uint8Array([3]).buffer,
+    /x/g,
+  ];
+  const w = new ByteWriter(8);
+  for (const v of values) writeValue(w, v);
+  writeValue(w, "end");
+  const r = new ByteReader(w.buf, 0, w.pos);
+  for (let i = 0; i < values.length; i++) skipValue(r);
+  assertEquals(readValue(r), "end");
 });

@@ -120,7 +120,7 @@ Deno.test("join resumes with each side's state", async () => {
     const flow = new Dataflow("j");
     const left = flow.input(
       "left",
-      new TestingSource<[string, number] | TestingMarker>([
+      new TestingSource<[string, number]>([
         ["k", 1],
         TestingSource.ABORT(),
         ["m", 3],
@@ -128,7 +128,7 @@ Deno.test("join resumes with each side's state", async () => {
     ) as Stream<[string, number]>;
     const right = flow.input(
       "right",
-      new TestingSource<[string, string] | TestingMarker>([
+      new TestingSource<[string, string]>([
         TestingSource.PAUSE(10),
         ["k", "x"],
         ["m", "y"],

@@ -3,6 +3,7 @@
 import { assert, assertEquals, assertRejects, assertStringIncludes } from "@std/assert";
 import {
   Dataflow,
+  DataflowError,
   keyOn,
   RecoveryError,
   run,
@@ -359,5 +360,159 @@ Deno.test("a missing epoch in the middle of the chain is refused", async () => {
     Deno.removeSync(`${dir}/segments/${names[1]}`);
     const err = await assertRejects(() => f.run(opts), RecoveryError);
     assertStringIncludes(err.message, "missing epochs");
+  });
+});
+
+// State values, serde hooks and errors.
+
+Deno.test("structured-clone state values survive a resume", async () => {
+  await withStore(async (dir) => {
+    type State = {
+      n: number;
+      seen: Set<string>;
+      last: Map<string, Date>;
+      big: bigint;
+      bytes: Uint8Array;
+      nested: { list: Array<number | null | undefined> };
+    };
+    const restored: State[] = [];
+    const flow = new Dataflow("clone");
+    flow.input(
+      "inp",
+      new TestingSource<[string, string]>([
+        ["k", "a"],
+        ["k", "b"],
+        TestingSource.ABORT(),
+        ["k", "c"],
+      ]),
+    )
+      .pipe(statefulMap("state", (s: State | undefined, v: string): [State, number] => {
+        if (v === "c") restored.push(structuredClone(s!));
+        const next: State = s ?? {
+          n: 0,
+          seen: new Set(),
+          last: new Map(),
+          big: 2n ** 64n,
+          bytes: new Uint8Array([1, 2]),
+          nested: { list: [1, null, undefined] },
+        };
+        next.n++;
+        next.seen.add(v);
+        next.last.set(v, new Date(Date.UTC(2026, 0, next.n)));
+        next.big *= 2n;
+        return [next, next.n];
+      }))
+      .output("out", new TestingSink([]));
+    const opts = { recovery: config(dir), epochInterval: 0 };
+    await run(flow, opts);
+    await run(flow, opts);
+    assertEquals(restored, [{
+      n: 2,
+      seen: new Set(["a", "b"]),
+      last: new Map([["a", new Date(Date.UTC(2026, 0, 1))], ["b", new Date(Date.UTC(2026, 0, 2))]]),
+      big: 2n ** 66n,
+      bytes: new Uint8Array([1, 2]),
+      nested: { list: [1, null, undefined] },
+    }]);
+  });
+});
+
+class Money {
+  constructor(readonly cents: bigint, readonly currency: string) {}
+  plus(o: Money): Money {
+    return new Money(this.cents + o.cents, this.currency);
+  }
+}
+
+function moneyFlow(out: unknown[]) {
+  const flow = new Dataflow("money");
+  flow.input(
+    "inp",
+    new TestingSource<[string, number]>([
+      ["acct", 150],
+      TestingSource.ABORT(),
+      ["acct", 250],
+    ]),
+  )
+    .pipe(statefulMap("total", (s: Money | undefined, v: number) => {
+      const t = (s ?? new Money(0n, "EUR")).plus(new Money(BigInt(v), "EUR"));
+      return [t, t instanceof Money ? `${t.cents} ${t.currency}` : "not a Money"];
+    }))
+    .output("out", new TestingSink(out));
+  return flow;
+}
+
+Deno.test("instances of your classes go through recovery.classes", async () => {
+  await withStore(async (dir) => {
+    const out: unknown[] = [];
+    const classes = [{
+      name: "Money",
+      type: Money,
+      toPlain: (m: Money) => [m.cents, m.currency],
+      fromPlain: ([c, cur]: [bigint, string]) => new Money(c, cur),
+    }];
+    // deno-lint-ignore no-explicit-any
+    const opts = { recovery: config(dir, { classes: classes as any }), epochInterval: 0 };
+    const flow = moneyFlow(out);
+    await run(flow, opts);
+    await run(flow, opts);
+    assertEquals(out, [["acct", "150 EUR"], ["acct", "400 EUR"]]);
+  });
+});
+
+Deno.test("a state value that cannot be stored fails the run naming the step and key", async () => {
+  await withStore(async (dir) => {
+    const err = await assertRejects(
+      () => run(moneyFlow([]), { recovery: config(dir), epochInterval: 0 }),
+      DataflowError,
+    );
+    assertEquals(err.stepId, "money.total");
+    assertEquals(err.key, "acct");
+    assertStringIncludes(err.message, "Cannot store the snapshot");
+    assertStringIncludes(err.message, "Money");
+    assertStringIncludes(err.message, "ClassSerde");
+  });
+});
+
+Deno.test("a snapshot() that throws fails the run naming the step and key", async () => {
+  await withStore(async (dir) => {
+    const flow = new Dataflow("snap");
+    flow.input("inp", new TestingSource<[string, number]>([["k", 1]]))
+      .pipe(stateful("broken", () => ({
+        onItem: () => [[], false] as [never[], boolean],
+        snapshot: (): number => {
+          throw new TypeError("cannot snapshot");
+        },
+      })))
+      .output("out", new TestingSink([]));
+    const err = await assertRejects(
+      () => run(flow, { recovery: config(dir), epochInterval: 0 }),
+      DataflowError,
+    );
+    assertEquals([err.stepId, err.key], ["snap.broken", "k"]);
+    assertEquals((err.cause as Error).message, "cannot snapshot");
+  });
+});
+
+Deno.test("backupInterval keeps superseded epochs until they are older than it", async () => {
+  await withStore(async (dir) => {
+    const items: Array<number | TestingMarker> = [];
+    for (let i = 0; i < 10; i++) items.push(i);
+    const f = passThrough(items);
+    const clock = new TestClock({ start: 0, autoAdvance: false });
+    // Every activation ends an epoch; the clock does not move, so nothing is old enough.
+    await f.run({ recovery: config(dir, { backupInterval: 60_000 }), epochInterval: 0, clock });
+    const deltas = () =>
+      [...Deno.readDirSync(`${dir}/segments`)].map((e) => e.name).filter((n) =>
+        n.startsWith("delta-")
+      ).length;
+    const kept = deltas();
+    assert(kept >= 10, `every epoch's delta is kept, got ${kept}`);
+    // A minute later, the next run folds them.
+    clock.advance(120_000);
+    f.out.length = 0;
+    await f.run({ recovery: config(dir, { backupInterval: 60_000 }), epochInterval: 0, clock });
+    assertEquals(f.out, []);
+    assert(deltas() < kept, `folded: ${deltas()} < ${kept}`);
   });
 });
