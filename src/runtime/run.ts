@@ -105,10 +105,12 @@ export async function run(flow: Dataflow, options: RunOptions = {}): Promise<Run
       store,
       resume,
     }).run();
-    await store.flush();
-    return { ...summary, resumedFrom };
-  } finally {
     await store.close();
+    return { ...summary, resumedFrom };
+  } catch (err) {
+    // The run's own failure is the one to report; closing is best effort.
+    await store.close().catch(() => {});
+    throw err;
   }
 }
 
