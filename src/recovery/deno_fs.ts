@@ -49,6 +49,8 @@ class FsBackend implements RecoveryBackend {
   private readonly segDir: string;
   private segDirReady = false;
   private tmpSeq = 0;
+  /** Temporary files of writes in progress (base names), which listSegments must leave. */
+  private readonly writing = new Set<string>();
 
   constructor(private readonly dir: string) {
     this.description = `directory ${dir}`;
@@ -75,7 +77,9 @@ class FsBackend implements RecoveryBackend {
       for await (const e of Deno.readDir(this.segDir)) {
         if (!e.isFile) continue;
         if (e.name.endsWith(TMP_SUFFIX)) {
-          // Left by a crash in the middle of a write: never part of the store.
+          // Left by a crash in the middle of a write: never part of the store. (Unless it
+          // is a write of this backend still in progress.)
+          if (this.writing.has(e.name)) continue;
           await Deno.remove(`${this.segDir}/${e.name}`).catch(() => {});
           continue;
         }
@@ -102,30 +106,38 @@ class FsBackend implements RecoveryBackend {
   }
 
   async deleteSegments(names: readonly string[]): Promise<void> {
+    let removed = 0;
     for (const name of names) {
       try {
         await Deno.remove(`${this.segDir}/${name}`);
+        removed++;
       } catch (err) {
         if (!(err instanceof Deno.errors.NotFound)) throw err;
       }
     }
-    if (names.length > 0) await syncDir(this.segDir);
+    if (removed > 0) await syncDir(this.segDir);
   }
 
   close(): void {}
 
   /** Writes `dir/name` via a temporary file, fsync, rename and directory fsync. */
   private async atomicWrite(dir: string, name: string, bytes: Uint8Array): Promise<void> {
-    const tmp = `${dir}/${name}.${Date.now().toString(36)}${this.tmpSeq++}${TMP_SUFFIX}`;
-    const f = await Deno.open(tmp, { write: true, create: true, truncate: true });
+    const base = `${name}.${Date.now().toString(36)}${this.tmpSeq++}${TMP_SUFFIX}`;
+    const tmp = `${dir}/${base}`;
+    this.writing.add(base);
     try {
-      let off = 0;
-      while (off < bytes.length) off += await f.write(bytes.subarray(off));
-      await f.sync();
+      const f = await Deno.open(tmp, { write: true, create: true, truncate: true });
+      try {
+        let off = 0;
+        while (off < bytes.length) off += await f.write(bytes.subarray(off));
+        await f.sync();
+      } finally {
+        f.close();
+      }
+      await Deno.rename(tmp, `${dir}/${name}`);
     } finally {
-      f.close();
+      this.writing.delete(base);
     }
-    await Deno.rename(tmp, `${dir}/${name}`);
     await syncDir(dir);
   }
 }

@@ -169,9 +169,24 @@ export class RecoveryStore {
 
   /**
    * Opens (or, with `create`, initialises) the store for the flow `flowId`.
-   * Throws {@linkcode RecoveryError} when it is missing, foreign or of another format.
+   * Throws {@linkcode RecoveryError} when it is missing, foreign or of another format; the
+   * backend is closed then (as {@linkcode RecoveryStore.close} would), so a backend that
+   * opened a database to read the manifest does not keep it open.
    */
   static async open(config: RecoveryConfig, flowId: string, now: number): Promise<RecoveryStore> {
+    try {
+      return await RecoveryStore.#open(config, flowId, now);
+    } catch (err) {
+      try {
+        await config.backend.close();
+      } catch {
+        // The open failure is the error to report.
+      }
+      throw err;
+    }
+  }
+
+  static async #open(config: RecoveryConfig, flowId: string, now: number): Promise<RecoveryStore> {
     const { backend } = config;
     const backupInterval = config.backupInterval ?? 0;
     if (typeof backupInterval !== "number" || !(backupInterval >= 0)) {

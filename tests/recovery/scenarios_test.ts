@@ -1,5 +1,7 @@
 // Bytewax's recovery scenarios (pytests/test_recovery.py, the recovery cases of
-// test_stateful.py and test_testing.py), on weir with the filesystem backend.
+// test_stateful.py and test_testing.py), on weir. Each runs against every backend
+// (filesystem and Deno KV, see _stores.ts); the store-error tests that damage files or
+// records directly have one version per backend.
 import { assert, assertEquals, assertRejects, assertStringIncludes } from "@std/assert";
 import {
   Dataflow,
@@ -12,23 +14,21 @@ import {
   type StatefulLogic,
   statefulMap,
 } from "../../mod.ts";
-import { fsBackend } from "../../src/recovery/deno_fs.ts";
-import type { RecoveryConfig } from "../../src/recovery/store.ts";
+import { crc32 } from "../../src/recovery/codec.ts";
+import {
+  fsStore,
+  KV_PREFIX,
+  kvStore,
+  STORE_KINDS,
+  storeTest,
+  type TestStore,
+  withKv,
+} from "./_stores.ts";
+
+/** A KV segment's metadata record. */
+type Meta = { chunks: number; bytes: number; crc32: number; gen: string };
 import { TestClock, TestingSink, TestingSource } from "../../src/testing/mod.ts";
 import type { TestingMarker } from "../../src/testing/testing_source.ts";
-
-async function withStore(fn: (dir: string) => Promise<void>): Promise<void> {
-  const dir = await Deno.makeTempDir({ prefix: "weir_recovery_" });
-  try {
-    await fn(dir);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
-}
-
-function config(dir: string, extra: Partial<RecoveryConfig> = {}): RecoveryConfig {
-  return { backend: fsBackend(dir), create: true, ...extra };
-}
 
 /** input → sink flow; `out` is cleared before each run, like Bytewax's tests. */
 function passThrough(inp: Array<number | TestingMarker>) {
@@ -44,82 +44,83 @@ function passThrough(inp: Array<number | TestingMarker>) {
   };
 }
 
-Deno.test("abort without snapshots: nothing committed, the next run replays from the start", async () => {
-  await withStore(async (dir) => {
+storeTest(
+  "abort without snapshots: nothing committed, the next run replays from the start",
+  async (s) => {
     const f = passThrough([0, 1, 2, TestingSource.ABORT(), 3, 4]);
     const clock = new TestClock({ start: 0 });
-    const opts = { recovery: config(dir), epochInterval: 5000, clock };
+    const opts = { recovery: s.config(), epochInterval: 5000, clock };
     assertEquals((await f.run(opts)).status, "aborted");
     assertEquals(f.out, [0, 1, 2]);
     const second = await f.run(opts);
     assertEquals(second.resumedFrom, 0);
     assertEquals(f.out, [0, 1, 2, 3, 4]);
-  });
-});
+  },
+);
 
-Deno.test("abort with snapshots: the next run resumes after the last committed epoch", async () => {
-  await withStore(async (dir) => {
+storeTest(
+  "abort with snapshots: the next run resumes after the last committed epoch",
+  async (s) => {
     const f = passThrough([0, 1, 2, TestingSource.ABORT(), 3, 4]);
-    const opts = { recovery: config(dir), epochInterval: 0 };
+    const opts = { recovery: s.config(), epochInterval: 0 };
     await f.run(opts);
     assertEquals(f.out, [0, 1, 2]);
     const second = await f.run(opts);
     assert(second.resumedFrom! > 0);
     assertEquals(f.out, [3, 4]);
-  });
+  },
+);
+
+storeTest("continuation: each run continues after the last EOF marker", async (s) => {
+  const f = passThrough([0, 1, 2, TestingSource.EOF(), 3, 4]);
+  const opts = { recovery: s.config(), epochInterval: 5000, clock: new TestClock() };
+  await f.run(opts);
+  assertEquals(f.out, [0, 1, 2]);
+  await f.run(opts);
+  assertEquals(f.out, [3, 4]);
+  await f.run(opts);
+  assertEquals(f.out, []);
+  await f.run(opts);
+  assertEquals(f.out, []);
 });
 
-Deno.test("continuation: each run continues after the last EOF marker", async () => {
-  await withStore(async (dir) => {
-    const f = passThrough([0, 1, 2, TestingSource.EOF(), 3, 4]);
-    const opts = { recovery: config(dir), epochInterval: 5000, clock: new TestClock() };
+storeTest("continuation with a backup interval: six runs over five EOF markers", async (s) => {
+  const EOF = TestingSource.EOF;
+  const f = passThrough([0, EOF(), 1, EOF(), 2, EOF(), 3, EOF(), 4]);
+  const clock = new TestClock({ start: 0 });
+  const opts = {
+    recovery: s.config({ backupInterval: 10_000 }),
+    epochInterval: 5000,
+    clock,
+  };
+  const outs: number[][] = [];
+  for (let i = 0; i < 6; i++) {
     await f.run(opts);
-    assertEquals(f.out, [0, 1, 2]);
-    await f.run(opts);
-    assertEquals(f.out, [3, 4]);
-    await f.run(opts);
-    assertEquals(f.out, []);
-    await f.run(opts);
-    assertEquals(f.out, []);
-  });
+    outs.push([...f.out]);
+    clock.advance(5000);
+  }
+  assertEquals(outs, [[0], [1], [2], [3], [4], []]);
 });
 
-Deno.test("continuation with a backup interval: six runs over five EOF markers", async () => {
-  await withStore(async (dir) => {
-    const EOF = TestingSource.EOF;
-    const f = passThrough([0, EOF(), 1, EOF(), 2, EOF(), 3, EOF(), 4]);
-    const clock = new TestClock({ start: 0 });
-    const opts = {
-      recovery: config(dir, { backupInterval: 10_000 }),
-      epochInterval: 5000,
-      clock,
-    };
-    const outs: number[][] = [];
-    for (let i = 0; i < 6; i++) {
-      await f.run(opts);
-      outs.push([...f.out]);
-      clock.advance(5000);
-    }
-    assertEquals(outs, [[0], [1], [2], [3], [4], []]);
-  });
-});
-
-Deno.test("continuation with backup interval 0 folds old epochs and keeps the resume point", async () => {
-  await withStore(async (dir) => {
+storeTest(
+  "continuation with backup interval 0 folds old epochs and keeps the resume point",
+  async (s) => {
     const EOF = TestingSource.EOF;
     const items: Array<number | TestingMarker> = [];
     for (let i = 0; i < 40; i++) items.push(i, EOF());
     const f = passThrough(items);
-    const opts = { recovery: config(dir), epochInterval: 0 };
+    const opts = { recovery: s.config(), epochInterval: 0 };
     for (let i = 0; i < 40; i++) {
       await f.run(opts);
       assertEquals(f.out, [i]);
     }
-    const names = [...Deno.readDirSync(`${dir}/segments`)].map((e) => e.name);
+    const names = await s.segmentNames();
     assert(names.length < 10, `old epochs were folded away, left: ${names.join(" ")}`);
     assert(names.some((n) => n.startsWith("base-")));
-  });
-});
+    // Folding left nothing behind (no temporary files, no unreferenced chunks).
+    assertEquals(await s.garbage(), []);
+  },
+);
 
 // test_stateful.py, cases 5, 6, 8 and 9.
 
@@ -149,28 +150,24 @@ function eofFlow(items: Array<number | TestingMarker>, discardAfterEof: boolean)
   return { flow, out };
 }
 
-Deno.test("stateful: discard after EOF is persisted across a resume", async () => {
-  await withStore(async (dir) => {
-    const { flow, out } = eofFlow([1, TestingSource.EOF(), 2, TestingSource.ABORT()], true);
-    const opts = { recovery: config(dir), epochInterval: 0 };
-    await run(flow, opts);
-    assertEquals(out, [["ALL", ["NEW", "ITEM"]], ["ALL", ["ITEM", "EOF"]]]);
-    out.length = 0;
-    await run(flow, opts);
-    assertEquals(out, [["ALL", ["NEW", "ITEM"]]]);
-  });
+storeTest("stateful: discard after EOF is persisted across a resume", async (s) => {
+  const { flow, out } = eofFlow([1, TestingSource.EOF(), 2, TestingSource.ABORT()], true);
+  const opts = { recovery: s.config(), epochInterval: 0 };
+  await run(flow, opts);
+  assertEquals(out, [["ALL", ["NEW", "ITEM"]], ["ALL", ["ITEM", "EOF"]]]);
+  out.length = 0;
+  await run(flow, opts);
+  assertEquals(out, [["ALL", ["NEW", "ITEM"]]]);
 });
 
-Deno.test("stateful: the state after onEof is snapshotted and restored", async () => {
-  await withStore(async (dir) => {
-    const { flow, out } = eofFlow([1, TestingSource.EOF(), 2, TestingSource.ABORT()], false);
-    const opts = { recovery: config(dir), epochInterval: 0 };
-    await run(flow, opts);
-    assertEquals(out, [["ALL", ["NEW", "ITEM"]], ["ALL", ["ITEM", "EOF"]]]);
-    out.length = 0;
-    await run(flow, opts);
-    assertEquals(out, [["ALL", ["EOF", "ITEM"]]]);
-  });
+storeTest("stateful: the state after onEof is snapshotted and restored", async (s) => {
+  const { flow, out } = eofFlow([1, TestingSource.EOF(), 2, TestingSource.ABORT()], false);
+  const opts = { recovery: s.config(), epochInterval: 0 };
+  await run(flow, opts);
+  assertEquals(out, [["ALL", ["NEW", "ITEM"]], ["ALL", ["ITEM", "EOF"]]]);
+  out.length = 0;
+  await run(flow, opts);
+  assertEquals(out, [["ALL", ["EOF", "ITEM"]]]);
 });
 
 /** "Keep last" logic: state = last value, discarded when the value is "DISCARD". */
@@ -198,63 +195,64 @@ function keepLast(items: Array<[string, string] | TestingMarker>) {
   return { flow, out };
 }
 
-Deno.test("stateful: keep-last state is restored after an abort", async () => {
-  await withStore(async (dir) => {
-    const { flow, out } = keepLast([
-      ["a", "a1"],
-      ["b", "b1"],
-      TestingSource.ABORT(),
-      ["a", "a2"],
-      ["b", "b2"],
-    ]);
-    const opts = { recovery: config(dir), epochInterval: 0 };
-    await run(flow, opts);
-    assertEquals(out, [["a", [null, "a1"]], ["b", [null, "b1"]]]);
-    out.length = 0;
-    await run(flow, opts);
-    assertEquals(out, [["a", ["a1", "a2"]], ["b", ["b1", "b2"]]]);
-  });
+storeTest("stateful: keep-last state is restored after an abort", async (s) => {
+  const { flow, out } = keepLast([
+    ["a", "a1"],
+    ["b", "b1"],
+    TestingSource.ABORT(),
+    ["a", "a2"],
+    ["b", "b2"],
+  ]);
+  const opts = { recovery: s.config(), epochInterval: 0 };
+  await run(flow, opts);
+  assertEquals(out, [["a", [null, "a1"]], ["b", [null, "b1"]]]);
+  out.length = 0;
+  await run(flow, opts);
+  assertEquals(out, [["a", ["a1", "a2"]], ["b", ["b1", "b2"]]]);
 });
 
-Deno.test("stateful: a discard is persisted across a resume", async () => {
-  await withStore(async (dir) => {
-    const { flow, out } = keepLast([
-      ["a", "a1"],
-      ["b", "b1"],
-      ["a", "DISCARD"],
-      ["b", "b2"],
-      TestingSource.ABORT(),
-      ["a", "a3"],
-      ["b", "b3"],
-    ]);
-    const opts = { recovery: config(dir), epochInterval: 0 };
-    await run(flow, opts);
-    assertEquals(out, [
-      ["a", [null, "a1"]],
-      ["b", [null, "b1"]],
-      ["a", ["a1", "DISCARD"]],
-      ["b", ["b1", "b2"]],
-    ]);
-    out.length = 0;
-    await run(flow, opts);
-    assertEquals(out, [["a", [null, "a3"]], ["b", ["b2", "b3"]]]);
-  });
+storeTest("stateful: a discard is persisted across a resume", async (s) => {
+  const { flow, out } = keepLast([
+    ["a", "a1"],
+    ["b", "b1"],
+    ["a", "DISCARD"],
+    ["b", "b2"],
+    TestingSource.ABORT(),
+    ["a", "a3"],
+    ["b", "b3"],
+  ]);
+  const opts = { recovery: s.config(), epochInterval: 0 };
+  await run(flow, opts);
+  assertEquals(out, [
+    ["a", [null, "a1"]],
+    ["b", [null, "b1"]],
+    ["a", ["a1", "DISCARD"]],
+    ["b", ["b1", "b2"]],
+  ]);
+  out.length = 0;
+  await run(flow, opts);
+  assertEquals(out, [["a", [null, "a3"]], ["b", ["b2", "b3"]]]);
 });
 
 // test_testing.py: the EOF and ABORT markers as dataflows with recovery and epoch 0.
 
-Deno.test("TestingSource EOF and ABORT markers resume after the marker", async () => {
-  for (const marker of [TestingSource.EOF(), TestingSource.ABORT()]) {
-    await withStore(async (dir) => {
-      const f = passThrough([0, 1, 2, marker, 3, 4]);
-      const opts = { recovery: config(dir), epochInterval: 0 };
-      await f.run(opts);
-      assertEquals(f.out, [0, 1, 2]);
-      await f.run(opts);
-      assertEquals(f.out, [3, 4]);
-    });
-  }
-});
+for (const { name, make } of STORE_KINDS) {
+  Deno.test(`TestingSource EOF and ABORT markers resume after the marker [${name}]`, async () => {
+    for (const marker of [TestingSource.EOF(), TestingSource.ABORT()]) {
+      const s = await make();
+      try {
+        const f = passThrough([0, 1, 2, marker, 3, 4]);
+        const opts = { recovery: s.config(), epochInterval: 0 };
+        await f.run(opts);
+        assertEquals(f.out, [0, 1, 2]);
+        await f.run(opts);
+        assertEquals(f.out, [3, 4]);
+      } finally {
+        await s.cleanup();
+      }
+    }
+  });
+}
 
 // Store errors.
 
@@ -270,151 +268,209 @@ function maxFlow(id = "test_df", stepId = "keep_max") {
   return { flow, out };
 }
 
-Deno.test("a store that was never initialised is refused unless create is set", async () => {
-  await withStore(async (dir) => {
+storeTest("a store that was never initialised is refused unless create is set", async (s) => {
+  const { flow } = maxFlow();
+  const missing = s.missing();
+  const err = await assertRejects(
+    () => run(flow, { recovery: { backend: missing.backend } }),
+    RecoveryError,
+  );
+  assertStringIncludes(err.message, missing.location);
+  assertStringIncludes(err.message, "never initialised");
+  // Refusing created nothing.
+  await assertRejects(() => Deno.stat(missing.location), Deno.errors.NotFound);
+  // An existing but empty location (directory, database) is refused the same way.
+  await s.makeEmpty();
+  const err2 = await assertRejects(
+    () => run(flow, { recovery: { backend: s.backend() } }),
+    RecoveryError,
+  );
+  assertStringIncludes(err2.message, "never initialised");
+});
+
+storeTest("a store of another flow is refused", async (s) => {
+  await run(maxFlow("first").flow, { recovery: s.config() });
+  const err = await assertRejects(
+    () => run(maxFlow("second").flow, { recovery: s.config() }),
+    RecoveryError,
+  );
+  assertStringIncludes(err.message, `belongs to the flow "first", not "second"`);
+});
+
+storeTest("state of steps no longer in the flow is refused, or dropped when asked", async (s) => {
+  await run(maxFlow("f", "old_max").flow, { recovery: s.config() });
+  const err = await assertRejects(
+    () => run(maxFlow("f", "new_max").flow, { recovery: s.config() }),
+    RecoveryError,
+  );
+  assertStringIncludes(err.message, "f.old_max (state, 2 keys)");
+  assertStringIncludes(err.message, "dropOrphans");
+  const { flow, out } = maxFlow("f", "new_max");
+  // The source position survived: nothing new to read; the drop is recorded.
+  await run(flow, { recovery: s.config({ dropOrphans: true }) });
+  assertEquals(out, []);
+  // The old step's state is gone: running with the old id again finds no orphans.
+  await run(maxFlow("f", "new_max").flow, { recovery: s.config() });
+});
+
+Deno.test("a corrupt segment is refused with its name and offset [fsBackend]", async () => {
+  const s = await fsStore();
+  try {
+    await corruptFile(s);
+  } finally {
+    await s.cleanup();
+  }
+});
+
+async function corruptFile(s: TestStore): Promise<void> {
+  const { flow } = maxFlow();
+  await run(flow, { recovery: s.config(), epochInterval: 0 });
+  const seg = (await s.segmentNames()).at(-1)!;
+  const path = `${s.location}/segments/${seg}`;
+  const bytes = Deno.readFileSync(path);
+  bytes[bytes.length - 20] = bytes[bytes.length - 20]! ^ 0xff;
+  Deno.writeFileSync(path, bytes);
+  const err = await assertRejects(() => run(flow, { recovery: s.config() }), RecoveryError);
+  assertStringIncludes(err.message, seg);
+  assertStringIncludes(err.message, "checksum mismatch");
+  // Truncated.
+  Deno.writeFileSync(path, bytes.subarray(0, bytes.length - 7));
+  const err2 = await assertRejects(() => run(flow, { recovery: s.config() }), RecoveryError);
+  assertStringIncludes(err2.message, "truncated");
+}
+
+Deno.test("a corrupt chunk is refused with its segment's name [kvBackend]", async () => {
+  const s = await kvStore();
+  try {
     const { flow } = maxFlow();
-    const err = await assertRejects(
-      () => run(flow, { recovery: { backend: fsBackend(`${dir}/missing`) } }),
-      RecoveryError,
+    await run(flow, { recovery: s.config(), epochInterval: 0 });
+    const seg = (await s.segmentNames()).at(-1)!;
+    const recordKey = [...KV_PREFIX, "seg", seg];
+    const record = await withKv(s.location, async (kv) => (await kv.get<Meta>(recordKey)).value!);
+    assertEquals(record.chunks, 1);
+    const chunkKey = [...KV_PREFIX, "chunk", seg, record.gen, 0];
+    const bytes = await withKv(
+      s.location,
+      async (kv) => (await kv.get<Uint8Array>(chunkKey)).value!,
     );
-    assertStringIncludes(err.message, `${dir}/missing`);
-    assertStringIncludes(err.message, "never initialised");
-    // An existing but empty directory is refused the same way.
-    await assertRejects(() => run(flow, { recovery: { backend: fsBackend(dir) } }), RecoveryError);
-  });
-});
+    assertEquals(bytes.length, record.bytes);
+    const setRaw = (key: Deno.KvKey, value: unknown) =>
+      withKv(s.location, async (kv) => void await kv.set(key, value));
+    const load = () => assertRejects(() => run(flow, { recovery: s.config() }), RecoveryError);
 
-Deno.test("a store of another flow is refused", async () => {
-  await withStore(async (dir) => {
-    await run(maxFlow("first").flow, { recovery: config(dir) });
-    const err = await assertRejects(
-      () => run(maxFlow("second").flow, { recovery: config(dir) }),
-      RecoveryError,
-    );
-    assertStringIncludes(err.message, `belongs to the flow "first", not "second"`);
-  });
-});
-
-Deno.test("state of steps no longer in the flow is refused, or dropped when asked", async () => {
-  await withStore(async (dir) => {
-    await run(maxFlow("f", "old_max").flow, { recovery: config(dir) });
-    const err = await assertRejects(
-      () => run(maxFlow("f", "new_max").flow, { recovery: config(dir) }),
-      RecoveryError,
-    );
-    assertStringIncludes(err.message, "f.old_max (state, 2 keys)");
-    assertStringIncludes(err.message, "dropOrphans");
-    const { flow, out } = maxFlow("f", "new_max");
-    // The source position survived: nothing new to read; the drop is recorded.
-    await run(flow, { recovery: config(dir, { dropOrphans: true }) });
-    assertEquals(out, []);
-    // The old step's state is gone: running with the old id again finds no orphans.
-    await run(maxFlow("f", "new_max").flow, { recovery: config(dir) });
-  });
-});
-
-Deno.test("a corrupt segment is refused with its name and offset", async () => {
-  await withStore(async (dir) => {
-    const { flow } = maxFlow();
-    await run(flow, { recovery: config(dir), epochInterval: 0 });
-    const seg = [...Deno.readDirSync(`${dir}/segments`)].map((e) => e.name).sort().at(-1)!;
-    const path = `${dir}/segments/${seg}`;
-    const bytes = Deno.readFileSync(path);
-    bytes[bytes.length - 20] = bytes[bytes.length - 20]! ^ 0xff;
-    Deno.writeFileSync(path, bytes);
-    const err = await assertRejects(() => run(flow, { recovery: config(dir) }), RecoveryError);
+    // A flipped bit: the backend's CRC-32 of the whole segment catches it.
+    const flipped = bytes.slice();
+    flipped[flipped.length - 20] = flipped[flipped.length - 20]! ^ 0xff;
+    await setRaw(chunkKey, flipped);
+    const err = await load();
     assertStringIncludes(err.message, seg);
-    assertStringIncludes(err.message, "checksum mismatch");
-    // Truncated.
-    Deno.writeFileSync(path, bytes.subarray(0, bytes.length - 7));
-    const err2 = await assertRejects(() => run(flow, { recovery: config(dir) }), RecoveryError);
-    assertStringIncludes(err2.message, "truncated");
-  });
-});
+    assertStringIncludes((err.cause as Error).message, `Segment ${seg}`);
+    assertStringIncludes((err.cause as Error).message, "CRC-32");
 
-Deno.test("a store of an unknown format version is refused", async () => {
-  await withStore(async (dir) => {
-    await run(maxFlow().flow, { recovery: config(dir) });
-    const path = `${dir}/weir-store.json`;
-    const m = JSON.parse(Deno.readTextFileSync(path));
-    Deno.writeTextFileSync(path, JSON.stringify({ ...m, version: 99 }));
-    const err = await assertRejects(
-      () => run(maxFlow().flow, { recovery: config(dir) }),
-      RecoveryError,
+    // A truncated chunk: the size recorded in the metadata catches it.
+    await setRaw(chunkKey, bytes.subarray(0, bytes.length - 7));
+    const err2 = await load();
+    assertStringIncludes(err2.message, seg);
+    assertStringIncludes(
+      (err2.cause as Error).message,
+      `its chunks hold ${bytes.length - 7} bytes, its metadata records ${bytes.length}`,
     );
-    assertStringIncludes(err.message, "format version 99");
-  });
+
+    // A missing chunk.
+    await withKv(s.location, (kv) => kv.delete(chunkKey));
+    const err3 = await load();
+    assertStringIncludes(err3.message, seg);
+    assertStringIncludes((err3.cause as Error).message, "chunk 0 of 1 is missing");
+
+    // Damage that agrees with its metadata record (bytes and CRC rewritten together) is
+    // still caught, by the segment format's own block checksums.
+    await setRaw(chunkKey, flipped);
+    await setRaw(recordKey, { ...record, crc32: crc32(flipped) });
+    const err4 = await load();
+    assertStringIncludes(err4.message, seg);
+    assertStringIncludes(err4.message, "checksum mismatch");
+  } finally {
+    await s.cleanup();
+  }
 });
 
-Deno.test("a missing epoch in the middle of the chain is refused", async () => {
-  await withStore(async (dir) => {
-    const f = passThrough([0, 1, 2, 3, TestingSource.ABORT()]);
-    // A long backup interval keeps every delta.
-    const opts = {
-      recovery: config(dir, { backupInterval: 1e12 }),
-      epochInterval: 0,
-    };
-    await f.run(opts);
-    const names = [...Deno.readDirSync(`${dir}/segments`)].map((e) => e.name).sort();
-    assert(names.length >= 3, names.join(" "));
-    Deno.removeSync(`${dir}/segments/${names[1]}`);
-    const err = await assertRejects(() => f.run(opts), RecoveryError);
-    assertStringIncludes(err.message, "missing epochs");
-  });
+storeTest("a store of an unknown format version is refused", async (s) => {
+  await run(maxFlow().flow, { recovery: s.config() });
+  const m = JSON.parse(await s.manifestText());
+  assertEquals(m.version, 1);
+  await s.setManifestText(JSON.stringify({ ...m, version: 99 }));
+  const err = await assertRejects(
+    () => run(maxFlow().flow, { recovery: s.config() }),
+    RecoveryError,
+  );
+  assertStringIncludes(err.message, "format version 99");
+});
+
+storeTest("a missing epoch in the middle of the chain is refused", async (s) => {
+  const f = passThrough([0, 1, 2, 3, TestingSource.ABORT()]);
+  // A long backup interval keeps every delta.
+  const opts = {
+    recovery: s.config({ backupInterval: 1e12 }),
+    epochInterval: 0,
+  };
+  await f.run(opts);
+  const names = await s.segmentNames();
+  assert(names.length >= 3, names.join(" "));
+  await s.removeSegmentRaw(names[1]!);
+  const err = await assertRejects(() => f.run(opts), RecoveryError);
+  assertStringIncludes(err.message, "missing epochs");
 });
 
 // State values, serde hooks and errors.
 
-Deno.test("structured-clone state values survive a resume", async () => {
-  await withStore(async (dir) => {
-    type State = {
-      n: number;
-      seen: Set<string>;
-      last: Map<string, Date>;
-      big: bigint;
-      bytes: Uint8Array;
-      nested: { list: Array<number | null | undefined> };
-    };
-    const restored: State[] = [];
-    const flow = new Dataflow("clone");
-    flow.input(
-      "inp",
-      new TestingSource<[string, string]>([
-        ["k", "a"],
-        ["k", "b"],
-        TestingSource.ABORT(),
-        ["k", "c"],
-      ]),
-    )
-      .pipe(statefulMap("state", (s: State | undefined, v: string): [State, number] => {
-        if (v === "c") restored.push(structuredClone(s!));
-        const next: State = s ?? {
-          n: 0,
-          seen: new Set(),
-          last: new Map(),
-          big: 2n ** 64n,
-          bytes: new Uint8Array([1, 2]),
-          nested: { list: [1, null, undefined] },
-        };
-        next.n++;
-        next.seen.add(v);
-        next.last.set(v, new Date(Date.UTC(2026, 0, next.n)));
-        next.big *= 2n;
-        return [next, next.n];
-      }))
-      .output("out", new TestingSink([]));
-    const opts = { recovery: config(dir), epochInterval: 0 };
-    await run(flow, opts);
-    await run(flow, opts);
-    assertEquals(restored, [{
-      n: 2,
-      seen: new Set(["a", "b"]),
-      last: new Map([["a", new Date(Date.UTC(2026, 0, 1))], ["b", new Date(Date.UTC(2026, 0, 2))]]),
-      big: 2n ** 66n,
-      bytes: new Uint8Array([1, 2]),
-      nested: { list: [1, null, undefined] },
-    }]);
-  });
+storeTest("structured-clone state values survive a resume", async (s) => {
+  type State = {
+    n: number;
+    seen: Set<string>;
+    last: Map<string, Date>;
+    big: bigint;
+    bytes: Uint8Array;
+    nested: { list: Array<number | null | undefined> };
+  };
+  const restored: State[] = [];
+  const flow = new Dataflow("clone");
+  flow.input(
+    "inp",
+    new TestingSource<[string, string]>([
+      ["k", "a"],
+      ["k", "b"],
+      TestingSource.ABORT(),
+      ["k", "c"],
+    ]),
+  )
+    .pipe(statefulMap("state", (s: State | undefined, v: string): [State, number] => {
+      if (v === "c") restored.push(structuredClone(s!));
+      const next: State = s ?? {
+        n: 0,
+        seen: new Set(),
+        last: new Map(),
+        big: 2n ** 64n,
+        bytes: new Uint8Array([1, 2]),
+        nested: { list: [1, null, undefined] },
+      };
+      next.n++;
+      next.seen.add(v);
+      next.last.set(v, new Date(Date.UTC(2026, 0, next.n)));
+      next.big *= 2n;
+      return [next, next.n];
+    }))
+    .output("out", new TestingSink([]));
+  const opts = { recovery: s.config(), epochInterval: 0 };
+  await run(flow, opts);
+  await run(flow, opts);
+  assertEquals(restored, [{
+    n: 2,
+    seen: new Set(["a", "b"]),
+    last: new Map([["a", new Date(Date.UTC(2026, 0, 1))], ["b", new Date(Date.UTC(2026, 0, 2))]]),
+    big: 2n ** 66n,
+    bytes: new Uint8Array([1, 2]),
+    nested: { list: [1, null, undefined] },
+  }]);
 });
 
 class Money {
@@ -442,28 +498,27 @@ function moneyFlow(out: unknown[]) {
   return flow;
 }
 
-Deno.test("instances of your classes go through recovery.classes", async () => {
-  await withStore(async (dir) => {
-    const out: unknown[] = [];
-    const classes = [{
-      name: "Money",
-      type: Money,
-      toPlain: (m: Money) => [m.cents, m.currency],
-      fromPlain: ([c, cur]: [bigint, string]) => new Money(c, cur),
-    }];
-    // deno-lint-ignore no-explicit-any
-    const opts = { recovery: config(dir, { classes: classes as any }), epochInterval: 0 };
-    const flow = moneyFlow(out);
-    await run(flow, opts);
-    await run(flow, opts);
-    assertEquals(out, [["acct", "150 EUR"], ["acct", "400 EUR"]]);
-  });
+storeTest("instances of your classes go through recovery.classes", async (s) => {
+  const out: unknown[] = [];
+  const classes = [{
+    name: "Money",
+    type: Money,
+    toPlain: (m: Money) => [m.cents, m.currency],
+    fromPlain: ([c, cur]: [bigint, string]) => new Money(c, cur),
+  }];
+  // deno-lint-ignore no-explicit-any
+  const opts = { recovery: s.config({ classes: classes as any }), epochInterval: 0 };
+  const flow = moneyFlow(out);
+  await run(flow, opts);
+  await run(flow, opts);
+  assertEquals(out, [["acct", "150 EUR"], ["acct", "400 EUR"]]);
 });
 
-Deno.test("a state value that cannot be stored fails the run naming the step and key", async () => {
-  await withStore(async (dir) => {
+storeTest(
+  "a state value that cannot be stored fails the run naming the step and key",
+  async (s) => {
     const err = await assertRejects(
-      () => run(moneyFlow([]), { recovery: config(dir), epochInterval: 0 }),
+      () => run(moneyFlow([]), { recovery: s.config(), epochInterval: 0 }),
       DataflowError,
     );
     assertEquals(err.stepId, "money.total");
@@ -471,48 +526,42 @@ Deno.test("a state value that cannot be stored fails the run naming the step and
     assertStringIncludes(err.message, "Cannot store the snapshot");
     assertStringIncludes(err.message, "Money");
     assertStringIncludes(err.message, "ClassSerde");
-  });
+  },
+);
+
+storeTest("a snapshot() that throws fails the run naming the step and key", async (s) => {
+  const flow = new Dataflow("snap");
+  flow.input("inp", new TestingSource<[string, number]>([["k", 1]]))
+    .pipe(stateful("broken", () => ({
+      onItem: () => [[], false] as [never[], boolean],
+      snapshot: (): number => {
+        throw new TypeError("cannot snapshot");
+      },
+    })))
+    .output("out", new TestingSink([]));
+  const err = await assertRejects(
+    () => run(flow, { recovery: s.config(), epochInterval: 0 }),
+    DataflowError,
+  );
+  assertEquals([err.stepId, err.key], ["snap.broken", "k"]);
+  assertEquals((err.cause as Error).message, "cannot snapshot");
 });
 
-Deno.test("a snapshot() that throws fails the run naming the step and key", async () => {
-  await withStore(async (dir) => {
-    const flow = new Dataflow("snap");
-    flow.input("inp", new TestingSource<[string, number]>([["k", 1]]))
-      .pipe(stateful("broken", () => ({
-        onItem: () => [[], false] as [never[], boolean],
-        snapshot: (): number => {
-          throw new TypeError("cannot snapshot");
-        },
-      })))
-      .output("out", new TestingSink([]));
-    const err = await assertRejects(
-      () => run(flow, { recovery: config(dir), epochInterval: 0 }),
-      DataflowError,
-    );
-    assertEquals([err.stepId, err.key], ["snap.broken", "k"]);
-    assertEquals((err.cause as Error).message, "cannot snapshot");
-  });
-});
-
-Deno.test("backupInterval keeps superseded epochs until they are older than it", async () => {
-  await withStore(async (dir) => {
-    const items: Array<number | TestingMarker> = [];
-    for (let i = 0; i < 10; i++) items.push(i);
-    const f = passThrough(items);
-    const clock = new TestClock({ start: 0, autoAdvance: false });
-    // Every activation ends an epoch; the clock does not move, so nothing is old enough.
-    await f.run({ recovery: config(dir, { backupInterval: 60_000 }), epochInterval: 0, clock });
-    const deltas = () =>
-      [...Deno.readDirSync(`${dir}/segments`)].map((e) => e.name).filter((n) =>
-        n.startsWith("delta-")
-      ).length;
-    const kept = deltas();
-    assert(kept >= 10, `every epoch's delta is kept, got ${kept}`);
-    // A minute later, the next run folds them.
-    clock.advance(120_000);
-    f.out.length = 0;
-    await f.run({ recovery: config(dir, { backupInterval: 60_000 }), epochInterval: 0, clock });
-    assertEquals(f.out, []);
-    assert(deltas() < kept, `folded: ${deltas()} < ${kept}`);
-  });
+storeTest("backupInterval keeps superseded epochs until they are older than it", async (s) => {
+  const items: Array<number | TestingMarker> = [];
+  for (let i = 0; i < 10; i++) items.push(i);
+  const f = passThrough(items);
+  const clock = new TestClock({ start: 0, autoAdvance: false });
+  // Every activation ends an epoch; the clock does not move, so nothing is old enough.
+  await f.run({ recovery: s.config({ backupInterval: 60_000 }), epochInterval: 0, clock });
+  const deltas = async () => (await s.segmentNames()).filter((n) => n.startsWith("delta-")).length;
+  const kept = await deltas();
+  assert(kept >= 10, `every epoch's delta is kept, got ${kept}`);
+  // A minute later, the next run folds them.
+  clock.advance(120_000);
+  f.out.length = 0;
+  await f.run({ recovery: s.config({ backupInterval: 60_000 }), epochInterval: 0, clock });
+  assertEquals(f.out, []);
+  const after = await deltas();
+  assert(after < kept, `folded: ${after} < ${kept}`);
 });
