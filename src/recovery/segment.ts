@@ -196,10 +196,12 @@ export interface SegmentTrailer {
 
 /** Receives the ops of a segment as it is read. */
 export interface SegmentVisitor {
-  /** A key's snapshot (`value` decoded, `size` its encoded bytes) for `kind`/`stepId`. */
-  put(kind: SnapshotKind, stepId: string, key: string, value: unknown, size: number): void;
+  /** The entries that follow belong to `kind`/`stepId` (called at each change of step). */
+  step(kind: SnapshotKind, stepId: string): void;
+  /** A key's snapshot (`value` decoded, `size` its encoded bytes). */
+  put(key: string, value: unknown, size: number): void;
   /** A discarded key. */
-  del(kind: SnapshotKind, stepId: string, key: string): void;
+  del(key: string): void;
   /** Every key of the step is forgotten. */
   drop(kind: SnapshotKind, stepId: string): void;
 }
@@ -282,18 +284,24 @@ export function readSegment(
             value = readValue(r, classes, lenient);
           }
           entries++;
-          visitor?.put(kind, stepId, key, value, r.pos - at);
+          visitor?.put(key, value, r.pos - at);
         } else if (op === OP_DEL) {
           const key = r.string();
           entries++;
-          visitor?.del(kind, stepId, key);
+          visitor?.del(key);
         } else if (op === OP_STEP) {
-          kind = kindOf(r.u8());
-          stepId = r.string();
+          const k = kindOf(r.u8());
+          const id = r.string();
+          if (k !== kind || id !== stepId) {
+            kind = k;
+            stepId = id;
+            visitor?.step(kind, stepId);
+          }
         } else if (op === OP_DROP) {
           const k = kindOf(r.u8());
           const s = r.string();
           visitor?.drop(k, s);
+          stepId = "";
         } else if (op === OP_END) {
           const epoch = r.f64();
           const prevEpoch = r.f64();

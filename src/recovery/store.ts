@@ -22,6 +22,7 @@ import {
   DELTA,
   FORMAT_VERSION,
   readSegment,
+  type SegmentVisitor,
   SegmentWriter,
   type SnapshotKind,
 } from "./segment.ts";
@@ -244,26 +245,7 @@ export class RecoveryStore {
     const deltas = listed.filter((s) => s.type === "delta" && s.epoch > baseEpoch);
     deltas.sort((a, b) => a.epoch - b.epoch);
     const state: RestoredState = new Map();
-    let current: Map<string, unknown> | undefined;
-    let currentKey = "";
-    const visitor = {
-      put(kind: SnapshotKind, stepId: string, key: string, value: unknown) {
-        const k = kind + ":" + stepId;
-        if (k !== currentKey || current === undefined) {
-          currentKey = k;
-          current = state.get(k);
-          if (current === undefined) state.set(k, current = new Map());
-        }
-        current.set(key, value);
-      },
-      del(kind: SnapshotKind, stepId: string, key: string) {
-        state.get(kind + ":" + stepId)?.delete(key);
-      },
-      drop(kind: SnapshotKind, stepId: string) {
-        state.delete(kind + ":" + stepId);
-        currentKey = "";
-      },
-    };
+    const visitor = mapVisitor(state);
     const infos: SegmentInfo[] = [];
     let prev = 0;
     for (const s of base !== undefined ? [base, ...deltas] : deltas) {
@@ -396,20 +378,7 @@ export class RecoveryStore {
     if (work !== undefined) {
       const base = this.segments[0]?.type === "base" ? this.segments[0] : undefined;
       const merged: RestoredState = new Map();
-      const visitor = {
-        put(kind: SnapshotKind, stepId: string, key: string, value: unknown) {
-          const k = kind + ":" + stepId;
-          let m = merged.get(k);
-          if (m === undefined) merged.set(k, m = new Map());
-          m.set(key, value);
-        },
-        del(kind: SnapshotKind, stepId: string, key: string) {
-          merged.get(kind + ":" + stepId)?.delete(key);
-        },
-        drop(kind: SnapshotKind, stepId: string) {
-          merged.delete(kind + ":" + stepId);
-        },
-      };
+      const visitor = mapVisitor(merged);
       // Values are carried over as their encoded bytes: nothing is decoded or re-encoded.
       for (const s of base !== undefined ? [base, ...work] : work) {
         readSegment(s.name, await this.read(s.name), visitor, this.classes, false, true);
@@ -472,6 +441,36 @@ export class RecoveryStore {
       await this.backend.close();
     }
   }
+}
+
+/**
+ * A visitor replaying segments into per-step maps of key → value (or → encoded size with
+ * `sizes`), applying discards and drops.
+ */
+function mapVisitor(
+  into: Map<string, Map<string, unknown>>,
+  sizes = false,
+): SegmentVisitor {
+  let current: Map<string, unknown> | undefined;
+  let currentKey = "";
+  return {
+    step(kind, stepId) {
+      currentKey = stateKey(kind, stepId);
+      current = into.get(currentKey);
+    },
+    put(key, value, size) {
+      if (current === undefined) into.set(currentKey, current = new Map());
+      current.set(key, sizes ? size : value);
+    },
+    del(key) {
+      current?.delete(key);
+    },
+    drop(kind, stepId) {
+      const k = stateKey(kind, stepId);
+      into.delete(k);
+      if (k === currentKey) current = undefined;
+    },
+  };
 }
 
 interface ParsedName {
@@ -602,20 +601,7 @@ export async function inspectStore(backend: RecoveryBackend): Promise<StoreRepor
       .filter((s) => s.type === "base" ? s.epoch === baseEpoch : s.epoch > baseEpoch)
       .sort((a, b) => a.epoch - b.epoch || (a.type === "base" ? -1 : 1));
     const sizes = new Map<string, Map<string, number>>();
-    const visitor = {
-      put(kind: SnapshotKind, stepId: string, key: string, _v: unknown, size: number) {
-        const k = stateKey(kind, stepId);
-        let m = sizes.get(k);
-        if (m === undefined) sizes.set(k, m = new Map());
-        m.set(key, size);
-      },
-      del(kind: SnapshotKind, stepId: string, key: string) {
-        sizes.get(stateKey(kind, stepId))?.delete(key);
-      },
-      drop(kind: SnapshotKind, stepId: string) {
-        sizes.delete(stateKey(kind, stepId));
-      },
-    };
+    const visitor = mapVisitor(sizes, true);
     const segments: SegmentInfo[] = [];
     for (const s of live) {
       const bytes = await backend.readSegment(s.name);
