@@ -19,8 +19,9 @@
  *    - `commit`: after such a delay, the instant a segment's temporary file appears in the
  *      store — inside an epoch's commit (or a compaction), between its write, fsync and rename;
  *    - `eof`: the instant the output reaches its final size, plus 0–2 ms (half of the time)
- *      or 0–8 ms — during the final EOF epoch's commit, the sinks' close or the store's last
- *      compaction, or after all that, just before the process exits.
+ *      or 0–5 ms — during the final EOF epoch's commit, the sinks' close or the store's last
+ *      compaction, or after all that, just before the process exits. Only the last three kills
+ *      may take this mode, since one that comes too late finds the run finished.
  *    A process must die of the signal (`status.signal === "SIGKILL"`); any other exit than
  *    success is an error (with the process's stderr). A kill sent after the process already
  *    finished does not count as an interruption. After `kills` interruptions the last run is
@@ -466,10 +467,11 @@ export async function crashRun(options: CrashRunOptions): Promise<CrashReport> {
       let mode: KillMode | null = null;
       const killsLeft = kills - interrupted;
       if (killsLeft > 0) {
-        // Only the last kill may aim at the EOF phase: a kill that comes too late finds the
-        // run finished, which ends the loop.
+        // Only the last three kills may aim at the EOF phase: a kill that comes too late finds
+        // the run finished, which ends the loop. After an `eof` kill, the next ones land in the
+        // restarted runs' replay of the last epoch.
         const r = rnd();
-        const eof = killsLeft === 1 ? 0.6 : 0;
+        const eof = killsLeft === 1 ? 0.6 : killsLeft <= 3 ? 0.25 : 0;
         const rest = (r - eof) / (1 - eof);
         mode = r < eof
           ? "eof"
@@ -483,7 +485,7 @@ export async function crashRun(options: CrashRunOptions): Promise<CrashReport> {
       }
       // Spread the remaining kills over the remaining work: each `timed` or `write` kill lets
       // the run advance by about remaining / (kills left + 1) on average.
-      const step = () => Math.min(0.9 * remaining, (rnd() * 2 * remaining) / (killsLeft + 1));
+      const step = () => Math.min(0.75 * remaining, (rnd() * 2 * remaining) / (killsLeft + 1));
       // Every draw happens here, before the process starts, so the decisions depend on the
       // seed and the measured times only.
       const delay = mode === "early"
@@ -491,7 +493,7 @@ export async function crashRun(options: CrashRunOptions): Promise<CrashReport> {
         : mode === "timed" || mode === "write" || mode === "commit"
         ? ref.startupMs * (0.5 + 0.5 * rnd()) + step()
         : mode === "eof"
-        ? (rnd() < 0.5 ? 2 : 8) * rnd()
+        ? (rnd() < 0.5 ? 2 : 5) * rnd()
         : 0;
 
       const t0 = performance.now();

@@ -7,7 +7,7 @@ import { type CrashReport, crashRun, summarize } from "./crash_harness.ts";
 
 /** Seeds (odd: the running sums go to a DirSink of 4 files; even: to one FileSink). */
 const SEEDS = [1, 2, 3];
-const KILLS_PER_SEED = 9;
+const KILLS_PER_SEED = 10;
 
 Deno.test("crash test: SIGKILL at random moments, restart, output identical to an uninterrupted run", async (t) => {
   const reports: CrashReport[] = [];
