@@ -206,8 +206,8 @@ export interface FileSinkOptions<V> {
  *   writes continue after it. An offset beyond the file's end means that someone else replaced
  *   or truncated the file: the build fails rather than padding it.
  *
- * Resume states come from recovery, which `run` does not do yet: today every run starts fresh
- * (no resume state), and the resume path serves callers of `buildPart` and recovery to come.
+ * Resume states come from recovery: `run(flow, { recovery })` rebuilds the partition from the
+ * last committed epoch's offset (tests/recovery/crash_test.ts checks it with SIGKILLed processes).
  *
  * Exactly-once holds for a file nobody else writes, read after the run finished: a reader
  * tailing it during a run may see lines that a resumed run then truncates.
