@@ -5,7 +5,8 @@
  *   deno task bench:recovery -- 3000000      # fewer items
  *
  * 1. Throughput with recovery on vs off: a keyed running sum (`statefulMap`, every key
- *    touched in every epoch) over pre-built batches, 1-second epochs, the filesystem backend
+ *    touched in every epoch) over pre-built batches (read 3 times over, so a run spans
+ *    several epochs), 1-second epochs, the filesystem backend
  *    in a temporary directory (fsync per commit). Rounds alternate off/on; the median ratio
  *    on/off is printed (goal ≥ 0.85).
  * 2. Resume time for 1M keys: a store holding 1M keys of a `statefulMap` step (written by
@@ -41,23 +42,31 @@ for (let i = 0; i < N; i += BATCH) {
   batches.push(b);
 }
 
-function source<T>(data: T[][]): FixedPartitionedSource<T, number> {
+/** The batches, `passes` times over. */
+function source<T>(data: T[][], passes = 1): FixedPartitionedSource<T, number> {
+  const total = data.length * passes;
   return {
     listParts: () => ["mem"],
     buildPart: (_s, _p, resume) => {
       let i = resume ?? 0;
-      return { nextBatch: () => (i < data.length ? data[i++]! : EOF), snapshot: () => i };
+      return {
+        nextBatch: () => (i < total ? data[i++ % data.length]! : EOF),
+        snapshot: () => i,
+      };
     },
   };
 }
+
+/** Passes over the batches in the throughput runs, so each run spans several epochs. */
+const PASSES = 3;
 
 function countingSink(result: { n: number }): DynamicSink<unknown> {
   return { build: () => ({ writeBatch: (b: unknown[]) => void (result.n += b.length) }) };
 }
 
-function sumFlow(data: [string, number][][], result: { n: number }): Dataflow {
+function sumFlow(data: [string, number][][], result: { n: number }, passes = 1): Dataflow {
   const flow = new Dataflow("bench_recovery");
-  flow.input("inp", source(data))
+  flow.input("inp", source(data, passes))
     .pipe(statefulMap("sum", (s: number | undefined, v: number) => {
       const t = (s ?? 0) + v;
       return [t, t];
@@ -74,25 +83,29 @@ async function timed(f: () => Promise<void>): Promise<number> {
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
-console.log(`Recovery throughput: ${N} items, ${HOT_KEYS} hot keys, 1 s epochs, filesystem store`);
+console.log(
+  `Recovery throughput: ${N * PASSES} items, ${HOT_KEYS} hot keys, 1 s epochs, filesystem store`,
+);
 const ratios: number[] = [];
 let epochsOn = 0;
 for (let r = 0; r < ROUNDS; r++) {
   const off = { n: 0 };
   const tOff = await timed(async () => {
-    await run(sumFlow(batches, off), { epochInterval: 1000 });
+    await run(sumFlow(batches, off, PASSES), { epochInterval: 1000 });
   });
   const dir = await Deno.makeTempDir({ prefix: "weir_bench_recovery_" });
   const on = { n: 0 };
   const tOn = await timed(async () => {
-    const s = await run(sumFlow(batches, on), {
+    const s = await run(sumFlow(batches, on, PASSES), {
       epochInterval: 1000,
       recovery: { backend: fsBackend(dir), create: true },
     });
     epochsOn = s.epoch;
   });
   await Deno.remove(dir, { recursive: true });
-  if (off.n !== N || on.n !== N) throw new Error(`Lost items: off ${off.n}, on ${on.n}`);
+  if (off.n !== N * PASSES || on.n !== N * PASSES) {
+    throw new Error(`Lost items: off ${off.n}, on ${on.n}`);
+  }
   ratios.push(tOff / tOn);
   console.log(
     `  round ${r + 1}: throughput on/off ${(tOff / tOn).toFixed(2)} (${epochsOn} epochs)`,

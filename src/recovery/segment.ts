@@ -142,12 +142,13 @@ export class SegmentWriter {
     this.maybeRoll();
   }
 
-  /** A key's snapshot already encoded (bytes of one value, as read with `raw`). */
-  putRaw(key: string, value: Uint8Array): void {
-    const w = this.w;
-    w.u8(OP_PUT);
-    w.string(key);
-    w.bytes(value);
+  /**
+   * A key's snapshot copied from another segment: `bytes[keyStart, end)` holds the key as
+   * `ByteWriter.string` wrote it, followed by the encoded value.
+   */
+  putEncoded(bytes: Uint8Array, keyStart: number, end: number): void {
+    this.w.u8(OP_PUT);
+    this.w.bytes(bytes.subarray(keyStart, end));
     this.entries++;
     this.maybeRoll();
   }
@@ -206,6 +207,22 @@ export interface SegmentVisitor {
   drop(kind: SnapshotKind, stepId: string): void;
 }
 
+/**
+ * Receives the ops of a segment as byte offsets into it, without decoding (see `fold.ts`).
+ * A key's bytes (`keyStart` to `valueStart`, or `end` for a DEL) are its varint length and
+ * UTF-8 bytes, as `ByteWriter.string` wrote them; a value's are its encoding.
+ */
+export interface RawSegmentVisitor {
+  /** The entries that follow belong to `kind`/`stepId`. */
+  step(kind: SnapshotKind, stepId: string): void;
+  /** A key's snapshot. */
+  put(keyStart: number, valueStart: number, end: number): void;
+  /** A discarded key. */
+  del(keyStart: number, end: number): void;
+  /** Every key of the step is forgotten. */
+  drop(kind: SnapshotKind, stepId: string): void;
+}
+
 /** A segment that fails its checks; `offset` is the byte where reading stopped. */
 export class CorruptSegmentError extends Error {
   /**
@@ -222,8 +239,8 @@ export class CorruptSegmentError extends Error {
 /**
  * Reads a segment, checking its header, every block's checksum and the END record, and
  * hands each op to `visitor`. Returns what the END record says. `lenient` reads instances
- * of unregistered classes as `{ $class, plain }` (inspection); `raw` hands each value over
- * as a view of its encoded bytes instead of decoding it (folding segments).
+ * of unregistered classes as `{ $class, plain }` (inspection). With `rawVisitor`, nothing is
+ * decoded: keys and values are handed over as byte offsets into `bytes` (folding segments).
  */
 export function readSegment(
   name: string,
@@ -231,7 +248,7 @@ export function readSegment(
   visitor: SegmentVisitor | undefined,
   classes: readonly ClassSerde[] = [],
   lenient = false,
-  raw = false,
+  rawVisitor?: RawSegmentVisitor,
 ): SegmentTrailer {
   if (bytes.length < HEADER_BYTES) {
     throw new CorruptSegmentError(name, bytes.length, "shorter than its header (truncated)");
@@ -274,18 +291,28 @@ export function readSegment(
       while (r.pos < end) {
         const op = r.u8();
         if (op === OP_PUT) {
+          if (rawVisitor !== undefined) {
+            const keyStart = r.pos;
+            r.skip(r.varint());
+            const at = r.pos;
+            skipValue(r);
+            entries++;
+            rawVisitor.put(keyStart, at, r.pos);
+            continue;
+          }
           const key = r.string();
           const at = r.pos;
-          let value: unknown;
-          if (raw) {
-            skipValue(r);
-            value = bytes.subarray(at, r.pos);
-          } else {
-            value = readValue(r, classes, lenient);
-          }
+          const value = readValue(r, classes, lenient);
           entries++;
           visitor?.put(key, value, r.pos - at);
         } else if (op === OP_DEL) {
+          if (rawVisitor !== undefined) {
+            const keyStart = r.pos;
+            r.skip(r.varint());
+            entries++;
+            rawVisitor.del(keyStart, r.pos);
+            continue;
+          }
           const key = r.string();
           entries++;
           visitor?.del(key);
@@ -296,11 +323,13 @@ export function readSegment(
             kind = k;
             stepId = id;
             visitor?.step(kind, stepId);
+            rawVisitor?.step(kind, stepId);
           }
         } else if (op === OP_DROP) {
           const k = kindOf(r.u8());
           const s = r.string();
           visitor?.drop(k, s);
+          rawVisitor?.drop(k, s);
           stepId = "";
         } else if (op === OP_END) {
           const epoch = r.f64();

@@ -17,6 +17,7 @@
  */
 import type { RecoveryBackend } from "./backend.ts";
 import type { ClassSerde } from "./codec.ts";
+import { foldSegments } from "./fold.ts";
 import {
   BASE,
   DELTA,
@@ -377,21 +378,17 @@ export class RecoveryStore {
   private async compact(work: SegmentInfo[] | undefined): Promise<void> {
     if (work !== undefined) {
       const base = this.segments[0]?.type === "base" ? this.segments[0] : undefined;
-      const merged: RestoredState = new Map();
-      const visitor = mapVisitor(merged);
-      // Values are carried over as their encoded bytes: nothing is decoded or re-encoded.
+      const inputs = [];
       for (const s of base !== undefined ? [base, ...work] : work) {
-        readSegment(s.name, await this.read(s.name), visitor, this.classes, false, true);
-      }
-      const seg = new SegmentWriter(BASE, this.classes);
-      for (const [k, entries] of merged) {
-        if (entries.size === 0) continue;
-        const [kind, stepId] = splitStateKey(k);
-        seg.step(kind, stepId);
-        for (const [key, value] of entries) seg.putRaw(key, value as Uint8Array);
+        inputs.push({ name: s.name, bytes: await this.read(s.name) });
       }
       const last = work[work.length - 1]!;
-      const bytes = seg.finish(last.epoch, base?.epoch ?? 0, last.committedAt);
+      const { bytes, entries } = foldSegments(
+        inputs,
+        last.epoch,
+        base?.epoch ?? 0,
+        last.committedAt,
+      );
       const name = segmentName("base", last.epoch);
       await this.backend.writeSegment(name, bytes);
       const folded = new Set([...work.map((s) => s.name), ...(base ? [base.name] : [])]);
@@ -402,7 +399,7 @@ export class RecoveryStore {
           epoch: last.epoch,
           bytes: bytes.length,
           committedAt: last.committedAt,
-          entries: seg.entries,
+          entries,
         },
         ...this.segments.filter((s) => !folded.has(s.name)),
       ];

@@ -179,12 +179,30 @@ export class Scheduler {
     for (const node of this.w.nodes) node.epochEnded?.(rt.epoch);
   }
 
+  /** The previous epoch's commit, still being written (see `commitEpoch`). */
+  private committing: Promise<void> | undefined = undefined;
+
+  /** Waits for the commit in flight, if any; throws its failure. */
+  async awaitCommit(): Promise<void> {
+    const c = this.committing;
+    if (c === undefined) return;
+    this.committing = undefined;
+    await c;
+  }
+
   /**
    * Collects the epoch's snapshots — touched keys of every stateful step, every source
-   * partition's position, every sink partition written — and commits them. Resolves once
-   * the epoch is durable.
+   * partition's position, every sink partition written — and starts committing them.
+   *
+   * The snapshots are taken and encoded here, synchronously; the write (and its fsync) then
+   * proceeds while the next epoch runs — an asynchronous snapshot, as in Flink — and the next
+   * epoch end, EOF, or an abort waits for it before going on. Nothing that must follow
+   * durability happens before that wait: a crash while the write is in flight resumes from
+   * the previous commit, whose positions (sink offsets included) predate anything the next
+   * epoch did.
    */
   private async commitEpoch(store: RecoveryStore): Promise<void> {
+    await this.awaitCommit();
     const { rt, stateful, inputs, outputs } = this.w;
     const seg = store.beginEpoch();
     let kind: SnapshotKind = "state";
@@ -227,11 +245,16 @@ export class Scheduler {
       }
       throw rt.failure;
     }
-    await store.commit(rt.epoch, seg, this.sampleNow());
+    const commit = store.commit(rt.epoch, seg, this.sampleNow());
+    // A failed write fails the run at once (and again when awaited).
+    commit.catch((err) => rt.fail(attributeError(err, this.opts.flowId, "Commit failed")));
+    this.committing = commit;
   }
 
   private async finish(): Promise<void> {
     const { rt, inputs, outputs, channels } = this.w;
+    // The final snapshot is durable before the run reports EOF.
+    await this.awaitCommit();
     // Every stream must have ended: one that did not is held open by an asynchronous RxJS
     // operator, whose pending items would otherwise be lost without a word.
     const open = channels.find((ch) => !ch.closed);
@@ -255,6 +278,9 @@ export class Scheduler {
   }
 
   private async abort(): Promise<never | { status: "aborted"; epoch: number }> {
+    // A commit in flight completes (or fails) before the run returns: the store is left as a
+    // crash at this point would leave it, never half-written by a process still running.
+    await this.awaitCommit().catch(() => {});
     await this.shutdown();
     return { status: "aborted", epoch: this.w.rt.epoch };
   }
@@ -262,6 +288,7 @@ export class Scheduler {
   /** Best-effort cleanup after a failure or abort: the first error stays the reported one. */
   private async shutdown(): Promise<void> {
     const { inputs, nodes, channels } = this.w;
+    await this.awaitCommit().catch(() => {});
     for (const node of nodes) {
       try {
         await (node as { settle?: () => Promise<void> }).settle?.();
