@@ -78,8 +78,13 @@ export interface RuntimeNode<I> {
    * this method are snapshotted under their step id.
    */
   forEachChange?(fn: (key: string, snapshot: unknown) => void): void;
-  /** Rebuilds a key's state from its snapshot, before the first activation of a resumed run. */
+  /**
+   * Rebuilds a key's state from its snapshot before the first activation of a resumed run
+   * (a later call for the same key replaces it; {@linkcode DISCARDED_STATE} removes it).
+   */
   restore?(key: string, snapshot: unknown): void;
+  /** Forgets every restored key (the store recorded a drop of the step's state). */
+  resetState?(): void;
   /** Releases resources when the run ends. */
   close?(): void | Promise<void>;
 }

@@ -512,8 +512,17 @@ export class StatefulBatchNode<V, W, S> implements RuntimeNode<readonly [string,
     }
   }
 
-  /** Rebuilds a key from its snapshot (resume), re-reading its timer. */
+  /**
+   * Rebuilds a key from its snapshot (resume), re-reading its timer; replaces an earlier
+   * restore of the key; {@linkcode DISCARDED} removes it.
+   */
   restore(key: string, snapshot: unknown): void {
+    if (snapshot === DISCARDED) {
+      this.entries.delete(key);
+      this.timers.delete(key);
+      this.expiries.delete(key);
+      return;
+    }
     const e = new KeyEntry<V, W, S>(key);
     let logic;
     try {
@@ -541,6 +550,15 @@ export class StatefulBatchNode<V, W, S> implements RuntimeNode<readonly [string,
       if (t !== undefined) this.timers.set(key, t);
     }
     if (this.ttl !== undefined) this.expiries.set(key, this.ctx.now() + this.ttl);
+  }
+
+  /** Forgets every key (before the first activation of a resumed run). */
+  resetState(): void {
+    for (const key of this.entries.keys()) {
+      this.timers.delete(key);
+      this.expiries.delete(key);
+    }
+    this.entries.clear();
   }
 
   /** Called by the scheduler at each epoch end: starts a new record of changed keys. */

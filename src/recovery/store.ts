@@ -233,6 +233,17 @@ export class RecoveryStore {
    * Throws {@linkcode RecoveryError} for a corrupt segment or a gap in the epochs.
    */
   async load(): Promise<RestoredState> {
+    const state: RestoredState = new Map();
+    await this.loadInto(mapVisitor(state));
+    return state;
+  }
+
+  /**
+   * Like {@linkcode RecoveryStore.load}, but replays the segments (newest base first, then
+   * each delta in order) into `visitor` instead of building maps: a resumed run restores keys
+   * straight into its steps.
+   */
+  async loadInto(visitor: SegmentVisitor): Promise<void> {
     const { backend } = this;
     const listed = await listInfos(backend);
     let base: ParsedName | undefined;
@@ -245,8 +256,6 @@ export class RecoveryStore {
       .map((s) => s.name);
     const deltas = listed.filter((s) => s.type === "delta" && s.epoch > baseEpoch);
     deltas.sort((a, b) => a.epoch - b.epoch);
-    const state: RestoredState = new Map();
-    const visitor = mapVisitor(state);
     const infos: SegmentInfo[] = [];
     let prev = 0;
     for (const s of base !== undefined ? [base, ...deltas] : deltas) {
@@ -287,7 +296,6 @@ export class RecoveryStore {
     }
     this.segments = infos;
     this.lastEpoch = prev;
-    return state;
   }
 
   private async read(name: string): Promise<Uint8Array> {

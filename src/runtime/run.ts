@@ -13,6 +13,8 @@ import {
   stateKey,
 } from "../recovery/store.ts";
 import type { RestoredState } from "../recovery/store.ts";
+import type { SegmentVisitor, SnapshotKind } from "../recovery/segment.ts";
+import { DISCARDED_STATE, type RuntimeNode } from "../dataflow/op.ts";
 import { buildWorker, type BuiltWorker, validateFlow } from "./build.ts";
 import { type RunSummary, Scheduler } from "./scheduler.ts";
 import { WorkerRuntime } from "./worker_runtime.ts";
@@ -93,12 +95,14 @@ export async function run(flow: Dataflow, options: RunOptions = {}): Promise<Run
   }
   const store = await RecoveryStore.open(config, flow.flowId, clock.now());
   try {
-    const restored = await store.load();
-    const resumedFrom = store.lastEpoch;
     const rt = new WorkerRuntime(clock, 0, 1);
-    rt.epoch = store.lastEpoch + 1;
     const worker = buildWorker(flow, rt);
-    const resume = restore(worker, restored, store, config.dropOrphans === true);
+    const restorer = new Restorer(worker);
+    await store.loadInto(restorer);
+    restorer.checkOrphans(store, config.dropOrphans === true);
+    const resumedFrom = store.lastEpoch;
+    rt.epoch = resumedFrom + 1;
+    const resume = restorer.positions;
     const summary = await new Scheduler(worker, {
       epochInterval,
       flowId: flow.flowId,
@@ -115,25 +119,66 @@ export async function run(flow: Dataflow, options: RunOptions = {}): Promise<Run
 }
 
 /**
- * Checks that every step with stored state is in the flow (or drops it when asked), then
- * rebuilds each stateful step's keys. Returns the sources' and sinks' positions.
+ * Replays the store into the built worker: each stateful step's keys straight into its node
+ * (`RuntimeNode.restore`), sources' and sinks' positions into maps, and the keys of steps the
+ * flow does not have into a tally of orphans.
  */
-function restore(
-  worker: BuiltWorker,
-  restored: RestoredState,
-  store: RecoveryStore,
-  dropOrphans: boolean,
-): RestoredState {
-  const known = new Set<string>();
-  for (const s of worker.stateful) known.add(stateKey("state", s.stepId));
-  for (const i of worker.inputs) if (i.isFixed) known.add(stateKey("source", i.step.id));
-  for (const o of worker.outputs) if (o.isFixed) known.add(stateKey("sink", o.step.id));
-  const orphans = [...restored].filter(([k, m]) => !known.has(k) && m.size > 0).map(([k]) => k);
-  if (orphans.length > 0) {
-    if (!dropOrphans) {
-      const list = orphans.map((k) => {
+class Restorer implements SegmentVisitor {
+  /** Restored positions of sources and sinks, by `kind:stepId`. */
+  readonly positions: RestoredState = new Map();
+  private readonly nodes = new Map<string, RuntimeNode<unknown>>();
+  private readonly known = new Set<string>();
+  private readonly orphans: RestoredState = new Map();
+  private node: RuntimeNode<unknown> | undefined = undefined;
+  private map: Map<string, unknown> | undefined = undefined;
+
+  constructor(worker: BuiltWorker) {
+    for (const s of worker.stateful) this.nodes.set(s.stepId, s.node);
+    for (const i of worker.inputs) if (i.isFixed) this.known.add(stateKey("source", i.step.id));
+    for (const o of worker.outputs) if (o.isFixed) this.known.add(stateKey("sink", o.step.id));
+  }
+
+  step(kind: SnapshotKind, stepId: string): void {
+    this.node = kind === "state" ? this.nodes.get(stepId) : undefined;
+    this.map = undefined;
+    if (this.node !== undefined) return;
+    const k = stateKey(kind, stepId);
+    const into = this.known.has(k) ? this.positions : this.orphans;
+    let m = into.get(k);
+    if (m === undefined) into.set(k, m = new Map());
+    this.map = m;
+  }
+
+  put(key: string, value: unknown): void {
+    if (this.node !== undefined) this.node.restore!(key, value);
+    else this.map!.set(key, value);
+  }
+
+  del(key: string): void {
+    if (this.node !== undefined) this.node.restore!(key, DISCARDED_STATE);
+    else this.map!.delete(key);
+  }
+
+  drop(kind: SnapshotKind, stepId: string): void {
+    const k = stateKey(kind, stepId);
+    if (kind === "state") this.nodes.get(stepId)?.resetState?.();
+    this.positions.delete(k);
+    this.orphans.delete(k);
+    this.node = undefined;
+    this.map = undefined;
+  }
+
+  /**
+   * Refuses stored state of steps the flow does not have, listing them, unless `drop` is
+   * set: then the next commit records their drop.
+   */
+  checkOrphans(store: RecoveryStore, drop: boolean): void {
+    const orphans = [...this.orphans].filter(([, keys]) => keys.size > 0);
+    if (orphans.length === 0) return;
+    if (!drop) {
+      const list = orphans.map(([k, keys]) => {
         const [kind, id] = splitStateKey(k);
-        return `${id} (${kind}, ${restored.get(k)!.size} keys)`;
+        return `${id} (${kind}, ${keys.size} keys)`;
       }).join(", ");
       throw new RecoveryError(
         `The recovery store in ${store.backend.description} holds state of steps this flow ` +
@@ -141,15 +186,9 @@ function restore(
           `their state`,
       );
     }
-    for (const k of orphans) {
+    for (const [k] of orphans) {
       const [kind, id] = splitStateKey(k);
       store.dropStep(kind, id);
     }
   }
-  for (const s of worker.stateful) {
-    const keys = restored.get(stateKey("state", s.stepId));
-    if (keys === undefined) continue;
-    for (const [key, snap] of keys) s.node.restore!(key, snap);
-  }
-  return restored;
 }
