@@ -76,16 +76,37 @@ export class FileSource implements FixedPartitionedSource<string, number> {
     return [this.path];
   }
 
-  /** Opens the file at the resume offset (0 on a fresh start). */
+  /**
+   * Opens the file at the resume offset (0 on a fresh start). Refuses an offset beyond the
+   * file's end (the file was truncated or replaced since the snapshot).
+   */
   async buildPart(
     _stepId: string,
     _forPart: string,
     resumeState: number | undefined,
     _ctx?: PartitionContext,
   ): Promise<StatefulSourcePartition<string, number>> {
-    const file = await Deno.open(this.path, { read: true });
     const offset = resumeState ?? 0;
-    if (offset > 0) await file.seek(offset, Deno.SeekMode.Start);
+    if (!Number.isSafeInteger(offset) || offset < 0) {
+      throw new RangeError(
+        `Cannot resume reading "${this.path}" at ${JSON.stringify(offset)}: the snapshot must ` +
+          `be a byte offset (an integer >= 0)`,
+      );
+    }
+    const file = await Deno.open(this.path, { read: true });
+    if (offset > 0) {
+      const { size } = await file.stat();
+      if (offset > size) {
+        file.close();
+        // The file was replaced or truncated since the snapshot: reading on would skip or
+        // repeat lines without a word.
+        throw new RangeError(
+          `Cannot resume reading "${this.path}" at byte ${offset}: the file has only ${size} ` +
+            `bytes now (it was truncated or replaced since the snapshot)`,
+        );
+      }
+      await file.seek(offset, Deno.SeekMode.Start);
+    }
     return new FilePartition(file, offset, this.#batchSize, this.#chunkSize);
   }
 }

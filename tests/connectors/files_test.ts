@@ -91,6 +91,28 @@ Deno.test("FileSource resumes at the snapshotted byte offset", async () => {
   });
 });
 
+Deno.test("FileSource refuses a resume offset beyond the file's end, or not an offset", async () => {
+  await withFile("a\nb\n", async (path) => {
+    const source = new FileSource(path);
+    // At the end exactly is fine: nothing more to read.
+    const atEnd = await source.buildPart("f.inp", path, 4, ctx);
+    assertEquals(await drain(atEnd), []);
+    await atEnd.close?.();
+    const err = await assertRejects(() => source.buildPart("f.inp", path, 9, ctx), RangeError);
+    assertEquals(
+      err.message,
+      `Cannot resume reading "${path}" at byte 9: the file has only 4 bytes now (it was ` +
+        "truncated or replaced since the snapshot)",
+    );
+    await assertRejects(() => source.buildPart("f.inp", path, -1, ctx), RangeError, "byte offset");
+    await assertRejects(
+      () => source.buildPart("f.inp", path, "3" as unknown as number, ctx),
+      RangeError,
+      "byte offset",
+    );
+  });
+});
+
 Deno.test("FileSource of an empty file is at EOF at once", async () => {
   await withFile("", async (path) => {
     const part = await new FileSource(path).buildPart("f.inp", path, undefined, ctx);
