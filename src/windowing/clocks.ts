@@ -106,6 +106,21 @@ export class EventClock<V> implements WindowClock<V, EventClockState> {
   }
 }
 
+/**
+ * An item's event time through `tsGetter`, checked (epoch ms or a Date, not NaN). Shared by
+ * {@linkcode EventClock}'s logic and the window driver's fused tumbling path.
+ *
+ * @internal
+ */
+export function eventTime<V>(tsGetter: (value: V) => number | Date, value: V): number {
+  const raw = tsGetter(value);
+  const ts = toEpochMs(raw);
+  if (typeof ts !== "number" || Number.isNaN(ts)) {
+    throw new TypeError(`The timestamp getter returned ${String(raw)}, not epoch ms or a Date`);
+  }
+  return ts;
+}
+
 class EventClockLogic<V> implements ClockLogic<V, EventClockState> {
   #base: number;
   #systemTimeOfMax: number;
@@ -136,11 +151,7 @@ class EventClockLogic<V> implements ClockLogic<V, EventClockState> {
   }
 
   onItem(value: V): number {
-    const raw = this.tsGetter(value);
-    const ts = toEpochMs(raw);
-    if (typeof ts !== "number" || Number.isNaN(ts)) {
-      throw new TypeError(`The timestamp getter returned ${String(raw)}, not epoch ms or a Date`);
-    }
+    const ts = eventTime(this.tsGetter, value);
     const candidate = ts - this.waitFor;
     if (candidate > this.#watermark()) {
       this.#base = candidate;

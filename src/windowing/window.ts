@@ -12,6 +12,7 @@ import { chainStep } from "../operators/_chain.ts";
 import { step } from "../operators/step.ts";
 import {
   DISCARD,
+  type LogicBuilder,
   type LogicContext,
   type LogicResult,
   NOTHING,
@@ -20,8 +21,20 @@ import {
   type StatefulBatchLogic,
   type StatefulOptions,
 } from "../operators/stateful_batch.ts";
-import type { ClockLogic, WindowClock } from "./clocks.ts";
-import type { Windower, WindowerLogic, WindowMetadata } from "./windowers.ts";
+import {
+  type ClockLogic,
+  EventClock,
+  type EventClockState,
+  eventTime,
+  type WindowClock,
+} from "./clocks.ts";
+import {
+  type SlidingState,
+  SlidingWindower,
+  type Windower,
+  type WindowerLogic,
+  type WindowMetadata,
+} from "./windowers.ts";
 
 /**
  * The logic of one window of one key. Built by the window operator's `builder` when an item
@@ -102,11 +115,19 @@ const EARLY = 3;
 /** An event of the window driver: a result, a late item, or a window's metadata. */
 type WindowEvent = readonly [tag: 0 | 1 | 2 | 3, windowId: number, payload: unknown];
 
-/** A key's windowing snapshot. */
+/**
+ * A key's windowing snapshot (what recovery stores per key; plain structured-clone data). Both
+ * per-key logics, {@linkcode KeyWindows} and {@linkcode TumblingEventWindows}, write and read
+ * this same shape, so either resumes from the other's snapshot.
+ */
 interface KeyWindowsState {
+  /** The clock's snapshot (`EventClockState` for an `EventClock`). */
   readonly clock: unknown;
+  /** The windower's snapshot (`SlidingState`, the open windows' ids, for sliding/tumbling). */
   readonly windower: unknown;
+  /** `[windowId, WindowLogic.snapshot()]` per open window. */
   readonly windows: Array<[number, unknown]>;
+  /** `[timestamp, value]` of the values waiting for the watermark (ordered mode). */
   readonly queue: Array<[number, unknown]>;
 }
 
@@ -290,15 +311,287 @@ class KeyWindows<V, W, S> implements StatefulBatchLogic<V, WindowEvent, KeyWindo
   }
 }
 
+/**
+ * The fused per-key logic for the most common shape: an {@linkcode EventClock} and tumbling
+ * windows (a {@linkcode SlidingWindower} with `offset = length`), without early results. It
+ * behaves exactly like {@linkcode KeyWindows} with those two, but keeps the clock's state, the
+ * windower's state and the open windows in this one object, so a value touches the key's entry,
+ * this object and its window's logic — not a clock, a windower and their maps. The window that
+ * took the last value is cached (`#hotId`/`#hot`), so consecutive values of a window skip the
+ * map. Its snapshot is the same {@linkcode KeyWindowsState} (clock: `EventClockState`,
+ * windower: `SlidingState`), so either logic resumes from the other's snapshot.
+ */
+class TumblingEventWindows<V, W, S> implements StatefulBatchLogic<V, WindowEvent, KeyWindowsState> {
+  // The clock (EventClockLogic's state).
+  readonly #tsGetter: (value: V) => number | Date;
+  readonly #waitFor: number;
+  #base: number;
+  #systemTimeOfMax: number;
+  #now: number;
+  #eof = false;
+  /** The driver's watermark (the clock's, never decreasing). */
+  #watermark = Number.NEGATIVE_INFINITY;
+  // The windower (SlidingLogic's state) and the windows.
+  readonly #w: SlidingWindower;
+  /** Open windows by id, in opening order, with their logic (built on the first value). */
+  readonly #windows = new Map<number, WindowLogic<V, W, S> | undefined>();
+  /** The earliest close time of the open windows (+Infinity when none). */
+  #minClose = Number.POSITIVE_INFINITY;
+  /** The window that took the last value (NaN: none), and its logic. */
+  #hotId = Number.NaN;
+  #hot: WindowLogic<V, W, S> | undefined = undefined;
+  /** Items waiting for the watermark (ordered mode), in arrival order; created when needed. */
+  #queue: Array<[number, V]> | undefined = undefined;
+
+  constructor(
+    clock: EventClock<V>,
+    windower: SlidingWindower,
+    private readonly ordered: boolean,
+    private readonly meta: boolean,
+    private readonly builder: WindowBuilder<V, W, S>,
+    private readonly ctx: LogicContext,
+    resume: KeyWindowsState | undefined,
+  ) {
+    const now = ctx.now();
+    this.#tsGetter = clock.tsGetter;
+    this.#waitFor = clock.options.waitFor;
+    const c = resume?.clock as EventClockState | undefined;
+    this.#base = c?.base ?? Number.NEGATIVE_INFINITY;
+    this.#systemTimeOfMax = c?.systemTimeOfMax ?? now;
+    this.#now = Math.max(c?.now ?? now, now);
+    this.#w = windower;
+    for (const id of (resume?.windower ?? []) as SlidingState) this.#open(id);
+    for (const [id, s] of resume?.windows ?? []) this.#windows.set(id, builder(s as S));
+    if (resume !== undefined && resume.queue.length > 0) {
+      this.#queue = resume.queue as Array<[number, V]>;
+    }
+  }
+
+  #open(id: number): void {
+    if (this.#windows.has(id)) return;
+    const close = this.#w.alignTo + id * this.#w.offset + this.#w.length;
+    this.#windows.set(id, undefined);
+    if (close < this.#minClose) this.#minClose = close;
+  }
+
+  onBatch(values: V[]): LogicResult<WindowEvent> {
+    let out: WindowEvent[] | undefined = undefined;
+    for (const v of values) out = this.#value(v, out);
+    return this.#advance(out);
+  }
+
+  onValue(value: V): WindowEvent[] | undefined {
+    return this.#value(value, undefined);
+  }
+
+  onValuesEnd(): LogicResult<WindowEvent> {
+    return this.#advance(undefined);
+  }
+
+  /** One value: clock, then late / queued / applied. Returns `out`, created if needed. */
+  #value(v: V, out: WindowEvent[] | undefined): WindowEvent[] | undefined {
+    const now = this.ctx.now();
+    if (now > this.#now) this.#now = now;
+    let ts: number;
+    try {
+      ts = eventTime(this.#tsGetter, v);
+    } catch (err) {
+      throw new DataflowError(this.ctx.stepId, "The clock failed on an item", {
+        key: this.ctx.key,
+        cause: err,
+      });
+    }
+    const candidate = ts - this.#waitFor;
+    if (!this.#eof && candidate > this.#base + (this.#now - this.#systemTimeOfMax)) {
+      this.#base = candidate;
+      this.#systemTimeOfMax = this.#now;
+    }
+    const wm = this.#eof
+      ? Number.POSITIVE_INFINITY
+      : this.#base + (this.#now - this.#systemTimeOfMax);
+    if (wm > this.#watermark) this.#watermark = wm;
+    if (ts < this.#watermark) {
+      out ??= [];
+      for (const id of this.#w.idsFor(ts)) out.push([LATE, id, v]);
+    } else if (this.ordered) {
+      (this.#queue ??= []).push([ts, v]);
+    } else {
+      out = this.#apply(ts, v, out);
+    }
+    return out;
+  }
+
+  #apply(ts: number, v: V, out: WindowEvent[] | undefined): WindowEvent[] | undefined {
+    const id = Math.floor((ts - this.#w.alignTo) / this.#w.offset);
+    let logic = this.#hot;
+    if (id !== this.#hotId || logic === undefined) {
+      this.#open(id);
+      logic = this.#windows.get(id);
+      if (logic === undefined) {
+        logic = this.builder(undefined);
+        this.#windows.set(id, logic);
+      }
+      this.#hotId = id;
+      this.#hot = logic;
+    }
+    const ws = logic.onValue(v);
+    if (Array.isArray(ws)) {
+      if (ws.length > 0) {
+        out ??= [];
+        for (let i = 0; i < ws.length; i++) out.push([DOWN, id, ws[i]]);
+      }
+    } else {
+      for (const w of ws) (out ??= []).push([DOWN, id, w]);
+    }
+    return out;
+  }
+
+  onNotify(): LogicResult<WindowEvent> {
+    const now = this.ctx.now();
+    if (now > this.#now) this.#now = now;
+    const wm = this.#eof
+      ? Number.POSITIVE_INFINITY
+      : this.#base + (this.#now - this.#systemTimeOfMax);
+    if (wm > this.#watermark) this.#watermark = wm;
+    return this.#advance(undefined);
+  }
+
+  onEof(): LogicResult<WindowEvent> {
+    this.#eof = true;
+    this.#watermark = Number.POSITIVE_INFINITY;
+    return this.#advance(undefined);
+  }
+
+  /** The clock's `toSystemTime`. */
+  #toSystemTime(ts: number): number | undefined {
+    if (this.#base === Number.NEGATIVE_INFINITY || ts === Number.POSITIVE_INFINITY) {
+      return undefined;
+    }
+    return ts - this.#base + this.#systemTimeOfMax;
+  }
+
+  notifyAt(): number | undefined {
+    let at = this.#windows.size === 0 ? undefined : this.#toSystemTime(this.#minClose);
+    const queue = this.#queue;
+    if (queue !== undefined && queue.length > 0) {
+      let first = queue[0]![0];
+      for (const [ts] of queue) if (ts < first) first = ts;
+      const t = this.#toSystemTime(first);
+      if (t !== undefined && (at === undefined || t < at)) at = t;
+    }
+    return at;
+  }
+
+  snapshot(): KeyWindowsState {
+    const clock: EventClockState = {
+      base: this.#base,
+      systemTimeOfMax: this.#systemTimeOfMax,
+      now: this.#now,
+    };
+    const windows: Array<[number, unknown]> = [];
+    for (const [id, w] of this.#windows) if (w !== undefined) windows.push([id, w.snapshot()]);
+    return {
+      clock,
+      windower: [...this.#windows.keys()] satisfies SlidingState,
+      windows,
+      queue: (this.#queue ?? []).map(([ts, v]) => [ts, v]),
+    };
+  }
+
+  /** Applies due queued values, closes windows; discards the key when nothing is left. */
+  #advance(out: WindowEvent[] | undefined): LogicResult<WindowEvent> {
+    const queue = this.#queue;
+    if (queue !== undefined && queue.length > 0) {
+      const due: Array<[number, V]> = [];
+      const rest: Array<[number, V]> = [];
+      for (const e of queue) (e[0] <= this.#watermark ? due : rest).push(e);
+      if (due.length > 0) {
+        this.#queue = rest;
+        due.sort((a, b) => a[0] - b[0]); // stable: equal timestamps keep arrival order
+        for (const [ts, v] of due) out = this.#apply(ts, v, out);
+      }
+    }
+    if (this.#watermark >= this.#minClose) out = this.#close(out);
+    if (this.#windows.size === 0 && (this.#queue === undefined || this.#queue.length === 0)) {
+      return [out ?? [], DISCARD];
+    }
+    return out === undefined || out.length === 0 ? NOTHING : [out, RETAIN];
+  }
+
+  /** The windower's `closeFor(watermark)`, then each closed window's results and metadata. */
+  #close(out: WindowEvent[] | undefined): WindowEvent[] | undefined {
+    const wm = this.#watermark;
+    const w = this.#w;
+    const closed: Array<[number, WindowMetadata]> = [];
+    let minClose = Number.POSITIVE_INFINITY;
+    for (const id of this.#windows.keys()) {
+      const close = w.alignTo + id * w.offset + w.length;
+      if (close <= wm) closed.push([id, w.metadataFor(id)]);
+      else if (close < minClose) minClose = close;
+    }
+    this.#minClose = minClose;
+    if (closed.length > 1) closed.sort((a, b) => a[1].close - b[1].close || a[0] - b[0]);
+    this.#hotId = Number.NaN;
+    this.#hot = undefined;
+    const logics: Array<WindowLogic<V, W, S> | undefined> = [];
+    for (const [id] of closed) {
+      logics.push(this.#windows.get(id));
+      this.#windows.delete(id);
+    }
+    out ??= [];
+    for (let i = 0; i < closed.length; i++) {
+      const [id, meta] = closed[i]!;
+      const logic = logics[i];
+      if (logic !== undefined) { for (const r of logic.onClose()) out.push([DOWN, id, r]); }
+      if (this.meta) out.push([META, id, meta]);
+    }
+    return out;
+  }
+}
+
+/**
+ * Builds a key's window logic: the fused {@linkcode TumblingEventWindows} for an unmodified
+ * `EventClock` with tumbling windows and no early results, {@linkcode KeyWindows} otherwise.
+ * With `meta = false` (the pipeable forms, which drop them) no META events are made. Exported
+ * for tests (not part of the public API).
+ *
+ * @internal
+ */
+export function windowLogicBuilder<V, W, S>(
+  options: WindowOptions<V>,
+  builder: WindowBuilder<V, W, S>,
+  meta = true,
+): LogicBuilder<StatefulBatchLogic<V, WindowEvent, KeyWindowsState>, KeyWindowsState> {
+  const { clock, windower } = options;
+  const fused = clock instanceof EventClock && clock.build === EventClock.prototype.build &&
+    windower instanceof SlidingWindower && windower.build === SlidingWindower.prototype.build &&
+    windower.offset === windower.length &&
+    options.early?.everyItems === undefined && options.early?.everyMs === undefined;
+  const ordered = options.ordered ?? true;
+  return fused
+    ? (resume, ctx) =>
+      new TumblingEventWindows<V, W, S>(
+        clock as EventClock<V>,
+        windower as SlidingWindower,
+        ordered,
+        meta,
+        builder,
+        ctx,
+        resume,
+      )
+    : (resume, ctx) => new KeyWindows<V, W, S>(options, builder, ctx, resume);
+}
+
 /** The stateful step of a window operator: `[key, value]` in, `[key, event]` out. */
 function windowDriver<V, W, S>(
   name: string,
   options: WindowOptions<V>,
   builder: WindowBuilder<V, W, S>,
+  meta = true,
 ): WeirOperator<readonly [string, V], [string, WindowEvent]> {
   return statefulBatch<V, WindowEvent, KeyWindowsState>(
     name,
-    (resume, ctx) => new KeyWindows<V, W, S>(options, builder, ctx, resume),
+    windowLogicBuilder(options, builder, meta),
     options,
   );
 }
@@ -403,7 +696,7 @@ export function window<V, W, S>(
   }
   return step(
     stepId,
-    windowDriver<V, W, S>("windows", options, builder),
+    windowDriver<V, W, S>("windows", options, builder, false),
     chainStep<[string, WindowEvent], [string, [number, W]]>(
       "windowResults",
       "results",
