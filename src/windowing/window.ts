@@ -518,35 +518,57 @@ class TumblingEventWindows<V, W, S> implements StatefulBatchLogic<V, WindowEvent
     return out === undefined || out.length === 0 ? NOTHING : [out, RETAIN];
   }
 
-  /** The windower's `closeFor(watermark)`, then each closed window's results and metadata. */
+  /**
+   * The windower's `closeFor(watermark)`, then each closed window's results and metadata.
+   * Usually one window closes: that case makes no arrays but the outputs.
+   */
   #close(out: WindowEvent[] | undefined): WindowEvent[] | undefined {
     const wm = this.#watermark;
     const w = this.#w;
-    const closed: Array<[number, WindowMetadata]> = [];
     let minClose = Number.POSITIVE_INFINITY;
+    let first = 0;
+    let n = 0;
+    let ids: number[] | undefined = undefined;
     for (const id of this.#windows.keys()) {
       const close = w.alignTo + id * w.offset + w.length;
-      if (close <= wm) closed.push([id, w.metadataFor(id)]);
-      else if (close < minClose) minClose = close;
+      if (close <= wm) {
+        if (n++ === 0) first = id;
+        else (ids ??= [first]).push(id);
+      } else if (close < minClose) minClose = close;
     }
     this.#minClose = minClose;
-    if (closed.length > 1) closed.sort((a, b) => a[1].close - b[1].close || a[0] - b[0]);
     this.#hotId = Number.NaN;
     this.#hot = undefined;
-    const logics: Array<WindowLogic<V, W, S> | undefined> = [];
-    for (const [id] of closed) {
-      logics.push(this.#windows.get(id));
-      this.#windows.delete(id);
-    }
-    out ??= [];
-    for (let i = 0; i < closed.length; i++) {
-      const [id, meta] = closed[i]!;
-      const logic = logics[i];
-      if (logic !== undefined) { for (const r of logic.onClose()) out.push([DOWN, id, r]); }
-      if (this.meta) out.push([META, id, meta]);
-    }
+    if (n === 0) return out;
+    if (ids === undefined) return this.#closeOne(first, out);
+    // Ordered by close time, then id (as SlidingLogic.closeFor).
+    const closeOf = (id: number) => w.alignTo + id * w.offset + w.length;
+    ids.sort((a, b) => closeOf(a) - closeOf(b) || a - b);
+    for (let i = 0; i < ids.length; i++) out = this.#closeOne(ids[i]!, out);
     return out;
   }
+
+  #closeOne(id: number, out: WindowEvent[] | undefined): WindowEvent[] | undefined {
+    const logic = this.#windows.get(id);
+    this.#windows.delete(id);
+    if (logic !== undefined) {
+      const rs = logic.onClose();
+      if (Array.isArray(rs)) {
+        for (let i = 0; i < rs.length; i++) out = add(out, [DOWN, id, rs[i]]);
+      } else {
+        for (const r of rs) out = add(out, [DOWN, id, r]);
+      }
+    }
+    if (this.meta) out = add(out, [META, id, this.#w.metadataFor(id)]);
+    return out;
+  }
+}
+
+/** Appends `ev` to `out`, creating it (sized for one event) when undefined. */
+function add(out: WindowEvent[] | undefined, ev: WindowEvent): WindowEvent[] {
+  if (out === undefined) return [ev];
+  out.push(ev);
+  return out;
 }
 
 /**
