@@ -195,8 +195,12 @@ export class StatefulBatchNode<V, W, S> implements RuntimeNode<readonly [string,
   private readonly entries = new Map<string, KeyEntry<V, W, S>>();
   /** Keys that received items this activation, in first-arrival order. */
   private active: KeyEntry<V, W, S>[] = [];
+  /** The other `active` array (emptied), swapped in at each flush so none is reallocated. */
+  private activeSpare: KeyEntry<V, W, S>[] = [];
   /** Keys touched this activation whose logic has `notifyAt`. */
   private touchedNow: KeyEntry<V, W, S>[] = [];
+  /** The other `touchedNow` array (emptied), as `activeSpare`. */
+  private touchedSpare: KeyEntry<V, W, S>[] = [];
   private readonly timers = new KeyTimers();
   private readonly expiries = new KeyTimers();
   /** Entries changed (retained or discarded) in the current epoch, for snapshots. */
@@ -269,7 +273,8 @@ export class StatefulBatchNode<V, W, S> implements RuntimeNode<readonly [string,
     // 1. Batches, keys in first-arrival order.
     if (this.active.length > 0) {
       const active = this.active;
-      this.active = [];
+      this.active = this.activeSpare;
+      this.activeSpare = active;
       for (let i = 0; i < active.length; i++) {
         const e = active[i]!;
         // New input may legitimately ask again for a time that already fired.
@@ -292,6 +297,7 @@ export class StatefulBatchNode<V, W, S> implements RuntimeNode<readonly [string,
         if (e.logic === undefined && !this.build(e)) return;
         if (!this.invoke(e, ON_BATCH, values, now)) return;
       }
+      active.length = 0;
     }
     // 2. Timers that are due.
     if (this.timers.size > 0 && this.timers.peek()! <= now) {
@@ -315,7 +321,8 @@ export class StatefulBatchNode<V, W, S> implements RuntimeNode<readonly [string,
     // 4. Re-read the timers of the keys touched in 1–3.
     if (this.touchedNow.length > 0) {
       const touched = this.touchedNow;
-      this.touchedNow = [];
+      this.touchedNow = this.touchedSpare;
+      this.touchedSpare = touched;
       for (let i = 0; i < touched.length; i++) {
         const e = touched[i]!;
         e.touched = false;
@@ -324,6 +331,7 @@ export class StatefulBatchNode<V, W, S> implements RuntimeNode<readonly [string,
         if (t === undefined || t === e.fired) this.timers.delete(e.key);
         else this.timers.set(e.key, t);
       }
+      touched.length = 0;
     }
     // State TTL: drop keys idle for `ttl`.
     if (this.ttl !== undefined && this.expiries.size > 0 && this.expiries.peek()! <= now) {
@@ -384,6 +392,11 @@ export class StatefulBatchNode<V, W, S> implements RuntimeNode<readonly [string,
     } catch (err) {
       this.ctx.fail(err, { key: e.key, what: `${METHOD[method]} failed` });
       return false;
+    }
+    if (result === NOTHING) {
+      // The common "emit nothing, retain" (a valid result): skip the shape checks.
+      this.retain(e, logic, now);
+      return true;
     }
     if (!Array.isArray(result) || result.length !== 2 || typeof result[1] !== "boolean") {
       return this.badResult(e, method, result);
