@@ -14,7 +14,7 @@ import {
 } from "../dataflow/op.ts";
 import { DataflowError } from "../errors.ts";
 import { checkFunction, isIterable, isKeyedPair, notKeyedError, preview } from "./_chain.ts";
-import { KeyTimers } from "./_key_timers.ts";
+import { KeyTimers, TimerSlot } from "./_key_timers.ts";
 
 /**
  * What a logic callback returns: the values to emit (each emitted as `[key, value]`) and
@@ -156,8 +156,11 @@ export function statefulBatch<V, W, S>(
   });
 }
 
-/** A key's slot: its logic, and the values it received in the current activation. */
-class KeyEntry<V, W, S> {
+/**
+ * A key's slot: its logic, and the values it received in the current activation. It is also
+ * the key's slot in the node's timer queue (setting the timer needs no lookup).
+ */
+class KeyEntry<V, W, S> extends TimerSlot {
   logic: StatefulBatchLogic<V, W, S> | undefined = undefined;
   batch: V[] | undefined = undefined;
   /** The `notifyAt` value that fired since the key's last values (it does not fire twice). */
@@ -170,7 +173,8 @@ class KeyEntry<V, W, S> {
   folded = false;
   /** Outputs `onValue` returned in the current activation, emitted at its end. */
   held: W[] | undefined = undefined;
-  constructor(readonly key: string) {}
+  /** The key's slot in the TTL queue (with `ttl`). */
+  expiry: TimerSlot | undefined = undefined;
 }
 
 /** Marks a key whose state was discarded in the epoch. */
@@ -201,7 +205,7 @@ export class StatefulBatchNode<V, W, S> implements RuntimeNode<readonly [string,
   private touchedNow: KeyEntry<V, W, S>[] = [];
   /** The other `touchedNow` array (emptied), as `activeSpare`. */
   private touchedSpare: KeyEntry<V, W, S>[] = [];
-  private readonly timers = new KeyTimers();
+  private readonly timers = new KeyTimers<KeyEntry<V, W, S>>();
   private readonly expiries = new KeyTimers();
   /** Entries changed (retained or discarded) in the current epoch, for snapshots. */
   private changed: KeyEntry<V, W, S>[] = [];
@@ -301,10 +305,9 @@ export class StatefulBatchNode<V, W, S> implements RuntimeNode<readonly [string,
     }
     // 2. Timers that are due.
     if (this.timers.size > 0 && this.timers.peek()! <= now) {
-      for (const [time, key] of this.timers.popDue(now)) {
-        const e = this.entries.get(key);
-        if (e?.logic === undefined) continue;
-        e.fired = time;
+      for (const e of this.timers.popDue(now)) {
+        if (e.logic === undefined) continue;
+        e.fired = e.due;
         if (!this.invoke(e, ON_NOTIFY, undefined, now)) return;
       }
     }
@@ -328,14 +331,14 @@ export class StatefulBatchNode<V, W, S> implements RuntimeNode<readonly [string,
         e.touched = false;
         if (e.logic === undefined) continue;
         const t = this.notifyTime(e, e.logic);
-        if (t === undefined || t === e.fired) this.timers.delete(e.key);
-        else this.timers.set(e.key, t);
+        if (t === undefined || t === e.fired) this.timers.delete(e);
+        else this.timers.set(e, t);
       }
       touched.length = 0;
     }
     // State TTL: drop keys idle for `ttl`.
     if (this.ttl !== undefined && this.expiries.size > 0 && this.expiries.peek()! <= now) {
-      for (const [, key] of this.expiries.popDue(now)) this.discard(this.entries.get(key));
+      for (const slot of this.expiries.popDue(now)) this.discard(this.entries.get(slot.key));
     }
     if (this.upstreamDone && !this.completed) {
       this.completed = true;
@@ -430,7 +433,9 @@ export class StatefulBatchNode<V, W, S> implements RuntimeNode<readonly [string,
       e.touched = true;
       this.touchedNow.push(e);
     }
-    if (this.ttl !== undefined) this.expiries.set(e.key, now + this.ttl);
+    if (this.ttl !== undefined) {
+      this.expiries.set(e.expiry ??= new TimerSlot(e.key), now + this.ttl);
+    }
   }
 
   private badResult(e: KeyEntry<V, W, S>, method: number, result: unknown): false {
@@ -451,8 +456,8 @@ export class StatefulBatchNode<V, W, S> implements RuntimeNode<readonly [string,
     const key = e.key;
     if (this.entries.get(key) === e) this.entries.delete(key);
     e.logic = undefined;
-    this.timers.delete(key);
-    this.expiries.delete(key);
+    this.timers.delete(e);
+    if (e.expiry !== undefined) this.expiries.delete(e.expiry);
     if (e.changedIn !== this.epochSeq) {
       e.changedIn = this.epochSeq;
       this.changed.push(e);
