@@ -35,6 +35,7 @@ import {
   type WindowerLogic,
   type WindowMetadata,
 } from "./windowers.ts";
+import { FoldLogic } from "./_fold_logic.ts";
 
 /**
  * The logic of one window of one key. Built by the window operator's `builder` when an item
@@ -340,6 +341,15 @@ class TumblingEventWindows<V, W, S> implements StatefulBatchLogic<V, WindowEvent
   /** The window that took the last value (NaN: none), and its logic. */
   #hotId = Number.NaN;
   #hot: WindowLogic<V, W, S> | undefined = undefined;
+  /**
+   * When the hot window is a `FoldLogic` (foldWindow): the logic, and its accumulator, kept
+   * here while the window is hot and written back (`#settleHot`) before anything reads it.
+   */
+  #hotFold: FoldLogic<V, unknown> | undefined = undefined;
+  #hotAcc: unknown = undefined;
+  #hotFolder: (acc: unknown, value: V) => unknown = noFolder;
+  /** `ctx.now`, kept here so a value does not touch the key's context object. */
+  readonly #nowFn: () => number;
   /** Items waiting for the watermark (ordered mode), in arrival order; created when needed. */
   #queue: Array<[number, V]> | undefined = undefined;
 
@@ -352,6 +362,7 @@ class TumblingEventWindows<V, W, S> implements StatefulBatchLogic<V, WindowEvent
     private readonly ctx: LogicContext,
     resume: KeyWindowsState | undefined,
   ) {
+    this.#nowFn = ctx.now;
     const now = ctx.now();
     this.#tsGetter = clock.tsGetter;
     this.#waitFor = clock.options.waitFor;
@@ -390,7 +401,7 @@ class TumblingEventWindows<V, W, S> implements StatefulBatchLogic<V, WindowEvent
 
   /** One value: clock, then late / queued / applied. Returns `out`, created if needed. */
   #value(v: V, out: WindowEvent[] | undefined): WindowEvent[] | undefined {
-    const now = this.ctx.now();
+    const now = this.#nowFn();
     if (now > this.#now) this.#now = now;
     let ts: number;
     try {
@@ -425,14 +436,30 @@ class TumblingEventWindows<V, W, S> implements StatefulBatchLogic<V, WindowEvent
     const id = Math.floor((ts - this.#w.alignTo) / this.#w.offset);
     let logic = this.#hot;
     if (id !== this.#hotId || logic === undefined) {
-      this.#open(id);
+      this.#settleHot();
       logic = this.#windows.get(id);
       if (logic === undefined) {
+        if (!this.#windows.has(id)) {
+          const close = this.#w.alignTo + id * this.#w.offset + this.#w.length;
+          if (close < this.#minClose) this.#minClose = close;
+        }
         logic = this.builder(undefined);
         this.#windows.set(id, logic);
       }
       this.#hotId = id;
       this.#hot = logic;
+      if (logic.constructor === FoldLogic) {
+        const fold = logic as FoldLogic<V, unknown>;
+        this.#hotFold = fold;
+        this.#hotAcc = fold.acc;
+        this.#hotFolder = fold.folder;
+      }
+    }
+    const fold = this.#hotFold;
+    if (fold !== undefined) {
+      // FoldLogic.onValue without touching the logic: the same call, on the inline copy.
+      this.#hotAcc = this.#hotFolder.call(fold, this.#hotAcc, v);
+      return out;
     }
     const ws = logic.onValue(v);
     if (Array.isArray(ws)) {
@@ -446,8 +473,21 @@ class TumblingEventWindows<V, W, S> implements StatefulBatchLogic<V, WindowEvent
     return out;
   }
 
+  /** Writes the hot fold's accumulator back to its logic and forgets the hot window. */
+  #settleHot(): void {
+    const fold = this.#hotFold;
+    if (fold !== undefined) {
+      fold.acc = this.#hotAcc;
+      this.#hotFold = undefined;
+      this.#hotAcc = undefined;
+      this.#hotFolder = noFolder;
+    }
+    this.#hotId = Number.NaN;
+    this.#hot = undefined;
+  }
+
   onNotify(): LogicResult<WindowEvent> {
-    const now = this.ctx.now();
+    const now = this.#nowFn();
     if (now > this.#now) this.#now = now;
     const wm = this.#eof
       ? Number.POSITIVE_INFINITY
@@ -483,6 +523,8 @@ class TumblingEventWindows<V, W, S> implements StatefulBatchLogic<V, WindowEvent
   }
 
   snapshot(): KeyWindowsState {
+    const fold = this.#hotFold;
+    if (fold !== undefined) fold.acc = this.#hotAcc;
     const clock: EventClockState = {
       base: this.#base,
       systemTimeOfMax: this.#systemTimeOfMax,
@@ -537,8 +579,7 @@ class TumblingEventWindows<V, W, S> implements StatefulBatchLogic<V, WindowEvent
       } else if (close < minClose) minClose = close;
     }
     this.#minClose = minClose;
-    this.#hotId = Number.NaN;
-    this.#hot = undefined;
+    this.#settleHot();
     if (n === 0) return out;
     if (ids === undefined) return this.#closeOne(first, out);
     // Ordered by close time, then id (as SlidingLogic.closeFor).
@@ -562,6 +603,11 @@ class TumblingEventWindows<V, W, S> implements StatefulBatchLogic<V, WindowEvent
     if (this.meta) out = add(out, [META, id, this.#w.metadataFor(id)]);
     return out;
   }
+}
+
+/** The hot folder when no fold is hot (never called). */
+function noFolder(acc: unknown): unknown {
+  return acc;
 }
 
 /** Appends `ev` to `out`, creating it (sized for one event) when undefined. */

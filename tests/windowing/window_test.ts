@@ -12,7 +12,12 @@ import {
 } from "../../mod.ts";
 import { runMain, TestClock, TestingSink, TestingSource } from "../../src/testing/mod.ts";
 import type { LogicContext, StatefulBatchLogic } from "../../src/operators/stateful_batch.ts";
-import { windowLogicBuilder, type WindowOptions } from "../../src/windowing/window.ts";
+import {
+  type WindowBuilder,
+  windowLogicBuilder,
+  type WindowOptions,
+} from "../../src/windowing/window.ts";
+import { FoldLogic } from "../../src/windowing/_fold_logic.ts";
 
 const T0 = Date.UTC(2024, 0, 1);
 const S = 1_000;
@@ -35,6 +40,10 @@ function rng(seed: number): () => number {
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
 }
+
+/** foldWindow's logic (the fused path folds its current window inline). */
+const fold: WindowBuilder<E, number[], { acc: number[] }> = (resume) =>
+  new FoldLogic(resume?.acc ?? [], (acc: number[], e: E) => [...acc, e.v], (a, b) => [...a, ...b]);
 
 const collect = (resume: number[] | undefined) => {
   const vs = resume === undefined ? [] : [...resume];
@@ -61,8 +70,9 @@ Deno.test("fused tumbling/event-clock logic = general logic: events, timers, sna
       windower: new TumblingWindower(length, alignTo),
       ordered,
     });
-    const fusedBuild = windowLogicBuilder(opts(true), collect);
-    const generalBuild = windowLogicBuilder(opts(false), collect);
+    const builder = (seed % 5 < 2 ? fold : collect) as WindowBuilder<E, number[], unknown>;
+    const fusedBuild = windowLogicBuilder(opts(true), builder);
+    const generalBuild = windowLogicBuilder(opts(false), builder);
     let now = T0;
     const ctx: LogicContext = { stepId: "s", key: "k", now: () => now };
     let fused: Logic | undefined;
