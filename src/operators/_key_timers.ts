@@ -2,14 +2,18 @@
  * A per-key timer queue: at most one deadline per key, the earliest found in O(log n).
  *
  * Each key has a {@linkcode TimerSlot} that its owner keeps (statefulBatch keeps it in the key's
- * entry), so setting a deadline is a few field writes, with no lookup by key. The queue is a
- * binary min-heap of (time, slot) with lazy deletion: a slot holds its deadline (`due`) and the
- * time of its live heap entry (`queued`). Moving a deadline later pushes nothing: the entry is
- * re-queued at the new time when it surfaces. Moving it earlier pushes nothing either until some
- * deadline may be due: the slot goes on a "moved earlier" list whose minimum bounds `peek()`,
- * and the list is pushed into the heap only when that minimum is reached. Deadlines that move
- * on every activation — window closes, whose system-time estimate shifts with every new event —
- * so cost a few field writes, not a heap push.
+ * entry), so setting a deadline is a few field writes, with no lookup by key. Deadlines live in
+ * two places:
+ *
+ * - a binary min-heap of (time, slot) with lazy deletion, for near deadlines: a slot holds its
+ *   deadline (`due`) and the time of its live heap entry (`queued`). Moving a deadline later
+ *   pushes nothing: the entry is re-queued at the new time when it surfaces;
+ * - an unsorted list, for deadlines more than `HORIZON` ms after the caller's `now` when set
+ *   (or moved earlier) and not yet in the heap. Its minimum bounds `peek()`; when that minimum
+ *   is reached, the list is scanned and its deadlines within the horizon go into the heap. So
+ *   the list is scanned at most about once per horizon, and a deadline that moves on every
+ *   activation — a window close, whose system-time estimate shifts with every new event —
+ *   costs a few field writes until it is near, not a heap push each time.
  *
  * @module
  */
@@ -22,19 +26,26 @@ export class TimerSlot {
   queued = Number.NaN;
   /** Has a deadline. */
   armed = false;
-  /** On the moved-earlier list (`due < queued`, not pushed yet). */
+  /** On the list of deadlines not in the heap yet (`due < queued`, or no entry). */
   earlier = false;
   constructor(readonly key: string) {}
 }
+
+/**
+ * How far ahead (ms of the run's clock) a deadline counts as near: near deadlines go into the
+ * heap at once, later ones wait on the unsorted list, which is scanned at most about once per
+ * horizon. Only speed depends on it.
+ */
+const HORIZON = 1_000;
 
 /** Deadlines by key, through the keys' {@linkcode TimerSlot}s. */
 export class KeyTimers<T extends TimerSlot = TimerSlot> {
   #size = 0;
   #times: number[] = [];
   #slots: T[] = [];
-  /** Slots whose deadline moved earlier than their heap entry, not yet pushed. */
+  /** Slots whose deadline is not in the heap yet (it was later than `now + HORIZON`). */
   #earlier: T[] = [];
-  /** A lower bound of the deadlines on the moved-earlier list. */
+  /** A lower bound of the deadlines on the list. */
   #earlierMin = Number.POSITIVE_INFINITY;
 
   /** How many keys have a deadline. */
@@ -47,27 +58,33 @@ export class KeyTimers<T extends TimerSlot = TimerSlot> {
     return slot.armed ? slot.due : undefined;
   }
 
-  /** Sets (or moves) the deadline of `slot`'s key. */
-  set(slot: T, time: number): void {
+  /**
+   * Sets (or moves) the deadline of `slot`'s key. `now`, the caller's current time, only
+   * decides whether the deadline is near (pushed into the heap) or waits on the list.
+   */
+  set(slot: T, time: number, now = Number.NEGATIVE_INFINITY): void {
     if (slot.armed) {
       if (slot.due === time) return;
       slot.due = time;
-      if (slot.queued <= time) return; // the live entry surfaces first and is re-queued then
-      if (!slot.earlier) {
-        slot.earlier = true;
-        this.#earlier.push(slot);
-      }
-      if (time < this.#earlierMin) this.#earlierMin = time;
+    } else {
+      slot.armed = true;
+      slot.due = time;
+      this.#size++;
+    }
+    // A live entry at or before the deadline surfaces first and is re-queued then.
+    if (slot.queued <= time) return;
+    if (time - now < HORIZON) {
+      slot.queued = time;
+      this.#push(time, slot);
+      // Dead entries accumulate when deadlines move earlier; rebuild when they dominate.
+      if (this.#times.length > 64 && this.#times.length > 4 * this.#size) this.#rebuild();
       return;
     }
-    slot.armed = true;
-    slot.due = time;
-    this.#size++;
-    if (slot.queued <= time) return; // a live entry from before a delete surfaces first
-    slot.queued = time;
-    this.#push(time, slot);
-    // Dead entries accumulate when deadlines move earlier often; rebuild when they dominate.
-    if (this.#times.length > 64 && this.#times.length > 4 * this.#size) this.#rebuild();
+    if (!slot.earlier) {
+      slot.earlier = true;
+      this.#earlier.push(slot);
+    }
+    if (time < this.#earlierMin) this.#earlierMin = time;
   }
 
   /** Removes the deadline of `slot`'s key. */
@@ -88,20 +105,31 @@ export class KeyTimers<T extends TimerSlot = TimerSlot> {
     return top === undefined || this.#earlierMin < top ? this.#earlierMin : top;
   }
 
-  /** Pushes the moved-earlier slots into the heap at their deadlines. */
-  #pushEarlier(): void {
+  /**
+   * Pushes the listed slots whose deadline is before `now + HORIZON` into the heap; the others
+   * stay listed, under a new lower bound.
+   */
+  #pushEarlier(now: number): void {
     const slots = this.#earlier;
-    this.#earlier = [];
-    this.#earlierMin = Number.POSITIVE_INFINITY;
+    const limit = now + HORIZON;
+    let kept = 0;
+    let min = Number.POSITIVE_INFINITY;
     for (let i = 0; i < slots.length; i++) {
       const slot = slots[i]!;
       if (!slot.earlier) continue;
-      slot.earlier = false;
-      if (slot.armed && slot.due < slot.queued) {
+      if (!slot.armed || slot.queued <= slot.due) {
+        slot.earlier = false; // deleted, or its live entry comes first
+      } else if (slot.due < limit) {
+        slot.earlier = false;
         slot.queued = slot.due;
         this.#push(slot.due, slot);
+      } else {
+        slots[kept++] = slot;
+        if (slot.due < min) min = slot.due;
       }
     }
+    slots.length = kept;
+    this.#earlierMin = min;
   }
 
   /**
@@ -110,12 +138,12 @@ export class KeyTimers<T extends TimerSlot = TimerSlot> {
    */
   popDue(now: number): T[] {
     const out: T[] = [];
-    if (this.#earlier.length > 0 && this.#earlierMin <= now) this.#pushEarlier();
+    if (this.#earlier.length > 0 && this.#earlierMin <= now) this.#pushEarlier(now);
     for (;;) {
       this.#settleTop();
       const t = this.#times[0];
       if (t === undefined || t > now) break;
-      const slot = this.#slots[0]!; // due === t: moved-earlier slots were pushed above
+      const slot = this.#slots[0]!; // due === t: listed slots due by now were pushed above
       this.#pop();
       slot.armed = false;
       slot.queued = Number.NaN;
@@ -129,7 +157,7 @@ export class KeyTimers<T extends TimerSlot = TimerSlot> {
   /**
    * Makes the heap's top a live entry: drops dead entries (deleted or superseded) and re-queues
    * entries whose deadline moved later. A live top whose deadline moved earlier stays; that
-   * slot is on the moved-earlier list, which `peek` and `popDue` account for.
+   * slot is on the list, which `peek` and `popDue` account for.
    */
   #settleTop(): void {
     while (this.#times.length > 0) {
@@ -154,24 +182,30 @@ export class KeyTimers<T extends TimerSlot = TimerSlot> {
     }
   }
 
-  /** Rebuilds the heap with one entry per armed slot, at its deadline. */
+  /** Rebuilds the heap with one entry per armed slot, at its deadline; empties the list. */
   #rebuild(): void {
     const slots = this.#slots;
+    const listed = this.#earlier;
     this.#times = [];
     this.#slots = [];
     this.#earlier = [];
     this.#earlierMin = Number.POSITIVE_INFINITY;
-    // Every armed slot has an entry in the heap; slots on the moved-earlier list are among them.
+    // Every armed slot is in the heap or on the list (or both).
     for (let i = 0; i < slots.length; i++) {
-      const slot = slots[i]!;
-      slot.earlier = false;
-      slot.queued = Number.NaN;
+      slots[i]!.earlier = false;
+      slots[i]!.queued = Number.NaN;
     }
-    for (let i = 0; i < slots.length; i++) {
-      const slot = slots[i]!;
-      if (!slot.armed || slot.queued === slot.due) continue; // disarmed, or pushed already
-      slot.queued = slot.due;
-      this.#push(slot.due, slot);
+    for (let i = 0; i < listed.length; i++) {
+      listed[i]!.earlier = false;
+      listed[i]!.queued = Number.NaN;
+    }
+    for (const all of [slots, listed]) {
+      for (let i = 0; i < all.length; i++) {
+        const slot = all[i]!;
+        if (!slot.armed || slot.queued === slot.due) continue; // disarmed, or pushed already
+        slot.queued = slot.due;
+        this.#push(slot.due, slot);
+      }
     }
   }
 

@@ -332,7 +332,7 @@ export class StatefulBatchNode<V, W, S> implements RuntimeNode<readonly [string,
         if (e.logic === undefined) continue;
         const t = this.notifyTime(e, e.logic);
         if (t === undefined || t === e.fired) this.timers.delete(e);
-        else this.timers.set(e, t);
+        else this.timers.set(e, t, now);
       }
       touched.length = 0;
     }
@@ -434,7 +434,7 @@ export class StatefulBatchNode<V, W, S> implements RuntimeNode<readonly [string,
       this.touchedNow.push(e);
     }
     if (this.ttl !== undefined) {
-      this.expiries.set(e.expiry ??= new TimerSlot(e.key), now + this.ttl);
+      this.expiries.set(e.expiry ??= new TimerSlot(e.key), now + this.ttl, now);
     }
   }
 
