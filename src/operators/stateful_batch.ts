@@ -177,6 +177,19 @@ class KeyEntry<V, W, S> extends TimerSlot {
   expiry: TimerSlot | undefined = undefined;
 }
 
+/**
+ * A list of entries that keeps its array between activations (`length = 0` would free the
+ * array's storage, and the next activation would grow it again).
+ */
+class EntryList<E> {
+  readonly items: Array<E | undefined> = [];
+  /** How many items are in the list. */
+  n = 0;
+  push(e: E): void {
+    this.items[this.n++] = e;
+  }
+}
+
 /** Marks a key whose state was discarded in the epoch. */
 export const DISCARDED: unique symbol = Symbol("weir.discarded");
 
@@ -198,13 +211,13 @@ const METHOD = ["onBatch", "onNotify", "onEof", "onValuesEnd"] as const;
 export class StatefulBatchNode<V, W, S> implements RuntimeNode<readonly [string, V]> {
   private readonly entries = new Map<string, KeyEntry<V, W, S>>();
   /** Keys that received items this activation, in first-arrival order. */
-  private active: KeyEntry<V, W, S>[] = [];
-  /** The other `active` array (emptied), swapped in at each flush so none is reallocated. */
-  private activeSpare: KeyEntry<V, W, S>[] = [];
+  private active = new EntryList<KeyEntry<V, W, S>>();
+  /** The other `active` list (empty), swapped in at each flush. */
+  private activeSpare = new EntryList<KeyEntry<V, W, S>>();
   /** Keys touched this activation whose logic has `notifyAt`. */
-  private touchedNow: KeyEntry<V, W, S>[] = [];
-  /** The other `touchedNow` array (emptied), as `activeSpare`. */
-  private touchedSpare: KeyEntry<V, W, S>[] = [];
+  private touchedNow = new EntryList<KeyEntry<V, W, S>>();
+  /** The other `touchedNow` list (empty), as `activeSpare`. */
+  private touchedSpare = new EntryList<KeyEntry<V, W, S>>();
   private readonly timers = new KeyTimers<KeyEntry<V, W, S>>();
   private readonly expiries = new KeyTimers();
   /** Entries changed (retained or discarded) in the current epoch, for snapshots. */
@@ -275,12 +288,16 @@ export class StatefulBatchNode<V, W, S> implements RuntimeNode<readonly [string,
 
   flush(now: number): void {
     // 1. Batches, keys in first-arrival order.
-    if (this.active.length > 0) {
+    if (this.active.n > 0) {
       const active = this.active;
       this.active = this.activeSpare;
       this.activeSpare = active;
-      for (let i = 0; i < active.length; i++) {
-        const e = active[i]!;
+      const items = active.items;
+      const n = active.n;
+      active.n = 0;
+      for (let i = 0; i < n; i++) {
+        const e = items[i]!;
+        items[i] = undefined;
         // New input may legitimately ask again for a time that already fired.
         e.fired = undefined;
         if (e.folded) {
@@ -301,7 +318,6 @@ export class StatefulBatchNode<V, W, S> implements RuntimeNode<readonly [string,
         if (e.logic === undefined && !this.build(e)) return;
         if (!this.invoke(e, ON_BATCH, values, now)) return;
       }
-      active.length = 0;
     }
     // 2. Timers that are due.
     if (this.timers.size > 0 && this.timers.peek()! <= now) {
@@ -322,19 +338,22 @@ export class StatefulBatchNode<V, W, S> implements RuntimeNode<readonly [string,
       }
     }
     // 4. Re-read the timers of the keys touched in 1–3.
-    if (this.touchedNow.length > 0) {
+    if (this.touchedNow.n > 0) {
       const touched = this.touchedNow;
       this.touchedNow = this.touchedSpare;
       this.touchedSpare = touched;
-      for (let i = 0; i < touched.length; i++) {
-        const e = touched[i]!;
+      const items = touched.items;
+      const n = touched.n;
+      touched.n = 0;
+      for (let i = 0; i < n; i++) {
+        const e = items[i]!;
+        items[i] = undefined;
         e.touched = false;
         if (e.logic === undefined) continue;
         const t = this.notifyTime(e, e.logic);
         if (t === undefined || t === e.fired) this.timers.delete(e);
         else this.timers.set(e, t, now);
       }
-      touched.length = 0;
     }
     // State TTL: drop keys idle for `ttl`.
     if (this.ttl !== undefined && this.expiries.size > 0 && this.expiries.peek()! <= now) {
