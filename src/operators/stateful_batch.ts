@@ -173,6 +173,10 @@ class KeyEntry<V, W, S> extends TimerSlot {
   folded = false;
   /** Outputs `onValue` returned in the current activation, emitted at its end. */
   held: W[] | undefined = undefined;
+  /** The node's flush count when the key last got a value (a new count: first value since). */
+  seen = -1;
+  /** The key's place in the node's `active` list in this activation (-1: none yet). */
+  activeIndex = -1;
   /** The key's slot in the TTL queue (with `ttl`). */
   expiry: TimerSlot | undefined = undefined;
 }
@@ -185,10 +189,22 @@ class EntryList<E> {
   readonly items: Array<E | undefined> = [];
   /** How many items are in the list. */
   n = 0;
-  push(e: E): void {
+  push(e: E | undefined): void {
     this.items[this.n++] = e;
   }
 }
+
+/**
+ * What an `onValue` may return, instead of nothing, to say that it emitted nothing and that
+ * `onValuesEnd` would emit nothing and retain the key if it were called at the end of this
+ * activation, whatever other values of the key arrive in between (those are judged on their
+ * own). The runtime then re-reads the key's timer at once and skips the key at the activation's
+ * end, where it would otherwise visit it again. Internal: the window driver's fused logic
+ * returns it.
+ *
+ * @internal
+ */
+export const QUIET: Iterable<never> = Object.freeze([]) as Iterable<never>;
 
 /** Marks a key whose state was discarded in the epoch. */
 export const DISCARDED: unique symbol = Symbol("weir.discarded");
@@ -223,6 +239,8 @@ export class StatefulBatchNode<V, W, S> implements RuntimeNode<readonly [string,
   /** Entries changed (retained or discarded) in the current epoch, for snapshots. */
   private changed: KeyEntry<V, W, S>[] = [];
   private epochSeq = 0;
+  /** Counts flushes: a key's first value after a flush starts its activation. */
+  private flushSeq = 0;
   private upstreamDone = false;
   private eofDone = false;
   private completed = false;
@@ -247,10 +265,21 @@ export class StatefulBatchNode<V, W, S> implements RuntimeNode<readonly [string,
     }
     if (e.logic === undefined && !this.build(e)) return;
     const logic = e.logic!;
+    if (e.seen !== this.flushSeq) {
+      // The key's first value of the activation. Its change in the epoch (it is retained or
+      // discarded at the flush) is recorded now, in first-arrival order.
+      e.seen = this.flushSeq;
+      e.activeIndex = -1;
+      if (e.changedIn !== this.epochSeq) {
+        e.changedIn = this.epochSeq;
+        this.changed.push(e);
+      }
+    }
     if (logic.onValue !== undefined) {
+      let out;
       try {
-        const out = logic.onValue(item[1]);
-        if (out !== undefined && out !== null) {
+        out = logic.onValue(item[1]);
+        if (out !== undefined && out !== null && out !== QUIET) {
           const held = e.held ??= [];
           if (Array.isArray(out)) {
             for (let i = 0; i < out.length; i++) held.push(out[i]);
@@ -262,18 +291,56 @@ export class StatefulBatchNode<V, W, S> implements RuntimeNode<readonly [string,
         this.ctx.fail(err, { key, what: "onValue failed" });
         return;
       }
+      if (out === QUIET) {
+        if (e.folded) return; // listed already: the flush does the key's work
+        if (e.activeIndex < 0) {
+          // The key's first value: keep its place in first-arrival order (filled if it gets
+          // outputs later) and do the flush's work for it now.
+          e.activeIndex = this.active.n;
+          this.active.push(undefined);
+          this.quiet(e, logic);
+          return;
+        }
+        // A later quiet value: list the key, so the flush does its work once.
+      }
       if (!e.folded) {
         e.folded = true;
-        this.active.push(e);
+        this.pushActive(e);
       }
       return;
     }
     if (e.batch === undefined) {
       e.batch = [item[1]];
-      this.active.push(e);
+      this.pushActive(e);
     } else {
       e.batch.push(item[1]);
     }
+  }
+
+  /** Lists a key for the flush, at its place in first-arrival order. */
+  private pushActive(e: KeyEntry<V, W, S>): void {
+    if (e.activeIndex >= 0) {
+      this.active.items[e.activeIndex] = e;
+    } else {
+      e.activeIndex = this.active.n;
+      this.active.push(e);
+    }
+  }
+
+  /**
+   * After the key's first value of the activation returned {@linkcode QUIET}: the flush's work
+   * for the key, now — retain, timer re-read.
+   */
+  private quiet(e: KeyEntry<V, W, S>, logic: StatefulBatchLogic<V, W, S>): void {
+    const now = this.ctx.now();
+    e.fired = undefined;
+    if (this.ttl !== undefined) {
+      this.expiries.set(e.expiry ??= new TimerSlot(e.key), now + this.ttl, now);
+    }
+    if (logic.notifyAt === undefined) return;
+    const t = this.notifyTime(e, logic);
+    if (t === undefined) this.timers.delete(e);
+    else this.timers.set(e, t, now);
   }
 
   complete(): void {
@@ -287,6 +354,7 @@ export class StatefulBatchNode<V, W, S> implements RuntimeNode<readonly [string,
   }
 
   flush(now: number): void {
+    this.flushSeq++;
     // 1. Batches, keys in first-arrival order.
     if (this.active.n > 0) {
       const active = this.active;
@@ -295,8 +363,10 @@ export class StatefulBatchNode<V, W, S> implements RuntimeNode<readonly [string,
       const items = active.items;
       const n = active.n;
       active.n = 0;
+
       for (let i = 0; i < n; i++) {
-        const e = items[i]!;
+        const e = items[i];
+        if (e === undefined) continue; // a quiet key, done at its value
         items[i] = undefined;
         // New input may legitimately ask again for a time that already fired.
         e.fired = undefined;

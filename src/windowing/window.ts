@@ -16,6 +16,7 @@ import {
   type LogicContext,
   type LogicResult,
   NOTHING,
+  QUIET,
   RETAIN,
   statefulBatch,
   type StatefulBatchLogic,
@@ -391,8 +392,15 @@ class TumblingEventWindows<V, W, S> implements StatefulBatchLogic<V, WindowEvent
     return this.#advance(out);
   }
 
-  onValue(value: V): WindowEvent[] | undefined {
-    return this.#value(value, undefined);
+  onValue(value: V): WindowEvent[] | Iterable<never> | undefined {
+    const out = this.#value(value, undefined);
+    if (out !== undefined) return out;
+    // Nothing to close or apply at the activation's end (what onValuesEnd would check).
+    const queue = this.#queue;
+    return this.#watermark < this.#minClose && this.#windows.size > 0 &&
+        (queue === undefined || queue.length === 0)
+      ? QUIET
+      : undefined;
   }
 
   onValuesEnd(): LogicResult<WindowEvent> {
