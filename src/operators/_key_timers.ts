@@ -18,17 +18,26 @@
  * @module
  */
 
-/** A key's place in a {@linkcode KeyTimers}; one per key and queue, kept by its owner. */
+/**
+ * A key's place in a {@linkcode KeyTimers}; one per key and queue, kept by its owner.
+ *
+ * No constructor parameter properties here or in subclasses: with them, the emitted class first
+ * defines every field as `undefined`, and V8 then boxes every time stored in `due` and `queued`.
+ */
 export class TimerSlot {
   /** The key's deadline (meaningful while `armed`). */
-  due = 0;
+  due = 0.5;
   /** The time of the key's live heap entry (NaN: none). */
   queued = Number.NaN;
   /** Has a deadline. */
   armed = false;
   /** On the list of deadlines not in the heap yet (`due < queued`, or no entry). */
   earlier = false;
-  constructor(readonly key: string) {}
+  /** The key. */
+  readonly key: string;
+  constructor(key: string) {
+    this.key = key;
+  }
 }
 
 /**

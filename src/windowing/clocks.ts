@@ -122,17 +122,23 @@ export function eventTime<V>(tsGetter: (value: V) => number | Date, value: V): n
 }
 
 class EventClockLogic<V> implements ClockLogic<V, EventClockState> {
-  #base: number;
-  #systemTimeOfMax: number;
-  #now: number;
+  // Initialised here, and no constructor parameter properties, so V8 keeps these as doubles
+  // stored in place (fields first defined as `undefined` box every store).
+  #base = Number.NEGATIVE_INFINITY;
+  #systemTimeOfMax = 0.5;
+  #now = 0.5;
   #eof = false;
+  private readonly tsGetter: (value: V) => number | Date;
+  private readonly waitFor: number;
 
   constructor(
-    private readonly tsGetter: (value: V) => number | Date,
-    private readonly waitFor: number,
+    tsGetter: (value: V) => number | Date,
+    waitFor: number,
     resume: EventClockState | undefined,
     now: number,
   ) {
+    this.tsGetter = tsGetter;
+    this.waitFor = waitFor;
     this.#base = resume?.base ?? Number.NEGATIVE_INFINITY;
     this.#systemTimeOfMax = resume?.systemTimeOfMax ?? now;
     this.#now = Math.max(resume?.now ?? now, now);

@@ -148,12 +148,20 @@ class KeyWindows<V, W, S> implements StatefulBatchLogic<V, WindowEvent, KeyWindo
   /** When the next timed early results are due (`early.everyMs`), system time. */
   #nextEarly: number | undefined = undefined;
 
+  // No constructor parameter properties: they would make V8 box every `#watermark` store.
+  private readonly opts: WindowOptions<V>;
+  private readonly builder: WindowBuilder<V, W, S>;
+  private readonly ctx: LogicContext;
+
   constructor(
-    private readonly opts: WindowOptions<V>,
-    private readonly builder: WindowBuilder<V, W, S>,
-    private readonly ctx: LogicContext,
+    opts: WindowOptions<V>,
+    builder: WindowBuilder<V, W, S>,
+    ctx: LogicContext,
     resume: KeyWindowsState | undefined,
   ) {
+    this.opts = opts;
+    this.builder = builder;
+    this.ctx = ctx;
     this.#clock = opts.clock.build(resume?.clock, ctx.now()) as ClockLogic<V, unknown>;
     this.#windower = opts.windower.build(resume?.windower) as WindowerLogic<unknown>;
     for (const [id, s] of resume?.windows ?? []) this.#windows.set(id, builder(s as S));
@@ -324,12 +332,16 @@ class KeyWindows<V, W, S> implements StatefulBatchLogic<V, WindowEvent, KeyWindo
  * windower: `SlidingState`), so either logic resumes from the other's snapshot.
  */
 class TumblingEventWindows<V, W, S> implements StatefulBatchLogic<V, WindowEvent, KeyWindowsState> {
+  // Numeric fields are initialised where they are declared, and the class has no constructor
+  // parameter properties: with those, the emitted class first defines every field as
+  // `undefined`, and V8 then boxes every double stored in it (an allocation per value).
+  //
   // The clock (EventClockLogic's state).
   readonly #tsGetter: (value: V) => number | Date;
   readonly #waitFor: number;
-  #base: number;
-  #systemTimeOfMax: number;
-  #now: number;
+  #base = Number.NEGATIVE_INFINITY;
+  #systemTimeOfMax = 0.5;
+  #now = 0.5;
   #eof = false;
   /** The driver's watermark (the clock's, never decreasing). */
   #watermark = Number.NEGATIVE_INFINITY;
@@ -353,16 +365,25 @@ class TumblingEventWindows<V, W, S> implements StatefulBatchLogic<V, WindowEvent
   readonly #nowFn: () => number;
   /** Items waiting for the watermark (ordered mode), in arrival order; created when needed. */
   #queue: Array<[number, V]> | undefined = undefined;
+  readonly #ordered: boolean;
+  /** Emit META events (not in the pipeable forms, which drop them). */
+  readonly #meta: boolean;
+  readonly #builder: WindowBuilder<V, W, S>;
+  readonly #ctx: LogicContext;
 
   constructor(
     clock: EventClock<V>,
     windower: SlidingWindower,
-    private readonly ordered: boolean,
-    private readonly meta: boolean,
-    private readonly builder: WindowBuilder<V, W, S>,
-    private readonly ctx: LogicContext,
+    ordered: boolean,
+    meta: boolean,
+    builder: WindowBuilder<V, W, S>,
+    ctx: LogicContext,
     resume: KeyWindowsState | undefined,
   ) {
+    this.#ordered = ordered;
+    this.#meta = meta;
+    this.#builder = builder;
+    this.#ctx = ctx;
     this.#nowFn = ctx.now;
     const now = ctx.now();
     this.#tsGetter = clock.tsGetter;
@@ -415,8 +436,8 @@ class TumblingEventWindows<V, W, S> implements StatefulBatchLogic<V, WindowEvent
     try {
       ts = eventTime(this.#tsGetter, v);
     } catch (err) {
-      throw new DataflowError(this.ctx.stepId, "The clock failed on an item", {
-        key: this.ctx.key,
+      throw new DataflowError(this.#ctx.stepId, "The clock failed on an item", {
+        key: this.#ctx.key,
         cause: err,
       });
     }
@@ -432,16 +453,29 @@ class TumblingEventWindows<V, W, S> implements StatefulBatchLogic<V, WindowEvent
     if (ts < this.#watermark) {
       out ??= [];
       for (const id of this.#w.idsFor(ts)) out.push([LATE, id, v]);
-    } else if (this.ordered) {
+    } else if (this.#ordered) {
       (this.#queue ??= []).push([ts, v]);
     } else {
-      out = this.#apply(ts, v, out);
+      const id = Math.floor((ts - this.#w.alignTo) / this.#w.offset);
+      if (id === this.#hotId && this.#hotFold !== undefined) {
+        // The common case inline: FoldLogic.onValue, on the hot window's inline accumulator.
+        this.#hotAcc = this.#hotFolder.call(this.#hotFold, this.#hotAcc, v);
+      } else {
+        out = this.#applyTo(id, v, out);
+      }
     }
     return out;
   }
 
   #apply(ts: number, v: V, out: WindowEvent[] | undefined): WindowEvent[] | undefined {
-    const id = Math.floor((ts - this.#w.alignTo) / this.#w.offset);
+    return this.#applyTo(Math.floor((ts - this.#w.alignTo) / this.#w.offset), v, out);
+  }
+
+  /**
+   * Applies `v` to window `id`. Takes the window's id, not the timestamp: passing a double
+   * to a call that is not inlined boxes it (an allocation per value).
+   */
+  #applyTo(id: number, v: V, out: WindowEvent[] | undefined): WindowEvent[] | undefined {
     let logic = this.#hot;
     if (id !== this.#hotId || logic === undefined) {
       this.#settleHot();
@@ -451,7 +485,7 @@ class TumblingEventWindows<V, W, S> implements StatefulBatchLogic<V, WindowEvent
           const close = this.#w.alignTo + id * this.#w.offset + this.#w.length;
           if (close < this.#minClose) this.#minClose = close;
         }
-        logic = this.builder(undefined);
+        logic = this.#builder(undefined);
         this.#windows.set(id, logic);
       }
       this.#hotId = id;
@@ -465,7 +499,6 @@ class TumblingEventWindows<V, W, S> implements StatefulBatchLogic<V, WindowEvent
     }
     const fold = this.#hotFold;
     if (fold !== undefined) {
-      // FoldLogic.onValue without touching the logic: the same call, on the inline copy.
       this.#hotAcc = this.#hotFolder.call(fold, this.#hotAcc, v);
       return out;
     }
@@ -608,7 +641,7 @@ class TumblingEventWindows<V, W, S> implements StatefulBatchLogic<V, WindowEvent
         for (const r of rs) out = add(out, [DOWN, id, r]);
       }
     }
-    if (this.meta) out = add(out, [META, id, this.#w.metadataFor(id)]);
+    if (this.#meta) out = add(out, [META, id, this.#w.metadataFor(id)]);
     return out;
   }
 }
