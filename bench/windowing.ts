@@ -18,7 +18,9 @@ import {
   TumblingWindower,
 } from "../mod.ts";
 
-const N = Number(Deno.args[0] ?? 10_000_000);
+// `deno task bench:windowing -- 2000000` passes the "--" through (Deno 2.x): skip it.
+const args = Deno.args[0] === "--" ? Deno.args.slice(1) : Deno.args;
+const N = Number(args[0] ?? 10_000_000);
 const KEYS = 10_000;
 const BATCH = 1000;
 const ROUNDS = 3;

@@ -1,70 +1,106 @@
 /**
  * A per-key timer queue: at most one deadline per key, the earliest found in O(log n).
  *
- * A binary min-heap of (time, key) with lazy deletion. Each key has one slot holding its
- * deadline (`due`) and the time of its live heap entry (`queued`). Moving a deadline later
- * pushes nothing: the entry is re-queued at the new time when it surfaces. Moving it earlier
- * pushes nothing either until some deadline may be due: the key goes on a "moved earlier"
- * list whose minimum bounds `peek()`, and the list is pushed into the heap only when that
- * minimum is reached. Deadlines that move on every activation — window closes, whose
- * system-time estimate shifts with every new event — so cost a map update, not a heap push.
+ * Each key has a {@linkcode TimerSlot} that its owner keeps (statefulBatch keeps it in the key's
+ * entry), so setting a deadline is a few field writes, with no lookup by key. Deadlines live in
+ * two places:
+ *
+ * - a binary min-heap of (time, slot) with lazy deletion, for near deadlines: a slot holds its
+ *   deadline (`due`) and the time of its live heap entry (`queued`). Moving a deadline later
+ *   pushes nothing: the entry is re-queued at the new time when it surfaces;
+ * - an unsorted list, for deadlines more than `HORIZON` ms after the caller's `now` when set
+ *   (or moved earlier) and not yet in the heap. Its minimum bounds `peek()`; when that minimum
+ *   is reached, the list is scanned and its deadlines within the horizon go into the heap. So
+ *   the list is scanned at most about once per horizon, and a deadline that moves on every
+ *   activation — a window close, whose system-time estimate shifts with every new event —
+ *   costs a few field writes until it is near, not a heap push each time.
  *
  * @module
  */
 
-interface Slot {
-  /** The key's deadline. */
-  due: number;
-  /** The time of the key's live heap entry. */
-  queued: number;
-  /** On the moved-earlier list (`due < queued`, not pushed yet). */
-  earlier: boolean;
+/**
+ * A key's place in a {@linkcode KeyTimers}; one per key and queue, kept by its owner.
+ *
+ * No constructor parameter properties here or in subclasses: with them, the emitted class first
+ * defines every field as `undefined`, and V8 then boxes every time stored in `due` and `queued`.
+ */
+export class TimerSlot {
+  /** The key's deadline (meaningful while `armed`). */
+  due = 0.5;
+  /** The time of the key's live heap entry (NaN: none). */
+  queued = Number.NaN;
+  /** Has a deadline. */
+  armed = false;
+  /** On the list of deadlines not in the heap yet (`due < queued`, or no entry). */
+  earlier = false;
+  /** The key. */
+  readonly key: string;
+  constructor(key: string) {
+    this.key = key;
+  }
 }
 
-/** Deadlines by key. */
-export class KeyTimers {
-  readonly #slots = new Map<string, Slot>();
+/**
+ * How far ahead (ms of the run's clock) a deadline counts as near: near deadlines go into the
+ * heap at once, later ones wait on the unsorted list, which is scanned at most about once per
+ * horizon. Only speed depends on it.
+ */
+const HORIZON = 1_000;
+
+/** Deadlines by key, through the keys' {@linkcode TimerSlot}s. */
+export class KeyTimers<T extends TimerSlot = TimerSlot> {
+  #size = 0;
   #times: number[] = [];
-  #keys: string[] = [];
-  /** Keys whose deadline moved earlier than their heap entry, not yet pushed. */
-  #earlier: string[] = [];
-  /** A lower bound of the deadlines on the moved-earlier list. */
+  #slots: T[] = [];
+  /** Slots whose deadline is not in the heap yet (it was later than `now + HORIZON`). */
+  #earlier: T[] = [];
+  /** A lower bound of the deadlines on the list. */
   #earlierMin = Number.POSITIVE_INFINITY;
 
   /** How many keys have a deadline. */
   get size(): number {
-    return this.#slots.size;
+    return this.#size;
   }
 
-  /** The deadline of `key`, if any. */
-  get(key: string): number | undefined {
-    return this.#slots.get(key)?.due;
+  /** The deadline of `slot`'s key, if any. */
+  get(slot: T): number | undefined {
+    return slot.armed ? slot.due : undefined;
   }
 
-  /** Sets (or moves) the deadline of `key`. */
-  set(key: string, time: number): void {
-    const slot = this.#slots.get(key);
-    if (slot === undefined) {
-      this.#slots.set(key, { due: time, queued: time, earlier: false });
-      this.#push(time, key);
-    } else {
+  /**
+   * Sets (or moves) the deadline of `slot`'s key. `now`, the caller's current time, only
+   * decides whether the deadline is near (pushed into the heap) or waits on the list.
+   */
+  set(slot: T, time: number, now = Number.NEGATIVE_INFINITY): void {
+    if (slot.armed) {
       if (slot.due === time) return;
       slot.due = time;
-      if (slot.queued <= time) return; // the live entry surfaces first and is re-queued then
-      if (!slot.earlier) {
-        slot.earlier = true;
-        this.#earlier.push(key);
-      }
-      if (time < this.#earlierMin) this.#earlierMin = time;
+    } else {
+      slot.armed = true;
+      slot.due = time;
+      this.#size++;
+    }
+    // A live entry at or before the deadline surfaces first and is re-queued then.
+    if (slot.queued <= time) return;
+    if (time - now < HORIZON) {
+      slot.queued = time;
+      this.#push(time, slot);
+      // Dead entries accumulate when deadlines move earlier; rebuild when they dominate.
+      if (this.#times.length > 64 && this.#times.length > 4 * this.#size) this.#rebuild();
       return;
     }
-    // Dead entries accumulate when deadlines move earlier often; rebuild when they dominate.
-    if (this.#times.length > 64 && this.#times.length > 4 * this.#slots.size) this.#rebuild();
+    if (!slot.earlier) {
+      slot.earlier = true;
+      this.#earlier.push(slot);
+    }
+    if (time < this.#earlierMin) this.#earlierMin = time;
   }
 
-  /** Removes the deadline of `key`. */
-  delete(key: string): void {
-    this.#slots.delete(key);
+  /** Removes the deadline of `slot`'s key. */
+  delete(slot: T): void {
+    if (!slot.armed) return;
+    slot.armed = false;
+    this.#size--;
   }
 
   /**
@@ -78,101 +114,132 @@ export class KeyTimers {
     return top === undefined || this.#earlierMin < top ? this.#earlierMin : top;
   }
 
-  /** Pushes the moved-earlier keys into the heap at their deadlines. */
-  #pushEarlier(): void {
-    const keys = this.#earlier;
-    this.#earlier = [];
-    this.#earlierMin = Number.POSITIVE_INFINITY;
-    for (const key of keys) {
-      const slot = this.#slots.get(key);
-      if (slot === undefined || !slot.earlier) continue;
-      slot.earlier = false;
-      if (slot.due < slot.queued) {
+  /**
+   * Pushes the listed slots whose deadline is before `now + HORIZON` into the heap; the others
+   * stay listed, under a new lower bound.
+   */
+  #pushEarlier(now: number): void {
+    const slots = this.#earlier;
+    const limit = now + HORIZON;
+    let kept = 0;
+    let min = Number.POSITIVE_INFINITY;
+    for (let i = 0; i < slots.length; i++) {
+      const slot = slots[i]!;
+      if (!slot.earlier) continue;
+      if (!slot.armed || slot.queued <= slot.due) {
+        slot.earlier = false; // deleted, or its live entry comes first
+      } else if (slot.due < limit) {
+        slot.earlier = false;
         slot.queued = slot.due;
-        this.#push(slot.due, key);
+        this.#push(slot.due, slot);
+      } else {
+        slots[kept++] = slot;
+        if (slot.due < min) min = slot.due;
       }
     }
+    slots.length = kept;
+    this.#earlierMin = min;
   }
 
   /**
-   * Removes and returns the `[time, key]` pairs whose deadline is `<= now`, earliest first
-   * (ties by key), so the order is deterministic.
+   * Removes and returns the slots whose deadline is `<= now`, earliest first (ties by key), so
+   * the order is deterministic. Each slot's `due` is the deadline that came due.
    */
-  popDue(now: number): Array<[time: number, key: string]> {
-    const out: Array<[number, string]> = [];
-    if (this.#earlier.length > 0 && this.#earlierMin <= now) this.#pushEarlier();
+  popDue(now: number): T[] {
+    const out: T[] = [];
+    if (this.#earlier.length > 0 && this.#earlierMin <= now) this.#pushEarlier(now);
     for (;;) {
       this.#settleTop();
       const t = this.#times[0];
       if (t === undefined || t > now) break;
-      const key = this.#keys[0]!;
-      const due = this.#slots.get(key)!.due; // === t: moved-earlier keys were pushed above
+      const slot = this.#slots[0]!; // due === t: listed slots due by now were pushed above
       this.#pop();
-      this.#slots.delete(key);
-      out.push([due, key]);
+      slot.armed = false;
+      slot.queued = Number.NaN;
+      this.#size--;
+      out.push(slot);
     }
-    out.sort((a, b) => a[0] - b[0] || (a[1] < b[1] ? -1 : a[1] > b[1] ? 1 : 0));
+    out.sort((a, b) => a.due - b.due || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
     return out;
   }
 
   /**
-   * Makes the heap's top a live entry: drops dead entries (deleted or superseded keys) and
-   * re-queues entries whose deadline moved later. A live top whose deadline moved earlier
-   * stays; that key is on the moved-earlier list, which `peek` and `popDue` account for.
+   * Makes the heap's top a live entry: drops dead entries (deleted or superseded) and re-queues
+   * entries whose deadline moved later. A live top whose deadline moved earlier stays; that
+   * slot is on the list, which `peek` and `popDue` account for.
    */
   #settleTop(): void {
     while (this.#times.length > 0) {
       const t = this.#times[0]!;
-      const key = this.#keys[0]!;
-      const slot = this.#slots.get(key);
-      if (slot === undefined || slot.queued !== t) {
+      const slot = this.#slots[0]!;
+      if (slot.queued !== t) {
+        this.#pop(); // superseded by a later push
+        continue;
+      }
+      if (!slot.armed) {
         this.#pop();
+        slot.queued = Number.NaN;
         continue;
       }
       if (slot.due > t) {
         this.#pop();
         slot.queued = slot.due;
-        this.#push(slot.due, key);
+        this.#push(slot.due, slot);
         continue;
       }
       return;
     }
   }
 
+  /** Rebuilds the heap with one entry per armed slot, at its deadline; empties the list. */
   #rebuild(): void {
+    const slots = this.#slots;
+    const listed = this.#earlier;
     this.#times = [];
-    this.#keys = [];
+    this.#slots = [];
     this.#earlier = [];
     this.#earlierMin = Number.POSITIVE_INFINITY;
-    for (const [k, slot] of this.#slots) {
-      slot.queued = slot.due;
-      slot.earlier = false;
-      this.#push(slot.due, k);
+    // Every armed slot is in the heap or on the list (or both).
+    for (let i = 0; i < slots.length; i++) {
+      slots[i]!.earlier = false;
+      slots[i]!.queued = Number.NaN;
+    }
+    for (let i = 0; i < listed.length; i++) {
+      listed[i]!.earlier = false;
+      listed[i]!.queued = Number.NaN;
+    }
+    for (const all of [slots, listed]) {
+      for (let i = 0; i < all.length; i++) {
+        const slot = all[i]!;
+        if (!slot.armed || slot.queued === slot.due) continue; // disarmed, or pushed already
+        slot.queued = slot.due;
+        this.#push(slot.due, slot);
+      }
     }
   }
 
-  #push(time: number, key: string): void {
+  #push(time: number, slot: T): void {
     const times = this.#times;
-    const keys = this.#keys;
+    const slots = this.#slots;
     let i = times.length;
     times.push(time);
-    keys.push(key);
+    slots.push(slot);
     while (i > 0) {
       const parent = (i - 1) >> 1;
       if (times[parent]! <= time) break;
       times[i] = times[parent]!;
-      keys[i] = keys[parent]!;
+      slots[i] = slots[parent]!;
       i = parent;
     }
     times[i] = time;
-    keys[i] = key;
+    slots[i] = slot;
   }
 
   #pop(): void {
     const times = this.#times;
-    const keys = this.#keys;
+    const slots = this.#slots;
     const lastT = times.pop()!;
-    const lastK = keys.pop()!;
+    const lastS = slots.pop()!;
     const n = times.length;
     if (n === 0) return;
     let i = 0;
@@ -183,10 +250,10 @@ export class KeyTimers {
       const c = r < n && times[r]! < times[l]! ? r : l;
       if (times[c]! >= lastT) break;
       times[i] = times[c]!;
-      keys[i] = keys[c]!;
+      slots[i] = slots[c]!;
       i = c;
     }
     times[i] = lastT;
-    keys[i] = lastK;
+    slots[i] = lastS;
   }
 }

@@ -15,7 +15,7 @@ import {
 } from "../dataflow/op.ts";
 import { DataflowError } from "../errors.ts";
 import { checkFunction, isIterable, isKeyedPair, notKeyedError, preview } from "./_chain.ts";
-import { KeyTimers } from "./_key_timers.ts";
+import { KeyTimers, TimerSlot } from "./_key_timers.ts";
 
 /**
  * What a logic callback returns: the values to emit (each emitted as `[key, value]`) and
@@ -157,8 +157,11 @@ export function statefulBatch<V, W, S>(
   });
 }
 
-/** A key's slot: its logic, and the values it received in the current activation. */
-class KeyEntry<V, W, S> {
+/**
+ * A key's slot: its logic, and the values it received in the current activation. It is also
+ * the key's slot in the node's timer queue (setting the timer needs no lookup).
+ */
+class KeyEntry<V, W, S> extends TimerSlot {
   logic: StatefulBatchLogic<V, W, S> | undefined = undefined;
   batch: V[] | undefined = undefined;
   /** The `notifyAt` value that fired since the key's last values (it does not fire twice). */
@@ -171,8 +174,38 @@ class KeyEntry<V, W, S> {
   folded = false;
   /** Outputs `onValue` returned in the current activation, emitted at its end. */
   held: W[] | undefined = undefined;
-  constructor(readonly key: string) {}
+  /** The node's flush count when the key last got a value (a new count: first value since). */
+  seen = -1;
+  /** The key's place in the node's `active` list in this activation (-1: none yet). */
+  activeIndex = -1;
+  /** The key's slot in the TTL queue (with `ttl`). */
+  expiry: TimerSlot | undefined = undefined;
 }
+
+/**
+ * A list of entries that keeps its array between activations (`length = 0` would free the
+ * array's storage, and the next activation would grow it again).
+ */
+class EntryList<E> {
+  readonly items: Array<E | undefined> = [];
+  /** How many items are in the list. */
+  n = 0;
+  push(e: E | undefined): void {
+    this.items[this.n++] = e;
+  }
+}
+
+/**
+ * What an `onValue` may return, instead of nothing, to say that it emitted nothing and that
+ * `onValuesEnd` would emit nothing and retain the key if it were called at the end of this
+ * activation, whatever other values of the key arrive in between (those are judged on their
+ * own). The runtime then re-reads the key's timer at once and skips the key at the activation's
+ * end, where it would otherwise visit it again. Internal: the window driver's fused logic
+ * returns it.
+ *
+ * @internal
+ */
+export const QUIET: Iterable<never> = Object.freeze([]) as Iterable<never>;
 
 /** Marks a key whose state was discarded in the epoch. */
 export const DISCARDED: typeof DISCARDED_STATE = DISCARDED_STATE;
@@ -195,14 +228,20 @@ const METHOD = ["onBatch", "onNotify", "onEof", "onValuesEnd"] as const;
 export class StatefulBatchNode<V, W, S> implements RuntimeNode<readonly [string, V]> {
   private readonly entries = new Map<string, KeyEntry<V, W, S>>();
   /** Keys that received items this activation, in first-arrival order. */
-  private active: KeyEntry<V, W, S>[] = [];
+  private active = new EntryList<KeyEntry<V, W, S>>();
+  /** The other `active` list (empty), swapped in at each flush. */
+  private activeSpare = new EntryList<KeyEntry<V, W, S>>();
   /** Keys touched this activation whose logic has `notifyAt`. */
-  private touchedNow: KeyEntry<V, W, S>[] = [];
-  private readonly timers = new KeyTimers();
+  private touchedNow = new EntryList<KeyEntry<V, W, S>>();
+  /** The other `touchedNow` list (empty), as `activeSpare`. */
+  private touchedSpare = new EntryList<KeyEntry<V, W, S>>();
+  private readonly timers = new KeyTimers<KeyEntry<V, W, S>>();
   private readonly expiries = new KeyTimers();
   /** Entries changed (retained or discarded) in the current epoch, for snapshots. */
   private changed: KeyEntry<V, W, S>[] = [];
   private epochSeq = 0;
+  /** Counts flushes: a key's first value after a flush starts its activation. */
+  private flushSeq = 0;
   private upstreamDone = false;
   private eofDone = false;
   private completed = false;
@@ -227,10 +266,21 @@ export class StatefulBatchNode<V, W, S> implements RuntimeNode<readonly [string,
     }
     if (e.logic === undefined && !this.build(e)) return;
     const logic = e.logic!;
+    if (e.seen !== this.flushSeq) {
+      // The key's first value of the activation. Its change in the epoch (it is retained or
+      // discarded at the flush) is recorded now, in first-arrival order.
+      e.seen = this.flushSeq;
+      e.activeIndex = -1;
+      if (e.changedIn !== this.epochSeq) {
+        e.changedIn = this.epochSeq;
+        this.changed.push(e);
+      }
+    }
     if (logic.onValue !== undefined) {
+      let out;
       try {
-        const out = logic.onValue(item[1]);
-        if (out !== undefined && out !== null) {
+        out = logic.onValue(item[1]);
+        if (out !== undefined && out !== null && out !== QUIET) {
           const held = e.held ??= [];
           if (Array.isArray(out)) {
             for (let i = 0; i < out.length; i++) held.push(out[i]);
@@ -242,18 +292,56 @@ export class StatefulBatchNode<V, W, S> implements RuntimeNode<readonly [string,
         this.ctx.fail(err, { key, what: "onValue failed" });
         return;
       }
+      if (out === QUIET) {
+        if (e.folded) return; // listed already: the flush does the key's work
+        if (e.activeIndex < 0) {
+          // The key's first value: keep its place in first-arrival order (filled if it gets
+          // outputs later) and do the flush's work for it now.
+          e.activeIndex = this.active.n;
+          this.active.push(undefined);
+          this.quiet(e, logic);
+          return;
+        }
+        // A later quiet value: list the key, so the flush does its work once.
+      }
       if (!e.folded) {
         e.folded = true;
-        this.active.push(e);
+        this.pushActive(e);
       }
       return;
     }
     if (e.batch === undefined) {
       e.batch = [item[1]];
-      this.active.push(e);
+      this.pushActive(e);
     } else {
       e.batch.push(item[1]);
     }
+  }
+
+  /** Lists a key for the flush, at its place in first-arrival order. */
+  private pushActive(e: KeyEntry<V, W, S>): void {
+    if (e.activeIndex >= 0) {
+      this.active.items[e.activeIndex] = e;
+    } else {
+      e.activeIndex = this.active.n;
+      this.active.push(e);
+    }
+  }
+
+  /**
+   * After the key's first value of the activation returned {@linkcode QUIET}: the flush's work
+   * for the key, now — retain, timer re-read.
+   */
+  private quiet(e: KeyEntry<V, W, S>, logic: StatefulBatchLogic<V, W, S>): void {
+    const now = this.ctx.now();
+    e.fired = undefined;
+    if (this.ttl !== undefined) {
+      this.expiries.set(e.expiry ??= new TimerSlot(e.key), now + this.ttl, now);
+    }
+    if (logic.notifyAt === undefined) return;
+    const t = this.notifyTime(e, logic);
+    if (t === undefined) this.timers.delete(e);
+    else this.timers.set(e, t, now);
   }
 
   complete(): void {
@@ -267,12 +355,20 @@ export class StatefulBatchNode<V, W, S> implements RuntimeNode<readonly [string,
   }
 
   flush(now: number): void {
+    this.flushSeq++;
     // 1. Batches, keys in first-arrival order.
-    if (this.active.length > 0) {
+    if (this.active.n > 0) {
       const active = this.active;
-      this.active = [];
-      for (let i = 0; i < active.length; i++) {
-        const e = active[i]!;
+      this.active = this.activeSpare;
+      this.activeSpare = active;
+      const items = active.items;
+      const n = active.n;
+      active.n = 0;
+
+      for (let i = 0; i < n; i++) {
+        const e = items[i];
+        if (e === undefined) continue; // a quiet key, done at its value
+        items[i] = undefined;
         // New input may legitimately ask again for a time that already fired.
         e.fired = undefined;
         if (e.folded) {
@@ -296,10 +392,9 @@ export class StatefulBatchNode<V, W, S> implements RuntimeNode<readonly [string,
     }
     // 2. Timers that are due.
     if (this.timers.size > 0 && this.timers.peek()! <= now) {
-      for (const [time, key] of this.timers.popDue(now)) {
-        const e = this.entries.get(key);
-        if (e?.logic === undefined) continue;
-        e.fired = time;
+      for (const e of this.timers.popDue(now)) {
+        if (e.logic === undefined) continue;
+        e.fired = e.due;
         if (!this.invoke(e, ON_NOTIFY, undefined, now)) return;
       }
     }
@@ -317,21 +412,26 @@ export class StatefulBatchNode<V, W, S> implements RuntimeNode<readonly [string,
       }
     }
     // 4. Re-read the timers of the keys touched in 1–3.
-    if (this.touchedNow.length > 0) {
+    if (this.touchedNow.n > 0) {
       const touched = this.touchedNow;
-      this.touchedNow = [];
-      for (let i = 0; i < touched.length; i++) {
-        const e = touched[i]!;
+      this.touchedNow = this.touchedSpare;
+      this.touchedSpare = touched;
+      const items = touched.items;
+      const n = touched.n;
+      touched.n = 0;
+      for (let i = 0; i < n; i++) {
+        const e = items[i]!;
+        items[i] = undefined;
         e.touched = false;
         if (e.logic === undefined) continue;
         const t = this.notifyTime(e, e.logic);
-        if (t === undefined || t === e.fired) this.timers.delete(e.key);
-        else this.timers.set(e.key, t);
+        if (t === undefined || t === e.fired) this.timers.delete(e);
+        else this.timers.set(e, t, now);
       }
     }
     // State TTL: drop keys idle for `ttl`.
     if (this.ttl !== undefined && this.expiries.size > 0 && this.expiries.peek()! <= now) {
-      for (const [, key] of this.expiries.popDue(now)) this.discard(this.entries.get(key));
+      for (const slot of this.expiries.popDue(now)) this.discard(this.entries.get(slot.key));
     }
     if (this.upstreamDone && !this.completed) {
       this.completed = true;
@@ -389,6 +489,11 @@ export class StatefulBatchNode<V, W, S> implements RuntimeNode<readonly [string,
       this.ctx.fail(err, { key: e.key, what: `${METHOD[method]} failed` });
       return false;
     }
+    if (result === NOTHING) {
+      // The common "emit nothing, retain" (a valid result): skip the shape checks.
+      this.retain(e, logic, now);
+      return true;
+    }
     if (!Array.isArray(result) || result.length !== 2 || typeof result[1] !== "boolean") {
       return this.badResult(e, method, result);
     }
@@ -421,7 +526,9 @@ export class StatefulBatchNode<V, W, S> implements RuntimeNode<readonly [string,
       e.touched = true;
       this.touchedNow.push(e);
     }
-    if (this.ttl !== undefined) this.expiries.set(e.key, now + this.ttl);
+    if (this.ttl !== undefined) {
+      this.expiries.set(e.expiry ??= new TimerSlot(e.key), now + this.ttl, now);
+    }
   }
 
   private badResult(e: KeyEntry<V, W, S>, method: number, result: unknown): false {
@@ -442,8 +549,8 @@ export class StatefulBatchNode<V, W, S> implements RuntimeNode<readonly [string,
     const key = e.key;
     if (this.entries.get(key) === e) this.entries.delete(key);
     e.logic = undefined;
-    this.timers.delete(key);
-    this.expiries.delete(key);
+    this.timers.delete(e);
+    if (e.expiry !== undefined) this.expiries.delete(e.expiry);
     if (e.changedIn !== this.epochSeq) {
       e.changedIn = this.epochSeq;
       this.changed.push(e);

@@ -106,18 +106,39 @@ export class EventClock<V> implements WindowClock<V, EventClockState> {
   }
 }
 
+/**
+ * An item's event time through `tsGetter`, checked (epoch ms or a Date, not NaN). Shared by
+ * {@linkcode EventClock}'s logic and the window driver's fused tumbling path.
+ *
+ * @internal
+ */
+export function eventTime<V>(tsGetter: (value: V) => number | Date, value: V): number {
+  const raw = tsGetter(value);
+  const ts = toEpochMs(raw);
+  if (typeof ts !== "number" || Number.isNaN(ts)) {
+    throw new TypeError(`The timestamp getter returned ${String(raw)}, not epoch ms or a Date`);
+  }
+  return ts;
+}
+
 class EventClockLogic<V> implements ClockLogic<V, EventClockState> {
-  #base: number;
-  #systemTimeOfMax: number;
-  #now: number;
+  // Initialised here, and no constructor parameter properties, so V8 keeps these as doubles
+  // stored in place (fields first defined as `undefined` box every store).
+  #base = Number.NEGATIVE_INFINITY;
+  #systemTimeOfMax = 0.5;
+  #now = 0.5;
   #eof = false;
+  private readonly tsGetter: (value: V) => number | Date;
+  private readonly waitFor: number;
 
   constructor(
-    private readonly tsGetter: (value: V) => number | Date,
-    private readonly waitFor: number,
+    tsGetter: (value: V) => number | Date,
+    waitFor: number,
     resume: EventClockState | undefined,
     now: number,
   ) {
+    this.tsGetter = tsGetter;
+    this.waitFor = waitFor;
     this.#base = resume?.base ?? Number.NEGATIVE_INFINITY;
     this.#systemTimeOfMax = resume?.systemTimeOfMax ?? now;
     this.#now = Math.max(resume?.now ?? now, now);
@@ -136,11 +157,7 @@ class EventClockLogic<V> implements ClockLogic<V, EventClockState> {
   }
 
   onItem(value: V): number {
-    const raw = this.tsGetter(value);
-    const ts = toEpochMs(raw);
-    if (typeof ts !== "number" || Number.isNaN(ts)) {
-      throw new TypeError(`The timestamp getter returned ${String(raw)}, not epoch ms or a Date`);
-    }
+    const ts = eventTime(this.tsGetter, value);
     const candidate = ts - this.waitFor;
     if (candidate > this.#watermark()) {
       this.#base = candidate;

@@ -12,16 +12,31 @@ import { chainStep } from "../operators/_chain.ts";
 import { step } from "../operators/step.ts";
 import {
   DISCARD,
+  type LogicBuilder,
   type LogicContext,
   type LogicResult,
   NOTHING,
+  QUIET,
   RETAIN,
   statefulBatch,
   type StatefulBatchLogic,
   type StatefulOptions,
 } from "../operators/stateful_batch.ts";
-import type { ClockLogic, WindowClock } from "./clocks.ts";
-import type { Windower, WindowerLogic, WindowMetadata } from "./windowers.ts";
+import {
+  type ClockLogic,
+  EventClock,
+  type EventClockState,
+  eventTime,
+  type WindowClock,
+} from "./clocks.ts";
+import {
+  type SlidingState,
+  SlidingWindower,
+  type Windower,
+  type WindowerLogic,
+  type WindowMetadata,
+} from "./windowers.ts";
+import { FoldLogic } from "./_fold_logic.ts";
 
 /**
  * The logic of one window of one key. Built by the window operator's `builder` when an item
@@ -102,11 +117,19 @@ const EARLY = 3;
 /** An event of the window driver: a result, a late item, or a window's metadata. */
 type WindowEvent = readonly [tag: 0 | 1 | 2 | 3, windowId: number, payload: unknown];
 
-/** A key's windowing snapshot. */
+/**
+ * A key's windowing snapshot (what recovery stores per key; plain structured-clone data). Both
+ * per-key logics, {@linkcode KeyWindows} and {@linkcode TumblingEventWindows}, write and read
+ * this same shape, so either resumes from the other's snapshot.
+ */
 interface KeyWindowsState {
+  /** The clock's snapshot (`EventClockState` for an `EventClock`). */
   readonly clock: unknown;
+  /** The windower's snapshot (`SlidingState`, the open windows' ids, for sliding/tumbling). */
   readonly windower: unknown;
+  /** `[windowId, WindowLogic.snapshot()]` per open window. */
   readonly windows: Array<[number, unknown]>;
+  /** `[timestamp, value]` of the values waiting for the watermark (ordered mode). */
   readonly queue: Array<[number, unknown]>;
 }
 
@@ -125,12 +148,20 @@ class KeyWindows<V, W, S> implements StatefulBatchLogic<V, WindowEvent, KeyWindo
   /** When the next timed early results are due (`early.everyMs`), system time. */
   #nextEarly: number | undefined = undefined;
 
+  // No constructor parameter properties: they would make V8 box every `#watermark` store.
+  private readonly opts: WindowOptions<V>;
+  private readonly builder: WindowBuilder<V, W, S>;
+  private readonly ctx: LogicContext;
+
   constructor(
-    private readonly opts: WindowOptions<V>,
-    private readonly builder: WindowBuilder<V, W, S>,
-    private readonly ctx: LogicContext,
+    opts: WindowOptions<V>,
+    builder: WindowBuilder<V, W, S>,
+    ctx: LogicContext,
     resume: KeyWindowsState | undefined,
   ) {
+    this.opts = opts;
+    this.builder = builder;
+    this.ctx = ctx;
     this.#clock = opts.clock.build(resume?.clock, ctx.now()) as ClockLogic<V, unknown>;
     this.#windower = opts.windower.build(resume?.windower) as WindowerLogic<unknown>;
     for (const [id, s] of resume?.windows ?? []) this.#windows.set(id, builder(s as S));
@@ -290,15 +321,386 @@ class KeyWindows<V, W, S> implements StatefulBatchLogic<V, WindowEvent, KeyWindo
   }
 }
 
+/**
+ * The fused per-key logic for the most common shape: an {@linkcode EventClock} and tumbling
+ * windows (a {@linkcode SlidingWindower} with `offset = length`), without early results. It
+ * behaves exactly like {@linkcode KeyWindows} with those two, but keeps the clock's state, the
+ * windower's state and the open windows in this one object, so a value touches the key's entry,
+ * this object and its window's logic — not a clock, a windower and their maps. The window that
+ * took the last value is cached (`#hotId`/`#hot`), so consecutive values of a window skip the
+ * map. Its snapshot is the same {@linkcode KeyWindowsState} (clock: `EventClockState`,
+ * windower: `SlidingState`), so either logic resumes from the other's snapshot.
+ */
+class TumblingEventWindows<V, W, S> implements StatefulBatchLogic<V, WindowEvent, KeyWindowsState> {
+  // Numeric fields are initialised where they are declared, and the class has no constructor
+  // parameter properties: with those, the emitted class first defines every field as
+  // `undefined`, and V8 then boxes every double stored in it (an allocation per value).
+  //
+  // The clock (EventClockLogic's state).
+  readonly #tsGetter: (value: V) => number | Date;
+  readonly #waitFor: number;
+  #base = Number.NEGATIVE_INFINITY;
+  #systemTimeOfMax = 0.5;
+  #now = 0.5;
+  #eof = false;
+  /** The driver's watermark (the clock's, never decreasing). */
+  #watermark = Number.NEGATIVE_INFINITY;
+  // The windower (SlidingLogic's state) and the windows.
+  readonly #w: SlidingWindower;
+  /** Open windows by id, in opening order, with their logic (built on the first value). */
+  readonly #windows = new Map<number, WindowLogic<V, W, S> | undefined>();
+  /** The earliest close time of the open windows (+Infinity when none). */
+  #minClose = Number.POSITIVE_INFINITY;
+  /** The window that took the last value (NaN: none), and its logic. */
+  #hotId = Number.NaN;
+  #hot: WindowLogic<V, W, S> | undefined = undefined;
+  /**
+   * When the hot window is a `FoldLogic` (foldWindow): the logic, and its accumulator, kept
+   * here while the window is hot and written back (`#settleHot`) before anything reads it.
+   */
+  #hotFold: FoldLogic<V, unknown> | undefined = undefined;
+  #hotAcc: unknown = undefined;
+  #hotFolder: (acc: unknown, value: V) => unknown = noFolder;
+  /** `ctx.now`, kept here so a value does not touch the key's context object. */
+  readonly #nowFn: () => number;
+  /** Items waiting for the watermark (ordered mode), in arrival order; created when needed. */
+  #queue: Array<[number, V]> | undefined = undefined;
+  readonly #ordered: boolean;
+  /** Emit META events (not in the pipeable forms, which drop them). */
+  readonly #meta: boolean;
+  readonly #builder: WindowBuilder<V, W, S>;
+  readonly #ctx: LogicContext;
+
+  constructor(
+    clock: EventClock<V>,
+    windower: SlidingWindower,
+    ordered: boolean,
+    meta: boolean,
+    builder: WindowBuilder<V, W, S>,
+    ctx: LogicContext,
+    resume: KeyWindowsState | undefined,
+  ) {
+    this.#ordered = ordered;
+    this.#meta = meta;
+    this.#builder = builder;
+    this.#ctx = ctx;
+    this.#nowFn = ctx.now;
+    const now = ctx.now();
+    this.#tsGetter = clock.tsGetter;
+    this.#waitFor = clock.options.waitFor;
+    const c = resume?.clock as EventClockState | undefined;
+    this.#base = c?.base ?? Number.NEGATIVE_INFINITY;
+    this.#systemTimeOfMax = c?.systemTimeOfMax ?? now;
+    this.#now = Math.max(c?.now ?? now, now);
+    this.#w = windower;
+    for (const id of (resume?.windower ?? []) as SlidingState) this.#open(id);
+    for (const [id, s] of resume?.windows ?? []) this.#windows.set(id, builder(s as S));
+    if (resume !== undefined && resume.queue.length > 0) {
+      this.#queue = resume.queue as Array<[number, V]>;
+    }
+  }
+
+  #open(id: number): void {
+    if (this.#windows.has(id)) return;
+    const close = this.#w.alignTo + id * this.#w.offset + this.#w.length;
+    this.#windows.set(id, undefined);
+    if (close < this.#minClose) this.#minClose = close;
+  }
+
+  onBatch(values: V[]): LogicResult<WindowEvent> {
+    let out: WindowEvent[] | undefined = undefined;
+    for (const v of values) out = this.#value(v, out);
+    return this.#advance(out);
+  }
+
+  onValue(value: V): WindowEvent[] | Iterable<never> | undefined {
+    const out = this.#value(value, undefined);
+    if (out !== undefined) return out;
+    // Nothing to close or apply at the activation's end (what onValuesEnd would check).
+    const queue = this.#queue;
+    return this.#watermark < this.#minClose && this.#windows.size > 0 &&
+        (queue === undefined || queue.length === 0)
+      ? QUIET
+      : undefined;
+  }
+
+  onValuesEnd(): LogicResult<WindowEvent> {
+    return this.#advance(undefined);
+  }
+
+  /** One value: clock, then late / queued / applied. Returns `out`, created if needed. */
+  #value(v: V, out: WindowEvent[] | undefined): WindowEvent[] | undefined {
+    const now = this.#nowFn();
+    if (now > this.#now) this.#now = now;
+    let ts: number;
+    try {
+      ts = eventTime(this.#tsGetter, v);
+    } catch (err) {
+      throw new DataflowError(this.#ctx.stepId, "The clock failed on an item", {
+        key: this.#ctx.key,
+        cause: err,
+      });
+    }
+    const candidate = ts - this.#waitFor;
+    if (!this.#eof && candidate > this.#base + (this.#now - this.#systemTimeOfMax)) {
+      this.#base = candidate;
+      this.#systemTimeOfMax = this.#now;
+    }
+    const wm = this.#eof
+      ? Number.POSITIVE_INFINITY
+      : this.#base + (this.#now - this.#systemTimeOfMax);
+    if (wm > this.#watermark) this.#watermark = wm;
+    if (ts < this.#watermark) {
+      out ??= [];
+      for (const id of this.#w.idsFor(ts)) out.push([LATE, id, v]);
+    } else if (this.#ordered) {
+      (this.#queue ??= []).push([ts, v]);
+    } else {
+      const id = Math.floor((ts - this.#w.alignTo) / this.#w.offset);
+      if (id === this.#hotId && this.#hotFold !== undefined) {
+        // The common case inline: FoldLogic.onValue, on the hot window's inline accumulator.
+        this.#hotAcc = this.#hotFolder.call(this.#hotFold, this.#hotAcc, v);
+      } else {
+        out = this.#applyTo(id, v, out);
+      }
+    }
+    return out;
+  }
+
+  #apply(ts: number, v: V, out: WindowEvent[] | undefined): WindowEvent[] | undefined {
+    return this.#applyTo(Math.floor((ts - this.#w.alignTo) / this.#w.offset), v, out);
+  }
+
+  /**
+   * Applies `v` to window `id`. Takes the window's id, not the timestamp: passing a double
+   * to a call that is not inlined boxes it (an allocation per value).
+   */
+  #applyTo(id: number, v: V, out: WindowEvent[] | undefined): WindowEvent[] | undefined {
+    let logic = this.#hot;
+    if (id !== this.#hotId || logic === undefined) {
+      this.#settleHot();
+      logic = this.#windows.get(id);
+      if (logic === undefined) {
+        if (!this.#windows.has(id)) {
+          const close = this.#w.alignTo + id * this.#w.offset + this.#w.length;
+          if (close < this.#minClose) this.#minClose = close;
+        }
+        logic = this.#builder(undefined);
+        this.#windows.set(id, logic);
+      }
+      this.#hotId = id;
+      this.#hot = logic;
+      if (logic.constructor === FoldLogic) {
+        const fold = logic as FoldLogic<V, unknown>;
+        this.#hotFold = fold;
+        this.#hotAcc = fold.acc;
+        this.#hotFolder = fold.folder;
+      }
+    }
+    const fold = this.#hotFold;
+    if (fold !== undefined) {
+      this.#hotAcc = this.#hotFolder.call(fold, this.#hotAcc, v);
+      return out;
+    }
+    const ws = logic.onValue(v);
+    if (Array.isArray(ws)) {
+      if (ws.length > 0) {
+        out ??= [];
+        for (let i = 0; i < ws.length; i++) out.push([DOWN, id, ws[i]]);
+      }
+    } else {
+      for (const w of ws) (out ??= []).push([DOWN, id, w]);
+    }
+    return out;
+  }
+
+  /** Writes the hot fold's accumulator back to its logic and forgets the hot window. */
+  #settleHot(): void {
+    const fold = this.#hotFold;
+    if (fold !== undefined) {
+      fold.acc = this.#hotAcc;
+      this.#hotFold = undefined;
+      this.#hotAcc = undefined;
+      this.#hotFolder = noFolder;
+    }
+    this.#hotId = Number.NaN;
+    this.#hot = undefined;
+  }
+
+  onNotify(): LogicResult<WindowEvent> {
+    const now = this.#nowFn();
+    if (now > this.#now) this.#now = now;
+    const wm = this.#eof
+      ? Number.POSITIVE_INFINITY
+      : this.#base + (this.#now - this.#systemTimeOfMax);
+    if (wm > this.#watermark) this.#watermark = wm;
+    return this.#advance(undefined);
+  }
+
+  onEof(): LogicResult<WindowEvent> {
+    this.#eof = true;
+    this.#watermark = Number.POSITIVE_INFINITY;
+    return this.#advance(undefined);
+  }
+
+  /** The clock's `toSystemTime`. */
+  #toSystemTime(ts: number): number | undefined {
+    if (this.#base === Number.NEGATIVE_INFINITY || ts === Number.POSITIVE_INFINITY) {
+      return undefined;
+    }
+    return ts - this.#base + this.#systemTimeOfMax;
+  }
+
+  notifyAt(): number | undefined {
+    let at = this.#windows.size === 0 ? undefined : this.#toSystemTime(this.#minClose);
+    const queue = this.#queue;
+    if (queue !== undefined && queue.length > 0) {
+      let first = queue[0]![0];
+      for (const [ts] of queue) if (ts < first) first = ts;
+      const t = this.#toSystemTime(first);
+      if (t !== undefined && (at === undefined || t < at)) at = t;
+    }
+    return at;
+  }
+
+  snapshot(): KeyWindowsState {
+    const fold = this.#hotFold;
+    if (fold !== undefined) fold.acc = this.#hotAcc;
+    const clock: EventClockState = {
+      base: this.#base,
+      systemTimeOfMax: this.#systemTimeOfMax,
+      now: this.#now,
+    };
+    const windows: Array<[number, unknown]> = [];
+    for (const [id, w] of this.#windows) if (w !== undefined) windows.push([id, w.snapshot()]);
+    return {
+      clock,
+      windower: [...this.#windows.keys()] satisfies SlidingState,
+      windows,
+      queue: (this.#queue ?? []).map(([ts, v]) => [ts, v]),
+    };
+  }
+
+  /** Applies due queued values, closes windows; discards the key when nothing is left. */
+  #advance(out: WindowEvent[] | undefined): LogicResult<WindowEvent> {
+    const queue = this.#queue;
+    if (queue !== undefined && queue.length > 0) {
+      const due: Array<[number, V]> = [];
+      const rest: Array<[number, V]> = [];
+      for (const e of queue) (e[0] <= this.#watermark ? due : rest).push(e);
+      if (due.length > 0) {
+        this.#queue = rest;
+        due.sort((a, b) => a[0] - b[0]); // stable: equal timestamps keep arrival order
+        for (const [ts, v] of due) out = this.#apply(ts, v, out);
+      }
+    }
+    if (this.#watermark >= this.#minClose) out = this.#close(out);
+    if (this.#windows.size === 0 && (this.#queue === undefined || this.#queue.length === 0)) {
+      return [out ?? [], DISCARD];
+    }
+    return out === undefined || out.length === 0 ? NOTHING : [out, RETAIN];
+  }
+
+  /**
+   * The windower's `closeFor(watermark)`, then each closed window's results and metadata.
+   * Usually one window closes: that case makes no arrays but the outputs.
+   */
+  #close(out: WindowEvent[] | undefined): WindowEvent[] | undefined {
+    const wm = this.#watermark;
+    const w = this.#w;
+    let minClose = Number.POSITIVE_INFINITY;
+    let first = 0;
+    let n = 0;
+    let ids: number[] | undefined = undefined;
+    for (const id of this.#windows.keys()) {
+      const close = w.alignTo + id * w.offset + w.length;
+      if (close <= wm) {
+        if (n++ === 0) first = id;
+        else (ids ??= [first]).push(id);
+      } else if (close < minClose) minClose = close;
+    }
+    this.#minClose = minClose;
+    this.#settleHot();
+    if (n === 0) return out;
+    if (ids === undefined) return this.#closeOne(first, out);
+    // Ordered by close time, then id (as SlidingLogic.closeFor).
+    const closeOf = (id: number) => w.alignTo + id * w.offset + w.length;
+    ids.sort((a, b) => closeOf(a) - closeOf(b) || a - b);
+    for (let i = 0; i < ids.length; i++) out = this.#closeOne(ids[i]!, out);
+    return out;
+  }
+
+  #closeOne(id: number, out: WindowEvent[] | undefined): WindowEvent[] | undefined {
+    const logic = this.#windows.get(id);
+    this.#windows.delete(id);
+    if (logic !== undefined) {
+      const rs = logic.onClose();
+      if (Array.isArray(rs)) {
+        for (let i = 0; i < rs.length; i++) out = add(out, [DOWN, id, rs[i]]);
+      } else {
+        for (const r of rs) out = add(out, [DOWN, id, r]);
+      }
+    }
+    if (this.#meta) out = add(out, [META, id, this.#w.metadataFor(id)]);
+    return out;
+  }
+}
+
+/** The hot folder when no fold is hot (never called). */
+function noFolder(acc: unknown): unknown {
+  return acc;
+}
+
+/** Appends `ev` to `out`, creating it (sized for one event) when undefined. */
+function add(out: WindowEvent[] | undefined, ev: WindowEvent): WindowEvent[] {
+  if (out === undefined) return [ev];
+  out.push(ev);
+  return out;
+}
+
+/**
+ * Builds a key's window logic: the fused {@linkcode TumblingEventWindows} for an unmodified
+ * `EventClock` with tumbling windows and no early results, {@linkcode KeyWindows} otherwise.
+ * With `meta = false` (the pipeable forms, which drop them) no META events are made. Exported
+ * for tests (not part of the public API).
+ *
+ * @internal
+ */
+export function windowLogicBuilder<V, W, S>(
+  options: WindowOptions<V>,
+  builder: WindowBuilder<V, W, S>,
+  meta = true,
+): LogicBuilder<StatefulBatchLogic<V, WindowEvent, KeyWindowsState>, KeyWindowsState> {
+  const { clock, windower } = options;
+  const fused = clock instanceof EventClock && clock.build === EventClock.prototype.build &&
+    windower instanceof SlidingWindower && windower.build === SlidingWindower.prototype.build &&
+    windower.offset === windower.length &&
+    options.early?.everyItems === undefined && options.early?.everyMs === undefined;
+  const ordered = options.ordered ?? true;
+  return fused
+    ? (resume, ctx) =>
+      new TumblingEventWindows<V, W, S>(
+        clock as EventClock<V>,
+        windower as SlidingWindower,
+        ordered,
+        meta,
+        builder,
+        ctx,
+        resume,
+      )
+    : (resume, ctx) => new KeyWindows<V, W, S>(options, builder, ctx, resume);
+}
+
 /** The stateful step of a window operator: `[key, value]` in, `[key, event]` out. */
 function windowDriver<V, W, S>(
   name: string,
   options: WindowOptions<V>,
   builder: WindowBuilder<V, W, S>,
+  meta = true,
 ): WeirOperator<readonly [string, V], [string, WindowEvent]> {
   return statefulBatch<V, WindowEvent, KeyWindowsState>(
     name,
-    (resume, ctx) => new KeyWindows<V, W, S>(options, builder, ctx, resume),
+    windowLogicBuilder(options, builder, meta),
     options,
   );
 }
@@ -403,7 +805,7 @@ export function window<V, W, S>(
   }
   return step(
     stepId,
-    windowDriver<V, W, S>("windows", options, builder),
+    windowDriver<V, W, S>("windows", options, builder, false),
     chainStep<[string, WindowEvent], [string, [number, W]]>(
       "windowResults",
       "results",

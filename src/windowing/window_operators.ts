@@ -18,6 +18,7 @@ import {
   type WindowOut,
   windowStreams,
 } from "./window.ts";
+import { EMPTY, FoldLogic } from "./_fold_logic.ts";
 
 /** Options of {@linkcode foldWindow}. */
 export interface FoldWindowOptions<V, A> extends WindowOptions<V> {
@@ -47,34 +48,6 @@ function windowed<V, W, S>(
   const opts = upOrOptions as PipeableWindowOptions<V>;
   return window(stepId, opts, builder(opts));
 }
-
-class FoldLogic<V, A> implements WindowLogic<V, A, { acc: A }> {
-  constructor(
-    public acc: A,
-    private readonly folder: (acc: A, value: V) => A,
-    private readonly merger: (acc: A, other: A) => A,
-    private readonly copy: (acc: A) => A = (acc) => acc,
-  ) {}
-  onEarly(): Iterable<A> {
-    return [this.copy(this.acc)];
-  }
-  onValue(value: V): Iterable<A> {
-    this.acc = this.folder(this.acc, value);
-    return EMPTY;
-  }
-  onMerge(original: WindowLogic<V, A, { acc: A }>): Iterable<A> {
-    this.acc = this.merger(this.acc, (original as FoldLogic<V, A>).acc);
-    return EMPTY;
-  }
-  onClose(): Iterable<A> {
-    return [this.acc];
-  }
-  snapshot(): { acc: A } {
-    return { acc: this.acc };
-  }
-}
-
-const EMPTY: readonly never[] = Object.freeze([]);
 
 /**
  * Folds each window's values into an accumulator and emits it when the window closes: `[key,

@@ -150,7 +150,11 @@ class SlidingLogic implements WindowerLogic<SlidingState> {
   /** The last window opened by a tumbling windower (consecutive items usually share it). */
   #last = Number.NaN;
 
-  constructor(private readonly w: SlidingWindower, resume: SlidingState | undefined) {
+  // No constructor parameter properties: they would make V8 box every `#minClose` store.
+  private readonly w: SlidingWindower;
+
+  constructor(w: SlidingWindower, resume: SlidingState | undefined) {
+    this.w = w;
     this.#tumbling = w.offset === w.length;
     for (const id of resume ?? []) this.#add(id);
   }

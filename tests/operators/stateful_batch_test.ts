@@ -1,12 +1,15 @@
 import { assertEquals, assertRejects } from "@std/assert";
 import { map } from "rxjs";
 import { Dataflow, DataflowError } from "../../mod.ts";
+import type { StepContext } from "../../src/dataflow/op.ts";
 import {
   DISCARD,
   type LogicResult,
+  QUIET,
   RETAIN,
   statefulBatch,
   type StatefulBatchLogic,
+  StatefulBatchNode,
 } from "../../src/operators/stateful_batch.ts";
 import { runMain, TestClock, TestingSink, TestingSource } from "../../src/testing/mod.ts";
 
@@ -373,4 +376,70 @@ Deno.test("statefulBatch: onValue outputs are held and emitted grouped by key; o
   // Keys in first-arrival order (b, then a); each key's held outputs, then its end outputs.
   assertEquals(out, [["b", "b1"], ["b", "b3"], ["b", "b5"], ["b", "b end"], ["a", "a end"]]);
   assertEquals(ends, ["b:3", "a:2"]);
+});
+
+Deno.test("statefulBatch: QUIET values keep first-arrival order, epoch order and timers", () => {
+  let now = 0;
+  const failures: unknown[] = [];
+  const ctx: StepContext = {
+    stepId: "s",
+    upstreamId: "u",
+    workerIndex: 0,
+    workerCount: 1,
+    clock: new TestClock(),
+    now: () => now,
+    epoch: () => 1,
+    fail: (err) => void failures.push(err),
+    wake() {},
+  };
+  const out: Rec[] = [];
+  const node = new StatefulBatchNode<string, string, number>(
+    ctx,
+    { next: (x) => void out.push(x), complete() {} },
+    (_resume, lctx) => {
+      let n = 0;
+      let pending = false;
+      return {
+        // "q" changes state only (QUIET: nothing at the end either); others emit and ask for
+        // onValuesEnd.
+        onValue(v: string) {
+          n++;
+          if (v === "q") return QUIET;
+          pending = true;
+          return [v];
+        },
+        onValuesEnd(): LogicResult<string> {
+          const r: LogicResult<string> = pending ? [[`end${n}`], RETAIN] : [[], RETAIN];
+          pending = false;
+          return r;
+        },
+        onBatch: () => [[], RETAIN],
+        onNotify: (): LogicResult<string> => [[`notified${n}`], RETAIN],
+        notifyAt: () => 1_000 + lctx.key.charCodeAt(0) + n,
+        snapshot: () => n,
+      };
+    },
+    undefined,
+  );
+  for (const [k, v] of [["A", "q"], ["B", "x"], ["C", "q"], ["A", "y"]]) node.next([k!, v!]);
+  node.flush(now);
+  // A arrived first (quietly), so its outputs come before B's.
+  assertEquals(out, [["A", "y"], ["A", "end2"], ["B", "x"], ["B", "end1"]]);
+  assertEquals(node.epochChanges(), [["A", 2], ["B", 1], ["C", 1]]);
+  // Timers: A at 1 067 (re-read after its last value), B at 1 067, C at 1 068 (read at its
+  // quiet value). nextWake may be a lower bound.
+  assertEquals(node.nextWake()! <= 1_067, true);
+  // A quiet value re-reads the timer at once: C moves to 1 069.
+  now = 10;
+  node.next(["C", "q"]);
+  node.flush(now);
+  assertEquals(out.length, 4);
+  out.length = 0;
+  const fired: Rec[] = [];
+  for (now = 1_060; now <= 1_070; now++) {
+    node.flush(now);
+    fired.push(...out.splice(0).map(([k, v]): Rec => [k, `${v}@${now}`]));
+  }
+  assertEquals(fired, [["A", "notified2@1067"], ["B", "notified1@1067"], ["C", "notified2@1069"]]);
+  assertEquals(failures, []);
 });
