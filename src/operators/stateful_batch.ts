@@ -624,12 +624,9 @@ export class StatefulBatchNode<V, W, S> implements RuntimeNode<readonly [string,
    * restore of the key; {@linkcode DISCARDED} removes it.
    */
   restore(key: string, snapshot: unknown): void {
-    if (snapshot === DISCARDED) {
-      this.entries.delete(key);
-      this.timers.delete(key);
-      this.expiries.delete(key);
-      return;
-    }
+    const old = this.entries.get(key);
+    if (old !== undefined) this.forget(old);
+    if (snapshot === DISCARDED) return;
     const e = new KeyEntry<V, W, S>(key);
     let logic;
     try {
@@ -652,20 +649,26 @@ export class StatefulBatchNode<V, W, S> implements RuntimeNode<readonly [string,
     }
     e.logic = logic;
     this.entries.set(key, e);
+    const now = this.ctx.now();
     if (logic.notifyAt !== undefined) {
       const t = this.notifyTime(e, logic);
-      if (t !== undefined) this.timers.set(key, t);
+      if (t !== undefined) this.timers.set(e, t, now);
     }
-    if (this.ttl !== undefined) this.expiries.set(key, this.ctx.now() + this.ttl);
+    if (this.ttl !== undefined) {
+      this.expiries.set(e.expiry ??= new TimerSlot(key), now + this.ttl, now);
+    }
+  }
+
+  /** Removes a restored key with its timers (no change is recorded: this is not an epoch's). */
+  private forget(e: KeyEntry<V, W, S>): void {
+    this.entries.delete(e.key);
+    this.timers.delete(e);
+    if (e.expiry !== undefined) this.expiries.delete(e.expiry);
   }
 
   /** Forgets every key (before the first activation of a resumed run). */
   resetState(): void {
-    for (const key of this.entries.keys()) {
-      this.timers.delete(key);
-      this.expiries.delete(key);
-    }
-    this.entries.clear();
+    for (const e of [...this.entries.values()]) this.forget(e);
   }
 
   /** Called by the scheduler at each epoch end: starts a new record of changed keys. */
