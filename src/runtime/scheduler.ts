@@ -61,6 +61,8 @@ const TIMER_YIELD_EVERY_MS = 50;
 /** Drives one built worker to completion. */
 export class Scheduler {
   private lastNow = Number.NEGATIVE_INFINITY;
+  /** Something happened since the last epoch end (see the run loop, epochInterval 0). */
+  private workSinceEpoch = true;
   private epochEndsAt = 0;
   /** Wall-clock time of the last yield to the event loop. */
   private sliceStart = 0;
@@ -94,16 +96,26 @@ export class Scheduler {
           await this.finish();
           return { status: "eof", epoch: rt.epoch };
         }
-        if (now >= this.epochEndsAt) {
+        if (pushed > 0) this.workSinceEpoch = true;
+        // With epochInterval 0 an epoch ends after each activation that had something to do,
+        // not after idle ones: otherwise an idle run would spin through empty epochs (and,
+        // with recovery, commit them) instead of sleeping until its next wake-up.
+        if (now >= this.epochEndsAt && (this.opts.epochInterval > 0 || this.workSinceEpoch)) {
           await this.endEpoch();
           if (this.aborted()) return await this.abort();
           rt.epoch++;
+          this.workSinceEpoch = false;
           this.epochEndsAt = this.sampleNow() + this.opts.epochInterval;
           continue;
         }
         if (pushed > 0) continue;
         const sleptFrom = performance.now();
-        await this.sleep(Math.min(this.epochEndsAt, this.nextWake(allowPoll)));
+        const epochDeadline = this.opts.epochInterval > 0
+          ? this.epochEndsAt
+          : Number.POSITIVE_INFINITY;
+        await this.sleep(Math.min(epochDeadline, this.nextWake(allowPoll)));
+        // Whatever woke the scheduler (a timer, a settled batch or call) is work for the epoch.
+        this.workSinceEpoch = true;
         // Timers ran during the sleep: it went through the event loop, not only microtasks.
         if (this.timersRanAt >= sleptFrom) this.sliceStart = performance.now();
       }

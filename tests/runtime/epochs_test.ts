@@ -3,6 +3,7 @@ import {
   Dataflow,
   DEFAULT_EPOCH_INTERVAL_MS,
   type DynamicSink,
+  EOF as EOF_MARKER,
   type FixedPartitionedSource,
   inspectDebug,
   run,
@@ -183,4 +184,40 @@ Deno.test("run rejects more than one worker as not supported yet", async () => {
     "workers must be a positive integer, got 0",
   );
   assertEquals(out, []);
+});
+
+Deno.test("with epochInterval 0 an idle wait sleeps (no spinning through empty epochs)", async () => {
+  // A PAUSE under a test clock: the scheduler must sleep until the pause ends (the clock
+  // jumps there) rather than end empty epochs forever, which hung this run before.
+  const { seen, summary } = await epochsOf([1, TestingSource.PAUSE(120_000), 2], 0);
+  assertEquals(summary.status, "eof");
+  assertEquals(seen.map(([item]) => item), [1, 2]);
+  // One epoch per activation that did something, not one per idle loop.
+  assertLess(summary.epoch, 6);
+});
+
+Deno.test("with epochInterval 0 and the wall clock, an idle source does not spin", async () => {
+  let polls = 0;
+  const source: FixedPartitionedSource<number, number> = {
+    listParts: () => ["p"],
+    buildPart: () => {
+      const start = Date.now();
+      return {
+        nextBatch: () => {
+          polls++;
+          return Date.now() - start >= 200 ? EOF_MARKER : [];
+        },
+        nextAwake: () => start + 200,
+        snapshot: () => 0,
+      };
+    },
+  };
+  const flow = new Dataflow("idle");
+  flow.input("inp", source).output("out", new TestingSink([]));
+  const summary = await run(flow, { epochInterval: 0 });
+  assertEquals(summary.status, "eof");
+  // The source asks not to be polled before 200 ms: a sleeping scheduler polls it about
+  // twice; a spinning one would have ended thousands of empty epochs meanwhile.
+  assertLess(polls, 5);
+  assertLess(summary.epoch, 6);
 });
