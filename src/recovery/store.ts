@@ -376,9 +376,10 @@ export class RecoveryStore {
       bytes += s.bytes;
     }
     if (work.length === 0) return undefined;
-    // Amortised: a base is rewritten once the deltas it would absorb are as large as it, so
-    // the store holds at most about twice the live state and each byte is rewritten O(1) times.
-    if (bytes >= (base?.bytes ?? 0) || work.length >= MAX_DELTAS) return work;
+    // Amortised: a base is rewritten once the deltas it would absorb weigh twice as much as
+    // it, so the store holds at most about three times the live state, each byte is rewritten
+    // O(1) times, and a workload that touches every key every epoch folds every other epoch.
+    if (bytes >= 2 * (base?.bytes ?? 0) || work.length >= MAX_DELTAS) return work;
     return undefined;
   }
 
