@@ -47,7 +47,18 @@ export interface ClassSerde<T = unknown, P = unknown> {
   fromPlain(plain: P): T;
 }
 
-/** A value the codec cannot store; `path` says where in the value it is. */
+/**
+ * A value the codec cannot store; `path` says where in the value it is.
+ *
+ * @example
+ * ```ts
+ * import { CodecError, encodeValue } from "@weir/weir";
+ * import { assertEquals, assertThrows } from "@std/assert";
+ *
+ * const err = assertThrows(() => encodeValue({ totals: [1, () => 2] }), CodecError);
+ * assertEquals(err.path, "$.totals[1]");
+ * ```
+ */
 export class CodecError extends Error {
   /**
    * @param message What is wrong.

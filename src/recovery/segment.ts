@@ -223,7 +223,32 @@ export interface RawSegmentVisitor {
   drop(kind: SnapshotKind, stepId: string): void;
 }
 
-/** A segment that fails its checks; `offset` is the byte where reading stopped. */
+/**
+ * A segment that fails its checks; `offset` is the byte where reading stopped. A run meets it
+ * as the `cause` of a `RecoveryError`.
+ *
+ * @example
+ * ```ts
+ * import { CorruptSegmentError, Dataflow, RecoveryError, run } from "@weir/weir";
+ * import { fsBackend } from "@weir/weir/recovery/fs";
+ * import { TestingSink, TestingSource } from "@weir/weir/testing";
+ * import { assertInstanceOf, assertRejects } from "@std/assert";
+ *
+ * const dir = await Deno.makeTempDir();
+ * const flow = new Dataflow("demo");
+ * flow.input("inp", new TestingSource([1])).output("out", new TestingSink([]));
+ * await run(flow, { recovery: { backend: fsBackend(dir), create: true } });
+ * for (const e of Deno.readDirSync(`${dir}/segments`)) {
+ *   Deno.truncateSync(`${dir}/segments/${e.name}`, 20); // damage every segment
+ * }
+ * const err = await assertRejects(
+ *   () => run(flow, { recovery: { backend: fsBackend(dir) } }),
+ *   RecoveryError,
+ * );
+ * assertInstanceOf(err.cause, CorruptSegmentError);
+ * await Deno.remove(dir, { recursive: true });
+ * ```
+ */
 export class CorruptSegmentError extends Error {
   /**
    * @param segment The segment's name.

@@ -541,7 +541,26 @@ function parseManifest(backend: RecoveryBackend, bytes: Uint8Array): Manifest {
   return m as Manifest;
 }
 
-/** Initialises an empty store not yet bound to a flow (the first run binds it). */
+/**
+ * Initialises an empty store not yet bound to a flow (the first run binds it); what
+ * `weir recovery init <dir>` does. Refuses a location that already holds a store.
+ *
+ * @example
+ * ```ts
+ * import { Dataflow, initStore, run } from "@weir/weir";
+ * import { fsBackend } from "@weir/weir/recovery/fs";
+ * import { TestingSink, TestingSource } from "@weir/weir/testing";
+ * import { assertEquals } from "@std/assert";
+ *
+ * const dir = await Deno.makeTempDir();
+ * await initStore(fsBackend(dir), Date.now());
+ * const flow = new Dataflow("demo");
+ * flow.input("inp", new TestingSource([1])).output("out", new TestingSink([]));
+ * // No create: true needed, the store exists.
+ * assertEquals((await run(flow, { recovery: { backend: fsBackend(dir) } })).status, "eof");
+ * await Deno.remove(dir, { recursive: true });
+ * ```
+ */
 export async function initStore(backend: RecoveryBackend, now: number): Promise<void> {
   const existing = await backend.readManifest();
   if (existing !== undefined) {

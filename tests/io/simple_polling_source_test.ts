@@ -9,6 +9,7 @@ import {
   type StatefulSourcePartition,
 } from "../../mod.ts";
 import { runMain, TestClock, TestingSink } from "../../src/testing/mod.ts";
+import { fsBackend } from "../../src/recovery/deno_fs.ts";
 
 const T0500 = Date.UTC(2024, 0, 1, 5, 0, 0);
 const MIN = 60_000;
@@ -140,6 +141,47 @@ Deno.test("polling with an ABORT once; a second run continues from the object's 
   });
   assertEquals(part.nextBatch(), ["z"]);
   assertEquals(part.snapshot(), 3);
+});
+
+Deno.test("polling with recovery: a new source object resumes from the stored position", async () => {
+  class Counter extends SimplePollingSource<number, number> {
+    n = 0;
+    constructor(readonly abortAt: number | undefined) {
+      super(0);
+    }
+    nextItem(): number | typeof EOF {
+      if (this.n === this.abortAt) {
+        this.n++; // the item at abortAt is lost with the aborted run, then re-read
+        throw new AbortExecution();
+      }
+      return this.n < 5 ? this.n++ : EOF;
+    }
+    override snapshot(): number {
+      return this.n;
+    }
+    override resume(state: number): void {
+      this.n = state;
+    }
+  }
+  const dir = await Deno.makeTempDir();
+  try {
+    const recovery = { backend: fsBackend(dir), create: true };
+    const make = (abortAt: number | undefined, out: number[]) => {
+      const flow = new Dataflow("poll_recovery");
+      flow.input("inp", new Counter(abortAt)).output("out", new TestingSink(out));
+      return flow;
+    };
+    const first: number[] = [];
+    const opts = { clock: new TestClock(), epochInterval: 0, recovery };
+    assertEquals((await runMain(make(3, first), opts)).status, "aborted");
+    assertEquals(first, [0, 1, 2]);
+    // A new process: a new source object, with no index of its own: the store has it.
+    const second: number[] = [];
+    assertEquals((await runMain(make(undefined, second), opts)).status, "eof");
+    assertEquals(second, [3, 4]);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });
 
 Deno.test("polling: nextItem throwing fails the run naming partition 'singleton'", async () => {
