@@ -82,8 +82,8 @@ export interface WindowOptions<V> extends StatefulOptions {
   /**
    * Early results (stream form only, on the `early` stream): the current partial result of
    * each open window every `everyItems` values applied to it, and/or every `everyMs` ms of
-   * system time (per key, while it has open windows). Needs `WindowLogic.onEarly`; the early
-   * timer is not snapshotted (it restarts after a resume).
+   * system time (per key, while it has open windows). Needs `WindowLogic.onEarly`. The
+   * counts and the timer are snapshotted with the key, so a resumed run keeps the cadence.
    */
   readonly early?: { readonly everyItems?: number; readonly everyMs?: number };
 }
@@ -131,6 +131,12 @@ interface KeyWindowsState {
   readonly windows: Array<[number, unknown]>;
   /** `[timestamp, value]` of the values waiting for the watermark (ordered mode). */
   readonly queue: Array<[number, unknown]>;
+  /**
+   * Early-results progress, present only with `options.early`: `since` holds
+   * `[windowId, values applied since its last early result]`, `next` the system time the
+   * next timed early results are due.
+   */
+  readonly early?: { readonly since: Array<[number, number]>; readonly next?: number };
 }
 
 /** Builds a window's logic, from its snapshot on resume. */
@@ -166,6 +172,10 @@ class KeyWindows<V, W, S> implements StatefulBatchLogic<V, WindowEvent, KeyWindo
     this.#windower = opts.windower.build(resume?.windower) as WindowerLogic<unknown>;
     for (const [id, s] of resume?.windows ?? []) this.#windows.set(id, builder(s as S));
     this.#queue = (resume?.queue ?? []) as Array<[number, V]>;
+    if (resume?.early !== undefined) {
+      for (const [id, n] of resume.early.since) this.#sinceEarly.set(id, n);
+      this.#nextEarly = resume.early.next;
+    }
   }
 
   onBatch(values: V[]): LogicResult<WindowEvent> {
@@ -258,6 +268,12 @@ class KeyWindows<V, W, S> implements StatefulBatchLogic<V, WindowEvent, KeyWindo
       windower: this.#windower.snapshot(),
       windows: [...this.#windows].map(([id, w]) => [id, w.snapshot()]),
       queue: this.#queue.map(([ts, v]) => [ts, v]),
+      ...(this.opts.early === undefined ? {} : {
+        early: {
+          since: [...this.#sinceEarly],
+          ...(this.#nextEarly === undefined ? {} : { next: this.#nextEarly }),
+        },
+      }),
     };
   }
 

@@ -5,6 +5,7 @@ import {
   collectWindow,
   Dataflow,
   EventClock,
+  foldWindow,
   join,
   SessionWindower,
   stateful,
@@ -204,5 +205,42 @@ Deno.test("timers are re-derived from restored state: a pending notifyAt fires a
     // During the pause the clock passes the restored timers, which fire; c's is pending at
     // EOF, which does not fire timers (as in Bytewax).
     assertEquals(out, [["a", "reminder 1"], ["b", "reminder 2"], ["c", "got 3"]]);
+  });
+});
+
+Deno.test("early results keep their cadence across a resume", async () => {
+  await withDir(async (dir) => {
+    const early: unknown[] = [];
+    const down: unknown[] = [];
+    const flow = new Dataflow("early");
+    const items: Array<[string, Ev] | TestingMarker> = [
+      ["k", ev("k", 1, "1")],
+      ["k", ev("k", 2, "2")],
+      ["k", ev("k", 3, "3")],
+      TestingSource.ABORT(), // one value applied since the last early result
+      ["k", ev("k", 4, "4")], // the second: an early result now, not after two more
+      ["k", ev("k", 5, "5")],
+    ];
+    const out = foldWindow(
+      "sum",
+      flow.input("inp", new TestingSource(items)) as Stream<[string, Ev]>,
+      {
+        clock: new EventClock((e: Ev) => e.t, { waitFor: 100 }),
+        windower: new TumblingWindower(100, 0),
+        ordered: false,
+        builder: () => 0,
+        folder: (acc: number, e: Ev) => acc + Number(e.v),
+        merger: (a: number, b: number) => a + b,
+        early: { everyItems: 2 },
+      },
+    );
+    out.early.output("early", new TestingSink(early));
+    out.down.output("down", new TestingSink(down));
+    const opts = { epochInterval: 0, clock: new TestClock(), recovery: recovery(dir) };
+    assertEquals((await runMain(flow, opts)).status, "aborted");
+    assertEquals(early, [["k", [0, 3]]]);
+    assertEquals((await runMain(flow, opts)).status, "eof");
+    assertEquals(early, [["k", [0, 3]], ["k", [0, 10]]]);
+    assertEquals(down, [["k", [0, 15]]]);
   });
 });
