@@ -6,6 +6,7 @@
  * differed from its reference.
  *
  *   deno task torture [--kills 200] [--per-seed 20] [--seed 1000] [--epoch-ms 30] [--lines N]
+ *                     [--store fs|kv]
  *
  * @module
  */
@@ -27,13 +28,19 @@ const perSeed = flag("per-seed", 20);
 const firstSeed = flag("seed", 1000);
 const epochMs = flag("epoch-ms", 30);
 const lines = flag("lines", 20_000);
+const storeAt = Deno.args.indexOf("--store");
+const store = storeAt < 0 ? "fs" : Deno.args[storeAt + 1];
+if (store !== "fs" && store !== "kv") {
+  console.error(`--store must be fs or kv, got ${store}`);
+  Deno.exit(2);
+}
 
 const started = performance.now();
 const reports: CrashReport[] = [];
 let interrupted = 0;
 for (let seed = firstSeed; interrupted < totalKills; seed++) {
   const kills = Math.min(perSeed, totalKills - interrupted);
-  const r = await crashRun({ seed, kills, epochMs, lines });
+  const r = await crashRun({ seed, kills, epochMs, lines, store });
   reports.push(r);
   interrupted += r.interrupted;
   console.log(summarize(r));
@@ -42,7 +49,7 @@ const sum = (f: (r: CrashReport) => number) => reports.reduce((n, r) => n + f(r)
 const failed = reports.filter((r) => !r.identical);
 console.log(
   `\ntorture: ${reports.length} seeds (${firstSeed}–${firstSeed + reports.length - 1}), ` +
-    `epoch ${epochMs} ms, ${lines} input lines each\n` +
+    `epoch ${epochMs} ms, ${lines} input lines each, ${store} store\n` +
     `  kills sent ${sum((r) => r.killsSent)}, interrupted runs ${interrupted} ` +
     `(early ${sum((r) => r.byMode.early)}, timed ${sum((r) => r.byMode.timed)}, ` +
     `write ${sum((r) => r.byMode.write)}, commit ${sum((r) => r.byMode.commit)}, ` +

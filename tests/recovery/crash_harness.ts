@@ -47,6 +47,12 @@ export interface CrashRunOptions {
   readonly epochMs?: number;
   /** Sink of the running aggregates (default: `"file"` for even seeds, `"dir"` for odd). */
   readonly sink?: RunningSink;
+  /**
+   * The recovery backend (default `"fs"`). With `"kv"` (Deno KV), `commit` kills become
+   * `write` kills (a KV commit leaves no file to watch) and kills are not classified by
+   * the store's epochs.
+   */
+  readonly store?: "fs" | "kv";
   /** Keep the working directory when the output differs (default true). */
   readonly keepOnFailure?: boolean;
   /** Progress messages (default: none). */
@@ -98,6 +104,8 @@ export interface FileDiff {
 export interface CrashReport {
   readonly seed: number;
   readonly sink: RunningSink;
+  /** The recovery backend. */
+  readonly store: "fs" | "kv";
   readonly lines: number;
   readonly epochMs: number;
   /** Output files of the reference run (relative paths, sorted). */
@@ -260,11 +268,13 @@ function spawnFlow(
   storeDir: string,
   epochMs: number,
   sink: RunningSink,
+  store: "fs" | "kv",
 ): Deno.ChildProcess {
   return new Deno.Command(Deno.execPath(), {
     args: [
       "run",
       "-A",
+      "--unstable-kv",
       "--config",
       `${REPO}deno.json`,
       FLOW,
@@ -273,6 +283,7 @@ function spawnFlow(
       storeDir,
       String(epochMs),
       sink,
+      store,
     ],
     cwd: REPO,
     env: { NO_COLOR: "1" },
@@ -298,9 +309,10 @@ async function referenceRun(
   storeDir: string,
   epochMs: number,
   sink: RunningSink,
+  store: "fs" | "kv",
 ): Promise<{ ms: number; startupMs: number }> {
   const t0 = performance.now();
-  const child = spawnFlow(input, outDir, storeDir, epochMs, sink);
+  const child = spawnFlow(input, outDir, storeDir, epochMs, sink, store);
   let exited = false;
   const outP = child.output().finally(() => exited = true);
   let startupMs = Number.NaN;
@@ -419,6 +431,7 @@ export async function crashRun(options: CrashRunOptions): Promise<CrashReport> {
   const keys = options.keys ?? 37;
   const epochMs = options.epochMs ?? 30;
   const sink: RunningSink = options.sink ?? (seed % 2 === 0 ? "file" : "dir");
+  const storeKind = options.store ?? "fs";
   const log = options.log ?? (() => {});
   if (!Number.isInteger(kills) || kills < 0) throw new RangeError(`kills: ${kills}`);
   if (!Number.isInteger(lines) || lines < 1) throw new RangeError(`lines: ${lines}`);
@@ -430,7 +443,14 @@ export async function crashRun(options: CrashRunOptions): Promise<CrashReport> {
     await Deno.writeTextFile(input, generateInput(seed, lines, keys));
 
     const refOut = `${work}/reference`;
-    const ref = await referenceRun(input, refOut, `${work}/reference-store`, epochMs, sink);
+    const ref = await referenceRun(
+      input,
+      refOut,
+      `${work}/reference-store`,
+      epochMs,
+      sink,
+      storeKind,
+    );
     const files = await listFiles(refOut);
     const expectedBytes = await outputBytes(refOut);
     let expectedLines = 0;
@@ -479,7 +499,7 @@ export async function crashRun(options: CrashRunOptions): Promise<CrashReport> {
           ? "early"
           : rest < 0.5
           ? "timed"
-          : rest < 0.8
+          : rest < 0.8 || storeKind === "kv"
           ? "write"
           : "commit";
       }
@@ -497,7 +517,7 @@ export async function crashRun(options: CrashRunOptions): Promise<CrashReport> {
         : 0;
 
       const t0 = performance.now();
-      const child = spawnFlow(input, out, store, epochMs, sink);
+      const child = spawnFlow(input, out, store, epochMs, sink, storeKind);
       let exited = false;
       const outP = child.output().finally(() => exited = true);
       let killSent = false;
@@ -563,7 +583,8 @@ export async function crashRun(options: CrashRunOptions): Promise<CrashReport> {
         killSent,
         interrupted: wasInterrupted,
         atMs: killSent ? atMs : elapsed,
-        beforeFirstCommit: wasInterrupted && await storeEpoch(store) === epochBefore,
+        beforeFirstCommit: storeKind === "fs" && wasInterrupted &&
+          await storeEpoch(store) === epochBefore,
         // The dead process's output: had it written everything?
         afterAllOutput: wasInterrupted && await filesBytes(out, files) >= expectedBytes,
         inSegmentWrite: wasInterrupted ? tmpKind(await newTmp()) : null,
@@ -588,6 +609,7 @@ export async function crashRun(options: CrashRunOptions): Promise<CrashReport> {
     const report: CrashReport = {
       seed,
       sink,
+      store: storeKind,
       lines,
       epochMs,
       files,
@@ -623,7 +645,7 @@ export async function crashRun(options: CrashRunOptions): Promise<CrashReport> {
 
 /** One line: the counts, and the first difference when the output is wrong. */
 export function summarize(r: CrashReport): string {
-  let s = `seed ${r.seed} (${r.sink}): ${r.interrupted} interrupted runs ` +
+  let s = `seed ${r.seed} (${r.sink}, ${r.store}): ${r.interrupted} interrupted runs ` +
     `(${r.killsSent} kills sent, ${r.killsAfterExit} after exit; ` +
     `early ${r.byMode.early}, timed ${r.byMode.timed}, write ${r.byMode.write}, ` +
     `commit ${r.byMode.commit}, eof ${r.byMode.eof}; ` +

@@ -36,8 +36,19 @@ Deno.test("crash test: SIGKILL at random moments, restart, output identical to a
       assert(r.interrupted <= KILLS_PER_SEED);
     });
   }
+  // The same against the Deno KV backend (commits are KV transactions, not files).
+  await t.step("seed 4, Deno KV store", async () => {
+    const r = await crashRun({ seed: 4, kills: 8, store: "kv" });
+    reports.push(r);
+    console.log(summarize(r));
+    assertEquals(r.diffs, []);
+    assertEquals([r.lost, r.duplicated, r.unexpected, r.identical], [0, 0, 0, true]);
+    assertEquals(r.store, "kv");
+    assertEquals(r.runs, r.interrupted + 1);
+    assert(r.interrupted >= 5, `${r.interrupted} kills interrupted a run`);
+  });
   const total = reports.reduce((n, r) => n + r.interrupted, 0);
   console.log(`crash test: ${total} interrupted runs over ${reports.length} seeds`);
-  assertEquals(reports.length, SEEDS.length);
+  assertEquals(reports.length, SEEDS.length + 1);
   assert(total >= 20, `only ${total} kills interrupted a run`);
 });
