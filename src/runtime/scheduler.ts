@@ -25,6 +25,8 @@ import { DISCARDED_STATE } from "../dataflow/op.ts";
 import { SnapshotEncodeError, type SnapshotKind } from "../recovery/segment.ts";
 import { type RecoveryStore, type RestoredState, stateKey } from "../recovery/store.ts";
 import type { BuiltWorker } from "./build.ts";
+import type { InputNode } from "./input_node.ts";
+import type { OutputNode } from "./output_node.ts";
 import { macrotask, timerTask } from "./util.ts";
 
 /** How a run ended. */
@@ -229,19 +231,18 @@ export class Scheduler {
         seg.step(kind, stepId);
         s.node.forEachChange!(put);
       }
-      kind = "source";
-      for (const inp of inputs) {
-        if (!inp.isFixed) continue;
-        stepId = inp.step.id;
-        seg.step(kind, stepId);
-        inp.forEachPosition(put);
-      }
-      kind = "sink";
-      for (const out of outputs) {
-        if (!out.isFixed) continue;
-        stepId = out.step.id;
-        seg.step(kind, stepId);
-        out.forEachPosition(put);
+      const io: Array<["source" | "sink", readonly (InputNode | OutputNode)[]]> = [
+        ["source", inputs],
+        ["sink", outputs],
+      ];
+      for (const [k, ends] of io) {
+        kind = k;
+        for (const end of ends) {
+          if (!end.isFixed) continue;
+          stepId = end.step.id;
+          seg.step(kind, stepId);
+          end.forEachPosition(put);
+        }
       }
     } catch (err) {
       if (err instanceof SnapshotEncodeError) {
