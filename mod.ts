@@ -71,7 +71,6 @@ export {
   inspectStore,
   type RecoveryConfig,
   RecoveryError,
-  type RestoredState,
   type SegmentInfo,
   type StoreReport,
 } from "./src/recovery/store.ts";
