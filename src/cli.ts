@@ -17,6 +17,8 @@ import { Dataflow } from "./dataflow/dataflow.ts";
 import { isDataflowError } from "./errors.ts";
 import { run } from "./runtime/run.ts";
 import { fsBackend } from "./recovery/deno_fs.ts";
+import { kvBackend } from "./recovery/deno_kv.ts";
+import type { RecoveryBackend } from "./recovery/backend.ts";
 import { initStore, inspectStore, RecoveryError, type StoreReport } from "./recovery/store.ts";
 
 /**
@@ -43,7 +45,8 @@ Flags:
   -s, --epoch-interval SECONDS   epoch length, a number >= 0 (default 10)
   -w, --workers N                number of workers (default 1; more is not available yet)
   -r, --recovery-dir DIR         snapshot every epoch to the store in DIR and resume from
-                                 its last committed epoch (create it with recovery init)
+                                 its last committed epoch (create it with recovery init);
+                                 kv:PATH uses a Deno KV database (run with --unstable-kv)
   -b, --backup-interval SECONDS  with -r: how long superseded epochs are kept (default 0)
   -h, --help                     print this help
 
@@ -416,7 +419,7 @@ export async function main(argv: readonly string[], out: CliOutput = console): P
     const summary = await run(flow, {
       epochInterval: opts.epochIntervalMs,
       recovery: opts.recoveryDir === undefined ? undefined : {
-        backend: fsBackend(opts.recoveryDir),
+        backend: backendFor(opts.recoveryDir),
         backupInterval: opts.backupIntervalMs ?? 0,
       },
     });
@@ -432,6 +435,14 @@ export async function main(argv: readonly string[], out: CliOutput = console): P
   }
 }
 
+/**
+ * The backend a store argument names: `kv:<path>` a Deno KV database (the CLI then needs
+ * `--unstable-kv`), anything else a directory.
+ */
+function backendFor(store: string): RecoveryBackend {
+  return store.startsWith("kv:") ? kvBackend(store.slice(3)) : fsBackend(store);
+}
+
 /** `weir recovery init|inspect <dir>`. */
 async function recoveryCommand(argv: readonly string[], out: CliOutput): Promise<number> {
   const [verb, dir, ...rest] = argv;
@@ -444,10 +455,10 @@ async function recoveryCommand(argv: readonly string[], out: CliOutput): Promise
   }
   try {
     if (verb === "init") {
-      await initStore(fsBackend(dir), Date.now());
+      await initStore(backendFor(dir), Date.now());
       out.log(`Initialised an empty recovery store in ${dir}`);
     } else {
-      out.log(formatReport(dir, await inspectStore(fsBackend(dir))));
+      out.log(formatReport(dir, await inspectStore(backendFor(dir))));
     }
     return 0;
   } catch (err) {

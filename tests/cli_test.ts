@@ -278,7 +278,7 @@ const dec = new TextDecoder();
 /** Runs the CLI in a subprocess. */
 async function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   const out = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", "src/cli.ts", ...args],
+    args: ["run", "-A", "--unstable-kv", "src/cli.ts", ...args],
     stdout: "piped",
     stderr: "piped",
     env: { NO_COLOR: "1" },
@@ -383,6 +383,28 @@ Deno.test("cli: -r resumes from the store; recovery init and inspect", async () 
     const again = await cli("recovery", "init", dir);
     assertEquals(again.code, 1);
     assertStringIncludes(again.stderr, "already holds a recovery store");
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("cli: -r kv:PATH keeps the store in a Deno KV database", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "weir_cli_kv_" });
+  try {
+    const m = "tests/fixtures/cli_flows.ts:counting";
+    const store = `kv:${dir}/weir.sqlite`;
+    assertEquals((await cli("recovery", "init", store)).code, 0);
+    assertEquals(await cli("-r", store, "-s", "0", m), {
+      code: 0,
+      stdout: "a=1\nb=1\na=2\n",
+      stderr: "",
+    });
+    assertEquals(await cli("-r", store, m), { code: 0, stdout: "a=3\n", stderr: "" });
+    const inspected = await cli("recovery", "inspect", store);
+    assertEquals(inspected.code, 0);
+    assertStringIncludes(inspected.stdout, "cli_counting.count  state  2 keys");
+    // The directory holds the database, not a filesystem store.
+    assertEquals([...Deno.readDirSync(dir)].some((e) => e.name === "weir-store.json"), false);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
