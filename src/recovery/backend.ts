@@ -69,6 +69,13 @@ export interface RecoveryBackend {
   writeSegment(name: string, bytes: Uint8Array): Promise<void>;
   /** Deletes segments (missing names are ignored). */
   deleteSegments(names: readonly string[]): Promise<void>;
-  /** Releases the backend's resources. */
+  /**
+   * Optional: claims the store for this backend's writes, so that two runs never write one
+   * store at once. Resolves `false` when another holder has it. The claim must end with
+   * `close()` and with the process (a crashed run must not keep it). `fsBackend` implements
+   * it with an advisory lock on a file; a backend without it does not detect a second writer.
+   */
+  claim?(): Promise<boolean>;
+  /** Releases the backend's resources (and its claim). */
   close(): void | Promise<void>;
 }

@@ -4,6 +4,7 @@
  * A store is a directory:
  * ```text
  * <dir>/weir-store.json          the manifest (format version, flow id)
+ * <dir>/weir-store.lock          locked (flock) by the run writing the store
  * <dir>/segments/delta-<epoch>   one per committed epoch
  * <dir>/segments/base-<epoch>    merged state up to an epoch
  * ```
@@ -15,6 +16,7 @@
 import type { RecoveryBackend } from "./backend.ts";
 
 const MANIFEST = "weir-store.json";
+const LOCK = "weir-store.lock";
 const SEGMENTS = "segments";
 const TMP_SUFFIX = ".tmp";
 
@@ -48,6 +50,8 @@ class FsBackend implements RecoveryBackend {
   readonly description: string;
   private readonly segDir: string;
   private segDirReady = false;
+  /** The open lock file while the store is claimed. */
+  private lock: Deno.FsFile | undefined = undefined;
   private tmpSeq = 0;
   /** Temporary files of writes in progress (base names), which listSegments must leave. */
   private readonly writing = new Set<string>();
@@ -118,7 +122,29 @@ class FsBackend implements RecoveryBackend {
     if (removed > 0) await syncDir(this.segDir);
   }
 
-  close(): void {}
+  /**
+   * Takes an exclusive advisory lock (flock) on `<dir>/weir-store.lock`, held until `close()`;
+   * the kernel drops it when the process dies, even by SIGKILL, so a restart is never blocked
+   * by a crashed run.
+   */
+  async claim(): Promise<boolean> {
+    if (this.lock !== undefined) return true;
+    const f = await Deno.open(`${this.dir}/${LOCK}`, { read: true, write: true, create: true });
+    let locked = false;
+    try {
+      locked = await f.tryLock(true);
+    } finally {
+      if (!locked) f.close();
+    }
+    if (locked) this.lock = f;
+    return locked;
+  }
+
+  close(): void {
+    const lock = this.lock;
+    this.lock = undefined;
+    lock?.close();
+  }
 
   /** Writes `dir/name` via a temporary file, fsync, rename and directory fsync. */
   private async atomicWrite(dir: string, name: string, bytes: Uint8Array): Promise<void> {

@@ -225,6 +225,22 @@ export class RecoveryStore {
         await writeManifest(backend, manifest);
       }
     }
+    if (backend.claim !== undefined) {
+      let claimed;
+      try {
+        claimed = await backend.claim();
+      } catch (err) {
+        throw new RecoveryError(`Cannot claim the recovery store in ${backend.description}`, {
+          cause: err,
+        });
+      }
+      if (!claimed) {
+        throw new RecoveryError(
+          `The recovery store in ${backend.description} is in use by another run (another ` +
+            `process, or another run in this one); two writers would corrupt it`,
+        );
+      }
+    }
     return new RecoveryStore(backend, config.classes ?? [], backupInterval);
   }
 

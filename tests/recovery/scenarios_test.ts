@@ -565,3 +565,46 @@ storeTest("backupInterval keeps superseded epochs until they are older than it",
   const after = await deltas();
   assert(after < kept, `folded: ${after} < ${kept}`);
 });
+
+Deno.test("fsBackend: one writer at a time; a SIGKILLed writer does not block the next", async () => {
+  const s = await fsStore();
+  try {
+    // Two runs at once in this process: the second is refused while the first holds the store.
+    const slow = passThrough([0, TestingSource.PAUSE(200), 1]);
+    const first = slow.run({ recovery: s.config(), epochInterval: 0 });
+    await new Promise((r) => setTimeout(r, 50));
+    const err = await assertRejects(
+      () => passThrough([9]).run({ recovery: s.config(), epochInterval: 0 }),
+      RecoveryError,
+    );
+    assertStringIncludes(err.message, "is in use by another run");
+    assertEquals((await first).status, "eof");
+    // Released at the end of the run.
+    assertEquals((await passThrough([9]).run({ recovery: s.config() })).status, "eof");
+    // Another process holds the store, then dies by SIGKILL.
+    const child = new Deno.Command(Deno.execPath(), {
+      args: [
+        "eval",
+        `const f = await Deno.open(${JSON.stringify(`${s.location}/weir-store.lock`)}, ` +
+        `{ read: true, write: true }); await f.lock(true); console.log("locked"); ` +
+        `await new Promise(() => setInterval(() => {}, 1000));`,
+      ],
+      stdout: "piped",
+      stderr: "null",
+    }).spawn();
+    const reader = child.stdout.getReader();
+    assertEquals(new TextDecoder().decode((await reader.read()).value).trim(), "locked");
+    await assertRejects(
+      () => passThrough([9]).run({ recovery: s.config() }),
+      RecoveryError,
+      "in use by another run",
+    );
+    child.kill("SIGKILL");
+    assertEquals((await child.status).signal, "SIGKILL");
+    reader.releaseLock();
+    await child.stdout.cancel();
+    assertEquals((await passThrough([9]).run({ recovery: s.config() })).status, "eof");
+  } finally {
+    await s.cleanup();
+  }
+});
