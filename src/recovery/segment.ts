@@ -23,7 +23,6 @@ import {
   ByteReader,
   ByteWriter,
   type ClassSerde,
-  CodecError,
   crc32,
   readValue,
   skipValue,
@@ -298,6 +297,8 @@ export function readSegment(
   let kind: SnapshotKind = "state";
   let stepId = "";
   let entries = 0;
+  /** True while a visitor callback runs (its errors pass through unchanged). */
+  let visiting = false;
   while (pos < bytes.length) {
     if (pos + BLOCK_HEADER_BYTES > bytes.length) {
       throw new CorruptSegmentError(name, pos, "truncated block header");
@@ -322,39 +323,51 @@ export function readSegment(
             const at = r.pos;
             skipValue(r);
             entries++;
+            visiting = true;
             rawVisitor.put(keyStart, at, r.pos);
+            visiting = false;
             continue;
           }
           const key = r.string();
           const at = r.pos;
           const value = readValue(r, classes, lenient);
           entries++;
+          visiting = true;
           visitor?.put(key, value, r.pos - at);
+          visiting = false;
         } else if (op === OP_DEL) {
           if (rawVisitor !== undefined) {
             const keyStart = r.pos;
             r.skip(r.varint());
             entries++;
+            visiting = true;
             rawVisitor.del(keyStart, r.pos);
+            visiting = false;
             continue;
           }
           const key = r.string();
           entries++;
+          visiting = true;
           visitor?.del(key);
+          visiting = false;
         } else if (op === OP_STEP) {
           const k = kindOf(r.u8());
           const id = r.string();
           if (k !== kind || id !== stepId) {
             kind = k;
             stepId = id;
+            visiting = true;
             visitor?.step(kind, stepId);
             rawVisitor?.step(kind, stepId);
+            visiting = false;
           }
         } else if (op === OP_DROP) {
           const k = kindOf(r.u8());
           const s = r.string();
+          visiting = true;
           visitor?.drop(k, s);
           rawVisitor?.drop(k, s);
+          visiting = false;
           stepId = "";
         } else if (op === OP_END) {
           const epoch = r.f64();
@@ -375,7 +388,8 @@ export function readSegment(
         }
       }
     } catch (err) {
-      if (err instanceof CorruptSegmentError) throw err;
+      // A visitor's own failure (a step's builder refusing a snapshot) is not corruption.
+      if (err instanceof CorruptSegmentError || visiting) throw err;
       throw new CorruptSegmentError(name, r.pos, (err as Error).message ?? String(err));
     }
     pos = end;
@@ -388,5 +402,3 @@ function kindOf(code: number): SnapshotKind {
   if (k === undefined) throw new RangeError(`unknown entry kind ${code}`);
   return k;
 }
-
-export { CodecError };

@@ -20,6 +20,7 @@ import type { ClassSerde } from "./codec.ts";
 import { foldSegments } from "./fold.ts";
 import {
   BASE,
+  CorruptSegmentError,
   DELTA,
   FORMAT_VERSION,
   readSegment,
@@ -280,6 +281,8 @@ export class RecoveryStore {
       try {
         trailer = readSegment(s.name, bytes, visitor, this.classes);
       } catch (err) {
+        // Only damage is the store's fault; a visitor's own failure passes through.
+        if (!(err instanceof CorruptSegmentError)) throw err;
         throw new RecoveryError(
           `Cannot resume from the recovery store in ${backend.description}: ` +
             `${(err as Error).message}`,
@@ -442,11 +445,6 @@ export class RecoveryStore {
       `Folding old epochs in the recovery store in ${this.backend.description} failed`,
       { cause: this.compactionError },
     );
-  }
-
-  /** The segments, oldest first, as of the last load or commit. */
-  get segmentInfos(): readonly SegmentInfo[] {
-    return this.segments;
   }
 
   /** Waits for background folding; reports its failure. */

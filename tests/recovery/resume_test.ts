@@ -1,9 +1,10 @@
 // Resume across every kind of state: windows (event clock, tumbling and session), joins, TTL,
 // timers; exactly-once file output when a run aborts between commits.
-import { assert, assertEquals } from "@std/assert";
+import { assert, assertEquals, assertRejects, assertStringIncludes } from "@std/assert";
 import {
   collectWindow,
   Dataflow,
+  DataflowError,
   EventClock,
   foldWindow,
   join,
@@ -242,5 +243,32 @@ Deno.test("early results keep their cadence across a resume", async () => {
     assertEquals((await runMain(flow, opts)).status, "eof");
     assertEquals(early, [["k", [0, 3]], ["k", [0, 10]]]);
     assertEquals(down, [["k", [0, 15]]]);
+  });
+});
+
+Deno.test("a builder that refuses its snapshot fails the resume naming the step and key", async () => {
+  await withDir(async (dir) => {
+    let refuse = false;
+    const flow = new Dataflow("refuse");
+    flow.input("inp", new TestingSource<[string, number]>([["k", 1], TestingSource.ABORT()]))
+      .pipe(stateful("keep", (resume: number | undefined) => {
+        if (refuse && resume !== undefined) throw new TypeError(`bad snapshot ${resume}`);
+        let last = resume;
+        return {
+          onItem: (v: number) => {
+            last = v;
+            return [[], false] as [never[], boolean];
+          },
+          snapshot: () => last!,
+        };
+      }))
+      .output("out", new TestingSink([]));
+    const opts = { epochInterval: 0, clock: new TestClock(), recovery: recovery(dir) };
+    assertEquals((await runMain(flow, opts)).status, "aborted");
+    refuse = true;
+    const err = await assertRejects(() => runMain(flow, opts), DataflowError);
+    assertEquals([err.stepId, err.key], ["refuse.keep", "k"]);
+    assertEquals((err.cause as Error).message, "bad snapshot 1");
+    assertStringIncludes(err.message, "Builder failed to restore the key's snapshot");
   });
 });
