@@ -13,7 +13,7 @@ import {
   type WeirOperator,
   weirOperator,
 } from "../dataflow/op.ts";
-import { DataflowError } from "../errors.ts";
+import { attributeError, DataflowError } from "../errors.ts";
 import { checkFunction, isIterable, isKeyedPair, notKeyedError, preview } from "./_chain.ts";
 import { KeyTimers, TimerSlot } from "./_key_timers.ts";
 
@@ -335,13 +335,8 @@ export class StatefulBatchNode<V, W, S> implements RuntimeNode<readonly [string,
   private quiet(e: KeyEntry<V, W, S>, logic: StatefulBatchLogic<V, W, S>): void {
     const now = this.ctx.now();
     e.fired = undefined;
-    if (this.ttl !== undefined) {
-      this.expiries.set(e.expiry ??= new TimerSlot(e.key), now + this.ttl, now);
-    }
-    if (logic.notifyAt === undefined) return;
-    const t = this.notifyTime(e, logic);
-    if (t === undefined) this.timers.delete(e);
-    else this.timers.set(e, t, now);
+    if (this.ttl !== undefined) this.armExpiry(e, now);
+    if (logic.notifyAt !== undefined) this.rereadTimer(e, logic, now);
   }
 
   complete(): void {
@@ -423,10 +418,7 @@ export class StatefulBatchNode<V, W, S> implements RuntimeNode<readonly [string,
         const e = items[i]!;
         items[i] = undefined;
         e.touched = false;
-        if (e.logic === undefined) continue;
-        const t = this.notifyTime(e, e.logic);
-        if (t === undefined || t === e.fired) this.timers.delete(e);
-        else this.timers.set(e, t, now);
+        if (e.logic !== undefined) this.rereadTimer(e, e.logic, now);
       }
     }
     // State TTL: drop keys idle for `ttl`.
@@ -441,28 +433,49 @@ export class StatefulBatchNode<V, W, S> implements RuntimeNode<readonly [string,
 
   /** Builds a fresh logic for `e`; false after a failure. */
   private build(e: KeyEntry<V, W, S>): boolean {
+    try {
+      e.logic = this.newLogic(e.key, undefined, "Builder failed");
+    } catch (err) {
+      this.ctx.fail(err);
+      return false;
+    }
+    return true;
+  }
+
+  /**
+   * Calls the builder for `key` (with its snapshot on resume) and checks what it returned.
+   * Throws a DataflowError naming the key (`what` for a builder that throws).
+   */
+  private newLogic(key: string, resume: S | undefined, what: string) {
     let logic;
     try {
-      logic = this.builder(undefined, { stepId: this.ctx.stepId, key: e.key, now: this.ctx.now });
+      logic = this.builder(resume, { stepId: this.ctx.stepId, key, now: this.ctx.now });
     } catch (err) {
-      this.ctx.fail(err, { key: e.key, what: "Builder failed" });
-      return false;
+      throw attributeError(err, this.ctx.stepId, what, { key });
     }
     if (
       logic === null || typeof logic !== "object" || typeof logic.onBatch !== "function" ||
       typeof logic.snapshot !== "function"
     ) {
-      this.ctx.fail(
-        new DataflowError(
-          this.ctx.stepId,
-          `Builder must return a logic object with onBatch and snapshot, got ${preview(logic)}`,
-          { key: e.key },
-        ),
+      throw new DataflowError(
+        this.ctx.stepId,
+        `Builder must return a logic object with onBatch and snapshot, got ${preview(logic)}`,
+        { key },
       );
-      return false;
     }
-    e.logic = logic;
-    return true;
+    return logic;
+  }
+
+  /** Re-reads a key's `notifyAt` and sets or clears its timer (a time that fired is not re-set). */
+  private rereadTimer(e: KeyEntry<V, W, S>, logic: StatefulBatchLogic<V, W, S>, now: number) {
+    const t = this.notifyTime(e, logic);
+    if (t === undefined || t === e.fired) this.timers.delete(e);
+    else this.timers.set(e, t, now);
+  }
+
+  /** Restarts a key's idle clock (state TTL). */
+  private armExpiry(e: KeyEntry<V, W, S>, now: number): void {
+    this.expiries.set(e.expiry ??= new TimerSlot(e.key), now + this.ttl!, now);
   }
 
   /**
@@ -526,9 +539,7 @@ export class StatefulBatchNode<V, W, S> implements RuntimeNode<readonly [string,
       e.touched = true;
       this.touchedNow.push(e);
     }
-    if (this.ttl !== undefined) {
-      this.expiries.set(e.expiry ??= new TimerSlot(e.key), now + this.ttl, now);
-    }
+    if (this.ttl !== undefined) this.armExpiry(e, now);
   }
 
   private badResult(e: KeyEntry<V, W, S>, method: number, result: unknown): false {
@@ -628,35 +639,12 @@ export class StatefulBatchNode<V, W, S> implements RuntimeNode<readonly [string,
     if (old !== undefined) this.forget(old);
     if (snapshot === DISCARDED) return;
     const e = new KeyEntry<V, W, S>(key);
-    let logic;
-    try {
-      logic = this.builder(snapshot as S, { stepId: this.ctx.stepId, key, now: this.ctx.now });
-    } catch (err) {
-      throw new DataflowError(this.ctx.stepId, "Builder failed to restore the key's snapshot", {
-        key,
-        cause: err,
-      });
-    }
-    if (
-      logic === null || typeof logic !== "object" || typeof logic.onBatch !== "function" ||
-      typeof logic.snapshot !== "function"
-    ) {
-      throw new DataflowError(
-        this.ctx.stepId,
-        `Builder must return a logic object with onBatch and snapshot, got ${preview(logic)}`,
-        { key },
-      );
-    }
+    const logic = this.newLogic(key, snapshot as S, "Builder failed to restore the key's snapshot");
     e.logic = logic;
     this.entries.set(key, e);
     const now = this.ctx.now();
-    if (logic.notifyAt !== undefined) {
-      const t = this.notifyTime(e, logic);
-      if (t !== undefined) this.timers.set(e, t, now);
-    }
-    if (this.ttl !== undefined) {
-      this.expiries.set(e.expiry ??= new TimerSlot(key), now + this.ttl, now);
-    }
+    if (logic.notifyAt !== undefined) this.rereadTimer(e, logic, now);
+    if (this.ttl !== undefined) this.armExpiry(e, now);
   }
 
   /** Removes a restored key with its timers (no change is recorded: this is not an epoch's). */

@@ -288,13 +288,10 @@ export class PartitionedOutputNode extends OutputNodeBase {
       throw new DataflowError(this.step.id, "The sink lists no partitions");
     }
     this.names = [...names].sort();
+    const build = (name: string, resumeState: unknown) =>
+      sink.buildPart(this.step.id, name, resumeState, this.partitionContext());
     this.parts = this.names.map((name) =>
-      new PartitionWriter(
-        this.step.id,
-        name,
-        this.rt,
-        () => sink.buildPart(this.step.id, name, undefined, this.partitionContext()),
-      )
+      new PartitionWriter(this.step.id, name, this.rt, () => build(name, undefined))
     );
     this.bufs = this.names.map(() => []);
     if (resume === undefined) return;
@@ -302,12 +299,7 @@ export class PartitionedOutputNode extends OutputNodeBase {
       const name = this.names[i]!;
       if (!resume.has(name)) continue;
       try {
-        this.parts[i]!.part = await sink.buildPart(
-          this.step.id,
-          name,
-          resume.get(name),
-          this.partitionContext(),
-        );
+        this.parts[i]!.part = await build(name, resume.get(name));
       } catch (err) {
         throw new DataflowError(this.step.id, "Failed to rebuild the partition from its snapshot", {
           partition: name,

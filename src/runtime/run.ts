@@ -128,9 +128,11 @@ class Restorer implements SegmentVisitor {
   readonly positions: RestoredState = new Map();
   private readonly nodes = new Map<string, RuntimeNode<unknown>>();
   private readonly known = new Set<string>();
-  private readonly orphans: RestoredState = new Map();
+  /** Keys of steps the flow does not have (only counted: their values are not kept). */
+  private readonly orphans = new Map<string, Set<string>>();
   private node: RuntimeNode<unknown> | undefined = undefined;
   private map: Map<string, unknown> | undefined = undefined;
+  private orphan: Set<string> | undefined = undefined;
 
   constructor(worker: BuiltWorker) {
     for (const s of worker.stateful) this.nodes.set(s.stepId, s.node);
@@ -140,23 +142,29 @@ class Restorer implements SegmentVisitor {
 
   step(kind: SnapshotKind, stepId: string): void {
     this.node = kind === "state" ? this.nodes.get(stepId) : undefined;
-    this.map = undefined;
+    this.map = this.orphan = undefined;
     if (this.node !== undefined) return;
     const k = stateKey(kind, stepId);
-    const into = this.known.has(k) ? this.positions : this.orphans;
-    let m = into.get(k);
-    if (m === undefined) into.set(k, m = new Map());
-    this.map = m;
+    if (this.known.has(k)) {
+      let m = this.positions.get(k);
+      if (m === undefined) this.positions.set(k, m = new Map());
+      this.map = m;
+    } else {
+      let o = this.orphans.get(k);
+      if (o === undefined) this.orphans.set(k, o = new Set());
+      this.orphan = o;
+    }
   }
 
   put(key: string, value: unknown): void {
     if (this.node !== undefined) this.node.restore!(key, value);
-    else this.map!.set(key, value);
+    else if (this.map !== undefined) this.map.set(key, value);
+    else this.orphan!.add(key);
   }
 
   del(key: string): void {
     if (this.node !== undefined) this.node.restore!(key, DISCARDED_STATE);
-    else this.map!.delete(key);
+    else (this.map ?? this.orphan)!.delete(key);
   }
 
   drop(kind: SnapshotKind, stepId: string): void {
@@ -165,7 +173,7 @@ class Restorer implements SegmentVisitor {
     this.positions.delete(k);
     this.orphans.delete(k);
     this.node = undefined;
-    this.map = undefined;
+    this.map = this.orphan = undefined;
   }
 
   /**

@@ -197,7 +197,7 @@ export class Scheduler {
   private committing: Promise<void> | undefined = undefined;
 
   /** Waits for the commit in flight, if any; throws its failure. */
-  async awaitCommit(): Promise<void> {
+  private async awaitCommit(): Promise<void> {
     const c = this.committing;
     if (c === undefined) return;
     this.committing = undefined;
