@@ -18,6 +18,10 @@
  * - `writeManifest` is atomic too; `readManifest` returns `undefined` when the store was
  *   never initialised (including when its location does not exist).
  * - `deleteSegments` may be interrupted: the store tolerates any subset having been deleted.
+ * - Reading never writes: `readManifest`, `listSegments` and `readSegment` change nothing,
+ *   so a tool that only inspects a store (`inspectStore`, `weir recovery inspect`) cannot
+ *   disturb a run writing it. Leftovers of interrupted writes are removed only by
+ *   `collectGarbage`, which the store calls only after `claim` succeeded.
  *
  * @example An in-memory backend (for illustration; weir ships filesystem and Deno KV ones)
  * ```ts
@@ -74,8 +78,17 @@ export interface RecoveryBackend {
    * store at once. Resolves `false` when another holder has it. The claim must end with
    * `close()` and with the process (a crashed run must not keep it). `fsBackend` implements
    * it with an advisory lock on a file; a backend without it does not detect a second writer.
+   * A backend whose claim can be lost while the process lives (a lease, as `kvBackend`'s)
+   * must fence: once the claim is lost, every later write or delete fails without touching
+   * the store. `claim` may wait, e.g. for a crashed holder's lease to run out.
    */
   claim?(): Promise<boolean>;
+  /**
+   * Optional: removes what interrupted writes left behind (temporary files, unlisted chunks),
+   * never anything another writer may still be writing. Called by the store only while it
+   * holds the claim, right after claiming.
+   */
+  collectGarbage?(): Promise<void>;
   /** Releases the backend's resources (and its claim). */
   close(): void | Promise<void>;
 }
