@@ -178,8 +178,8 @@ export interface StdInSourceOptions {
 }
 
 /**
- * Reads lines from standard input, like Bytewax's `StdInSource`, without blocking the
- * scheduler.
+ * Reads lines from standard input without blocking the scheduler (Bytewax has no such
+ * source; its `FileSource` reads files only).
  *
  * Lines:
  * - are split on `\n`, with a `\r` just before it (or at the very end) removed;
