@@ -69,8 +69,10 @@ export interface RecoveryConfig {
    */
   readonly create?: boolean;
   /**
-   * Drop the state of steps that are no longer in the flow (default false: refuse to run,
-   * listing them). The next commit records the drop.
+   * Drop the state of steps that are no longer in the flow, and the positions of source or
+   * sink partitions that the flow's sources and sinks no longer list (a renamed input file,
+   * a `DirSink` with fewer files) (default false: refuse to run, listing them). The next
+   * commit records the drop.
    */
   readonly dropOrphans?: boolean;
   /** How to store instances of your own classes (see {@linkcode ClassSerde}). */
