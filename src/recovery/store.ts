@@ -402,7 +402,12 @@ export class RecoveryStore {
     if (this.manifest.committed !== true) {
       // Once per store: from now on, a store without segments has lost them.
       const manifest = { ...this.manifest, committed: true };
-      await writeManifest(this.backend, manifest);
+      await writeManifest(
+        this.backend,
+        manifest,
+        `Cannot record the first commit (epoch ${epoch}) in the manifest of the recovery ` +
+          `store in`,
+      );
       this.manifest = manifest;
     }
     this.drops = [];
@@ -647,13 +652,15 @@ function refuseLostSegments(backend: RecoveryBackend, manifest: Manifest, listed
   );
 }
 
-async function writeManifest(backend: RecoveryBackend, m: Manifest): Promise<void> {
+async function writeManifest(
+  backend: RecoveryBackend,
+  m: Manifest,
+  what = "Cannot initialise the recovery store in",
+): Promise<void> {
   try {
     await backend.writeManifest(new TextEncoder().encode(JSON.stringify(m) + "\n"));
   } catch (err) {
-    throw new RecoveryError(`Cannot initialise the recovery store in ${backend.description}`, {
-      cause: err,
-    });
+    throw new RecoveryError(`${what} ${backend.description}`, { cause: err });
   }
 }
 

@@ -227,6 +227,34 @@ Deno.test("commit: the manifest is rewritten once, by the first commit, never pe
   }
 });
 
+Deno.test("commit: a failure to record the first commit in the manifest fails the run, naming it", async () => {
+  const s = await fsStore();
+  try {
+    const inner = s.backend();
+    const failing = new Recording(inner);
+    failing.writeManifest = (bytes: Uint8Array) => {
+      if (new TextDecoder().decode(bytes).includes('"committed":true')) {
+        return Promise.reject(new Error("read-only file system"));
+      }
+      return inner.writeManifest(bytes);
+    };
+    const err = await assertRejects(() =>
+      threeRuns().run({ recovery: { backend: failing, create: true }, epochInterval: 0 })
+    );
+    let cause: unknown = err;
+    while (cause instanceof Error && !(cause instanceof RecoveryError)) cause = cause.cause;
+    assert(cause instanceof RecoveryError, String(err));
+    assertEquals(
+      cause.message,
+      `Cannot record the first commit (epoch 1) in the manifest of the recovery store in ` +
+        `directory ${s.location}`,
+    );
+    assertEquals((cause.cause as Error).message, "read-only file system");
+  } finally {
+    await s.cleanup();
+  }
+});
+
 storeTest(
   "a store whose segments were all lost is refused, not restarted from nothing",
   async (s) => {
