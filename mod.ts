@@ -68,6 +68,7 @@ export type { RunSummary } from "./src/runtime/scheduler.ts";
 // Recovery (the Deno backends: "@weir/weir/recovery/fs" and "@weir/weir/recovery/kv")
 export {
   initStore,
+  type InitStoreOptions,
   inspectStore,
   type RecoveryConfig,
   RecoveryError,

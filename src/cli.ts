@@ -33,7 +33,7 @@ import { initStore, inspectStore, RecoveryError, type StoreReport } from "./reco
  * ```
  */
 export const USAGE: string = `Usage: weir [flags] <flow.ts>[:<name>]
-       weir recovery init <dir>
+       weir recovery init [--adopt] <dir>
        weir recovery inspect <dir>
 
 Runs the Dataflow exported as <name> (default: flow) by the module <flow.ts> (a path,
@@ -51,6 +51,7 @@ Flags:
   -h, --help                     print this help
 
 "recovery init" creates an empty store in DIR (the first run binds it to its flow);
+with --adopt, it writes a manifest over the segments of a store whose manifest was lost;
 "recovery inspect" prints a store's epochs, segments, and keys and bytes per step.
 
 Exit codes: 0 the flow ran to the end, 1 it failed, 2 a usage error.`;
@@ -443,20 +444,25 @@ function backendFor(store: string): RecoveryBackend {
   return store.startsWith("kv:") ? kvBackend(store.slice(3)) : fsBackend(store);
 }
 
-/** `weir recovery init|inspect <dir>`. */
+/** `weir recovery init [--adopt] <dir>` and `weir recovery inspect <dir>`. */
 async function recoveryCommand(argv: readonly string[], out: CliOutput): Promise<number> {
-  const [verb, dir, ...rest] = argv;
+  const adopt = argv[0] === "init" && argv[1] === "--adopt";
+  const [verb, dir, ...rest] = adopt ? [argv[0], ...argv.slice(2)] : argv;
   if ((verb !== "init" && verb !== "inspect") || dir === undefined || rest.length > 0) {
     out.error(
-      "weir: Usage: weir recovery init <dir> | weir recovery inspect <dir>\n" +
+      "weir: Usage: weir recovery init [--adopt] <dir> | weir recovery inspect <dir>\n" +
         "Run with --help for usage",
     );
     return 2;
   }
   try {
     if (verb === "init") {
-      await initStore(backendFor(dir), Date.now());
-      out.log(`Initialised an empty recovery store in ${dir}`);
+      await initStore(backendFor(dir), Date.now(), { adopt });
+      out.log(
+        adopt
+          ? `Initialised a recovery store in ${dir}, adopting the segments it holds`
+          : `Initialised an empty recovery store in ${dir}`,
+      );
     } else {
       out.log(formatReport(dir, await inspectStore(backendFor(dir))));
     }

@@ -178,7 +178,7 @@ Deno.test("main: usage errors and features not available yet return 2", async ()
     [["-b", "30", "f.ts"], "weir: --backup-interval needs --recovery-dir" + hint],
     [
       ["recovery", "list", "x"],
-      "weir: Usage: weir recovery init <dir> | weir recovery inspect <dir>" + hint,
+      "weir: Usage: weir recovery init [--adopt] <dir> | weir recovery inspect <dir>" + hint,
     ],
   ];
   for (const [argv, message] of cases) {
@@ -383,6 +383,36 @@ Deno.test("cli: -r resumes from the store; recovery init and inspect", async () 
     const again = await cli("recovery", "init", dir);
     assertEquals(again.code, 1);
     assertStringIncludes(again.stderr, "already holds a recovery store");
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("cli: a store whose manifest was lost is refused until recovery init --adopt", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "weir_cli_adopt_" });
+  try {
+    const m = "tests/fixtures/cli_flows.ts:counting";
+    assertEquals((await cli("recovery", "init", dir)).code, 0);
+    assertEquals((await cli("-r", dir, "-s", "0", m)).stdout, "a=1\nb=1\na=2\n");
+    await Deno.remove(`${dir}/weir-store.json`);
+    const lost = new RegExp(
+      `^weir: The recovery store in directory ${dir} has no manifest but holds \\d+ ` +
+        `segments? \\(epochs? [\\d to]+\\): its manifest was lost\\. Restore the manifest ` +
+        `from a backup, or adopt the segments with initStore\\(backend, now, \\{ adopt: ` +
+        `true \\}\\) \\(CLI: weir recovery init --adopt <dir>\\) and run again\n`,
+    );
+    for (const args of [["-r", dir, m], ["recovery", "inspect", dir], ["recovery", "init", dir]]) {
+      const r = await cli(...args);
+      assertEquals(r.code, 1, args.join(" "));
+      assertEquals(r.stdout, "");
+      assert(lost.test(r.stderr), r.stderr);
+    }
+    assertEquals(await cli("recovery", "init", "--adopt", dir), {
+      code: 0,
+      stdout: `Initialised a recovery store in ${dir}, adopting the segments it holds\n`,
+      stderr: "",
+    });
+    assertEquals(await cli("-r", dir, m), { code: 0, stdout: "a=3\n", stderr: "" });
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

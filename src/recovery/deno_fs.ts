@@ -8,8 +8,10 @@
  * <dir>/segments/delta-<epoch>   one per committed epoch
  * <dir>/segments/base-<epoch>    merged state up to an epoch
  * ```
- * Every file is written to a temporary name, fsynced, renamed into place, and the directory
- * is fsynced: a crash leaves either the whole file or none of it.
+ * Every file is written to a temporary name (`.<name>.weir-tmp-<random>`, next to its final
+ * name), fsynced, renamed into place, and the directory is fsynced: a crash leaves either the
+ * whole file or none of it. Reading never writes; temporary files a crash left behind are
+ * removed by `collectGarbage`, which only the run holding the claim calls.
  *
  * @module
  */
@@ -18,12 +20,39 @@ import type { RecoveryBackend } from "./backend.ts";
 const MANIFEST = "weir-store.json";
 const LOCK = "weir-store.lock";
 const SEGMENTS = "segments";
-const TMP_SUFFIX = ".tmp";
+/** Marks weir's temporary files: `.<final name>.weir-tmp-<random>`. */
+const TMP_MARK = ".weir-tmp-";
+/** A temporary file of this version, or of earlier ones (`<final name>.<base36>.tmp`). */
+const TMP_RE =
+  /^\..+\.weir-tmp-[0-9a-f]+$|^(?:(?:delta|base)-\d{16}|weir-store\.json)\.[0-9a-z]+\.tmp$/;
+
+/** Options of {@linkcode fsBackend}. */
+export interface FsBackendOptions {
+  /**
+   * Permissions of the files the backend creates (segments, manifest, lock file); default
+   * `0o600`: state is user data, readable by its owner only. Must include `0o600`.
+   */
+  readonly fileMode?: number;
+  /**
+   * Permissions of the directories the backend creates (the store's directory if it does
+   * not exist, and `segments/`); default `0o700`. Must include `0o700`. An existing
+   * directory keeps its permissions.
+   */
+  readonly dirMode?: number;
+}
 
 /**
  * A recovery backend storing segments as files in the directory `dir`.
  *
- * @example
+ * Files are created with mode `0o600` and directories with `0o700` unless `options` widens
+ * them (`{ fileMode: 0o640, dirMode: 0o750 }` lets the owner's group read the store); a
+ * widened mode is set exactly, whatever the process's umask.
+ *
+ * @param dir The store's directory (created by the first run with `create: true`, or by
+ *   `weir recovery init`).
+ * @param options File and directory permissions.
+ *
+ * @example Run twice over one store
  * ```ts
  * import { Dataflow, run } from "@weir/weir";
  * import { fsBackend } from "@weir/weir/recovery/fs";
@@ -41,10 +70,52 @@ const TMP_SUFFIX = ".tmp";
  * assertEquals(out, [1, 2, 3]);
  * await Deno.remove(dir, { recursive: true });
  * ```
+ *
+ * @example Private by default, wider on request
+ * ```ts
+ * import { Dataflow, run } from "@weir/weir";
+ * import { fsBackend } from "@weir/weir/recovery/fs";
+ * import { TestingSink, TestingSource } from "@weir/weir/testing";
+ * import { assertEquals } from "@std/assert";
+ *
+ * const root = await Deno.makeTempDir();
+ * const flow = new Dataflow("modes");
+ * flow.input("inp", new TestingSource([1])).output("out", new TestingSink([]));
+ * await run(flow, { recovery: { backend: fsBackend(`${root}/a`), create: true } });
+ * const backend = fsBackend(`${root}/b`, { fileMode: 0o640, dirMode: 0o750 });
+ * await run(flow, { recovery: { backend, create: true } });
+ * if (Deno.build.os !== "windows") {
+ *   const mode = async (p: string) => (await Deno.stat(p)).mode! & 0o777;
+ *   assertEquals(await mode(`${root}/a/weir-store.json`), 0o600);
+ *   assertEquals(await mode(`${root}/a/segments`), 0o700);
+ *   assertEquals(await mode(`${root}/b/weir-store.json`), 0o640);
+ *   assertEquals(await mode(`${root}/b/segments`), 0o750);
+ * }
+ * await Deno.remove(root, { recursive: true });
+ * ```
  */
-export function fsBackend(dir: string): RecoveryBackend {
-  return new FsBackend(dir);
+export function fsBackend(dir: string, options: FsBackendOptions = {}): RecoveryBackend {
+  return new FsBackend(
+    dir,
+    checkMode("fileMode", options.fileMode, 0o600),
+    checkMode("dirMode", options.dirMode, 0o700),
+  );
 }
+
+function checkMode(name: string, mode: number | undefined, owner: number): number {
+  if (mode === undefined) return owner;
+  if (!Number.isInteger(mode) || mode < 0 || mode > 0o777 || (mode & owner) !== owner) {
+    throw new RangeError(
+      `fsBackend's ${name} must be an integer from 0o${owner.toString(8)} to 0o777 that ` +
+        `includes 0o${owner.toString(8)} (the owner's access), got ${
+          Number.isInteger(mode) ? "0o" + mode.toString(8) : String(mode)
+        }`,
+    );
+  }
+  return mode;
+}
+
+const CHMOD = Deno.build.os !== "windows";
 
 class FsBackend implements RecoveryBackend {
   readonly description: string;
@@ -52,13 +123,21 @@ class FsBackend implements RecoveryBackend {
   private segDirReady = false;
   /** The open lock file while the store is claimed. */
   private lock: Deno.FsFile | undefined = undefined;
-  private tmpSeq = 0;
-  /** Temporary files of writes in progress (base names), which listSegments must leave. */
+  /** Temporary files of writes in progress (full paths), which collectGarbage must leave. */
   private readonly writing = new Set<string>();
+  /** Whether created files and directories need a chmod (a mode the umask may narrow). */
+  private readonly fileChmod: boolean;
+  private readonly dirChmod: boolean;
 
-  constructor(private readonly dir: string) {
+  constructor(
+    private readonly dir: string,
+    private readonly fileMode: number,
+    private readonly dirMode: number,
+  ) {
     this.description = `directory ${dir}`;
     this.segDir = `${dir}/${SEGMENTS}`;
+    this.fileChmod = CHMOD && fileMode !== 0o600;
+    this.dirChmod = CHMOD && dirMode !== 0o700;
   }
 
   async readManifest(): Promise<Uint8Array | undefined> {
@@ -71,23 +150,16 @@ class FsBackend implements RecoveryBackend {
   }
 
   async writeManifest(bytes: Uint8Array): Promise<void> {
-    await Deno.mkdir(this.dir, { recursive: true });
+    await this.makeDir(this.dir);
     await this.atomicWrite(this.dir, MANIFEST, bytes);
   }
 
+  /** Lists the segment files; writes nothing (temporary files are skipped, not removed). */
   async listSegments(): Promise<string[]> {
     const names: string[] = [];
     try {
       for await (const e of Deno.readDir(this.segDir)) {
-        if (!e.isFile) continue;
-        if (e.name.endsWith(TMP_SUFFIX)) {
-          // Left by a crash in the middle of a write: never part of the store. (Unless it
-          // is a write of this backend still in progress.)
-          if (this.writing.has(e.name)) continue;
-          await Deno.remove(`${this.segDir}/${e.name}`).catch(() => {});
-          continue;
-        }
-        names.push(e.name);
+        if (e.isFile && !TMP_RE.test(e.name)) names.push(e.name);
       }
     } catch (err) {
       if (err instanceof Deno.errors.NotFound) return [];
@@ -102,8 +174,8 @@ class FsBackend implements RecoveryBackend {
 
   async writeSegment(name: string, bytes: Uint8Array): Promise<void> {
     if (!this.segDirReady) {
-      await Deno.mkdir(this.segDir, { recursive: true });
-      await syncDir(this.dir);
+      await this.makeDir(this.dir);
+      if (await this.makeDir(this.segDir)) await syncDir(this.dir);
       this.segDirReady = true;
     }
     await this.atomicWrite(this.segDir, name, bytes);
@@ -123,21 +195,55 @@ class FsBackend implements RecoveryBackend {
   }
 
   /**
-   * Takes an exclusive advisory lock (flock) on `<dir>/weir-store.lock`, held until `close()`;
-   * the kernel drops it when the process dies, even by SIGKILL, so a restart is never blocked
-   * by a crashed run.
+   * Takes an exclusive advisory lock (flock) on `<dir>/weir-store.lock` (creating the
+   * directory if needed), held until `close()`; the kernel drops it when the process dies,
+   * even by SIGKILL, so a restart is never blocked by a crashed run.
    */
   async claim(): Promise<boolean> {
     if (this.lock !== undefined) return true;
-    const f = await Deno.open(`${this.dir}/${LOCK}`, { read: true, write: true, create: true });
+    await this.makeDir(this.dir);
+    const path = `${this.dir}/${LOCK}`;
+    const f = await Deno.open(path, {
+      read: true,
+      write: true,
+      create: true,
+      mode: this.fileMode,
+    });
     let locked = false;
     try {
       locked = await f.tryLock(true);
+      if (locked && this.fileChmod) await Deno.chmod(path, this.fileMode);
     } finally {
       if (!locked) f.close();
     }
     if (locked) this.lock = f;
     return locked;
+  }
+
+  /**
+   * Removes weir's temporary files that interrupted writes left in the directory and in
+   * `segments/` (never one of this backend's writes in progress, nor any other file).
+   */
+  async collectGarbage(): Promise<void> {
+    for (const dir of [this.dir, this.segDir]) {
+      let removed = 0;
+      try {
+        for await (const e of Deno.readDir(dir)) {
+          const path = `${dir}/${e.name}`;
+          if (!e.isFile || !TMP_RE.test(e.name) || this.writing.has(path)) continue;
+          try {
+            await Deno.remove(path);
+            removed++;
+          } catch (err) {
+            if (!(err instanceof Deno.errors.NotFound)) throw err;
+          }
+        }
+      } catch (err) {
+        if (err instanceof Deno.errors.NotFound) continue;
+        throw err;
+      }
+      if (removed > 0) await syncDir(dir);
+    }
   }
 
   close(): void {
@@ -146,14 +252,32 @@ class FsBackend implements RecoveryBackend {
     lock?.close();
   }
 
+  /** Creates `path` (and its parents) with the directory mode; true when it did not exist. */
+  private async makeDir(path: string): Promise<boolean> {
+    try {
+      await Deno.mkdir(path, { mode: this.dirMode });
+    } catch (err) {
+      if (err instanceof Deno.errors.AlreadyExists) return false;
+      if (!(err instanceof Deno.errors.NotFound)) throw err;
+      await Deno.mkdir(path, { recursive: true, mode: this.dirMode });
+    }
+    if (this.dirChmod) await Deno.chmod(path, this.dirMode);
+    return true;
+  }
+
   /** Writes `dir/name` via a temporary file, fsync, rename and directory fsync. */
   private async atomicWrite(dir: string, name: string, bytes: Uint8Array): Promise<void> {
-    const base = `${name}.${Date.now().toString(36)}${this.tmpSeq++}${TMP_SUFFIX}`;
-    const tmp = `${dir}/${base}`;
-    this.writing.add(base);
+    const tmp = `${dir}/.${name}${TMP_MARK}${randomHex()}`;
+    this.writing.add(tmp);
     try {
-      const f = await Deno.open(tmp, { write: true, create: true, truncate: true });
+      const f = await Deno.open(tmp, {
+        write: true,
+        create: true,
+        truncate: true,
+        mode: this.fileMode,
+      });
       try {
+        if (this.fileChmod) await Deno.chmod(tmp, this.fileMode);
         let off = 0;
         while (off < bytes.length) off += await f.write(bytes.subarray(off));
         await f.sync();
@@ -162,10 +286,15 @@ class FsBackend implements RecoveryBackend {
       }
       await Deno.rename(tmp, `${dir}/${name}`);
     } finally {
-      this.writing.delete(base);
+      this.writing.delete(tmp);
     }
     await syncDir(dir);
   }
+}
+
+/** 8 random hex digits. */
+function randomHex(): string {
+  return crypto.getRandomValues(new Uint32Array(1))[0]!.toString(16).padStart(8, "0");
 }
 
 async function syncDir(dir: string): Promise<void> {

@@ -63,11 +63,16 @@ export interface RecoveryConfig {
    * consistent with it. The resume point is always the last committed epoch.
    */
   readonly backupInterval?: number;
-  /** Initialise the store when it does not exist yet (default false: refuse). */
+  /**
+   * Initialise the store when it does not exist yet (default false: refuse). Never starts a
+   * store over segments whose manifest was lost (see {@linkcode initStore}'s `adopt`).
+   */
   readonly create?: boolean;
   /**
-   * Drop the state of steps that are no longer in the flow (default false: refuse to run,
-   * listing them). The next commit records the drop.
+   * Drop the state of steps that are no longer in the flow, and the positions of source or
+   * sink partitions that the flow's sources and sinks no longer list (a renamed input file,
+   * a `DirSink` with fewer files) (default false: refuse to run, listing them). The next
+   * commit records the drop.
    */
   readonly dropOrphans?: boolean;
   /** How to store instances of your own classes (see {@linkcode ClassSerde}). */
@@ -109,6 +114,12 @@ interface Manifest {
   /** The flow bound to the store; `null` until the first run. */
   readonly flowId: string | null;
   readonly createdAt: number;
+  /**
+   * Set (once, by the first commit) when an epoch was committed: a store whose segments are
+   * then all gone lost them, and is refused rather than restarted from nothing. Absent in
+   * stores written before this field existed.
+   */
+  readonly committed?: boolean;
 }
 
 /** One segment as the store tracks it. */
@@ -161,20 +172,30 @@ export class RecoveryStore {
   private compactionError: unknown = undefined;
   /** DROP ops to write with the next commit. */
   private drops: Array<[SnapshotKind, string]> = [];
+  /** DEL ops to write with the next commit: keys of a step (orphaned partitions). */
+  private keyDrops: Array<[SnapshotKind, string, readonly string[]]> = [];
   /** Segments superseded by a base, found at load; deleted after the first commit. */
   private stale: string[] = [];
 
   private constructor(
     readonly backend: RecoveryBackend,
+    private manifest: Manifest,
     private readonly classes: readonly ClassSerde[],
     private readonly backupInterval: number,
   ) {}
 
   /**
    * Opens (or, with `create`, initialises) the store for the flow `flowId`.
-   * Throws {@linkcode RecoveryError} when it is missing, foreign or of another format; the
-   * backend is closed then (as {@linkcode RecoveryStore.close} would), so a backend that
-   * opened a database to read the manifest does not keep it open.
+   *
+   * Nothing is written before the claim: it reads the manifest and refuses a store that is
+   * missing (without `create`), foreign, of another format, or whose manifest was lost while
+   * segments remain; then claims the store (`backend.claim`), reads the manifest again under
+   * the claim, writes it if it is new or not yet bound to a flow, and lets the backend
+   * collect garbage (`backend.collectGarbage`).
+   *
+   * Throws {@linkcode RecoveryError} when it refuses; the backend is closed then (as
+   * {@linkcode RecoveryStore.close} would), releasing its claim, so a backend that opened a
+   * database to read the manifest does not keep it open.
    */
   static async open(config: RecoveryConfig, flowId: string, now: number): Promise<RecoveryStore> {
     try {
@@ -195,37 +216,11 @@ export class RecoveryStore {
     if (typeof backupInterval !== "number" || !(backupInterval >= 0)) {
       throw new RangeError(`backupInterval must be a number of ms >= 0, got ${backupInterval}`);
     }
-    let bytes;
-    try {
-      bytes = await backend.readManifest();
-    } catch (err) {
-      throw new RecoveryError(`Cannot read the recovery store in ${backend.description}`, {
-        cause: err,
-      });
-    }
-    let manifest: Manifest;
-    if (bytes === undefined) {
-      if (config.create !== true) {
-        throw new RecoveryError(
-          `No recovery store in ${backend.description}: it was never initialised. Pass ` +
-            `create: true (CLI: weir recovery init <dir>) to start a new one`,
-        );
-      }
-      manifest = { format: "weir-recovery", version: FORMAT_VERSION, flowId, createdAt: now };
-      await writeManifest(backend, manifest);
-    } else {
-      manifest = parseManifest(backend, bytes);
-      if (manifest.flowId !== null && manifest.flowId !== flowId) {
-        throw new RecoveryError(
-          `The recovery store in ${backend.description} belongs to the flow ` +
-            `"${manifest.flowId}", not "${flowId}"; use another store for this flow`,
-        );
-      }
-      if (manifest.flowId === null) {
-        manifest = { ...manifest, flowId };
-        await writeManifest(backend, manifest);
-      }
-    }
+    const create = config.create === true;
+    // Nothing is written before the claim: a store that is refused is left as it was.
+    const before = await readManifestOf(backend);
+    if (before === undefined) await refuseMissingManifest(backend, create);
+    else checkFlow(backend, parseManifest(backend, before), flowId);
     if (backend.claim !== undefined) {
       let claimed;
       try {
@@ -242,7 +237,39 @@ export class RecoveryStore {
         );
       }
     }
-    return new RecoveryStore(backend, config.classes ?? [], backupInterval);
+    // Under the claim, the manifest is read again: another writer may have changed it.
+    const bytes = await readManifestOf(backend);
+    let manifest: Manifest;
+    if (bytes === undefined) {
+      await refuseMissingManifest(backend, create);
+      manifest = {
+        format: "weir-recovery",
+        version: FORMAT_VERSION,
+        flowId,
+        createdAt: now,
+        committed: false,
+      };
+      await writeManifest(backend, manifest);
+    } else {
+      manifest = parseManifest(backend, bytes);
+      checkFlow(backend, manifest, flowId);
+      if (manifest.flowId === null) {
+        manifest = { ...manifest, flowId };
+        await writeManifest(backend, manifest);
+      }
+    }
+    if (backend.collectGarbage !== undefined) {
+      try {
+        await backend.collectGarbage();
+      } catch (err) {
+        throw new RecoveryError(
+          `Cannot remove what interrupted writes left in the recovery store in ` +
+            `${backend.description}`,
+          { cause: err },
+        );
+      }
+    }
+    return new RecoveryStore(backend, manifest, config.classes ?? [], backupInterval);
   }
 
   /**
@@ -263,6 +290,7 @@ export class RecoveryStore {
   async loadInto(visitor: SegmentVisitor): Promise<void> {
     const { backend } = this;
     const listed = await listInfos(backend);
+    refuseLostSegments(backend, this.manifest, listed.length);
     let base: ParsedName | undefined;
     for (const s of listed) {
       if (s.type === "base" && (base === undefined || s.epoch > base.epoch)) base = s;
@@ -333,10 +361,22 @@ export class RecoveryStore {
     this.drops.push([kind, stepId]);
   }
 
+  /**
+   * Records that the next commit deletes `keys` of a step (orphaned partition positions of a
+   * source or sink that no longer lists them).
+   */
+  dropKeys(kind: SnapshotKind, stepId: string, keys: readonly string[]): void {
+    this.keyDrops.push([kind, stepId, keys]);
+  }
+
   /** A writer for the next epoch's delta. */
   beginEpoch(): SegmentWriter {
     const seg = new SegmentWriter(DELTA, this.classes);
     for (const [kind, stepId] of this.drops) seg.drop(kind, stepId);
+    for (const [kind, stepId, keys] of this.keyDrops) {
+      seg.step(kind, stepId);
+      for (const key of keys) seg.del(key);
+    }
     return seg;
   }
 
@@ -359,7 +399,19 @@ export class RecoveryStore {
         { cause: err },
       );
     }
+    if (this.manifest.committed !== true) {
+      // Once per store: from now on, a store without segments has lost them.
+      const manifest = { ...this.manifest, committed: true };
+      await writeManifest(
+        this.backend,
+        manifest,
+        `Cannot record the first commit (epoch ${epoch}) in the manifest of the recovery ` +
+          `store in`,
+      );
+      this.manifest = manifest;
+    }
     this.drops = [];
+    this.keyDrops = [];
     this.lastEpoch = epoch;
     this.segments.push({
       name,
@@ -521,13 +573,94 @@ async function listInfos(backend: RecoveryBackend): Promise<ParsedName[]> {
   return out;
 }
 
-async function writeManifest(backend: RecoveryBackend, m: Manifest): Promise<void> {
+async function readManifestOf(backend: RecoveryBackend): Promise<Uint8Array | undefined> {
+  try {
+    return await backend.readManifest();
+  } catch (err) {
+    throw new RecoveryError(`Cannot read the recovery store in ${backend.description}`, {
+      cause: err,
+    });
+  }
+}
+
+/** Refuses a store bound to another flow. */
+function checkFlow(backend: RecoveryBackend, manifest: Manifest, flowId: string): void {
+  if (manifest.flowId !== null && manifest.flowId !== flowId) {
+    throw new RecoveryError(
+      `The recovery store in ${backend.description} belongs to the flow ` +
+        `"${manifest.flowId}", not "${flowId}"; use another store for this flow`,
+    );
+  }
+}
+
+/**
+ * For a location without a manifest: refuses it when it holds segments (the manifest was
+ * lost: a new store must not start over them) or, unless `create`, because it was never
+ * initialised. Reads only.
+ */
+async function refuseMissingManifest(backend: RecoveryBackend, create: boolean): Promise<void> {
+  const found = await describeSegments(backend);
+  if (found !== undefined) throw lostManifest(backend, found);
+  if (!create) {
+    throw new RecoveryError(
+      `No recovery store in ${backend.description}: it was never initialised. Pass ` +
+        `create: true (CLI: weir recovery init <dir>) to start a new one`,
+    );
+  }
+}
+
+function lostManifest(backend: RecoveryBackend, found: string): RecoveryError {
+  return new RecoveryError(
+    `The recovery store in ${backend.description} has no manifest but holds ${found}: ` +
+      `its manifest was lost. Restore the manifest from a backup, or adopt the segments ` +
+      `with initStore(backend, now, { adopt: true }) (CLI: weir recovery init --adopt ` +
+      `<dir>) and run again`,
+  );
+}
+
+/** `"3 segments (epochs 4 to 9)"`, or undefined when the backend lists no segment. */
+async function describeSegments(backend: RecoveryBackend): Promise<string | undefined> {
+  let names;
+  try {
+    names = await backend.listSegments();
+  } catch (err) {
+    throw new RecoveryError(`Cannot list the recovery store in ${backend.description}`, {
+      cause: err,
+    });
+  }
+  if (names.length === 0) return undefined;
+  let lo = Infinity;
+  let hi = -Infinity;
+  for (const n of names) {
+    const m = NAME_RE.exec(n);
+    if (m === null) continue;
+    lo = Math.min(lo, Number(m[2]));
+    hi = Math.max(hi, Number(m[2]));
+  }
+  const count = `${names.length} segment${names.length === 1 ? "" : "s"}`;
+  if (lo > hi) return count;
+  return lo === hi ? `${count} (epoch ${lo})` : `${count} (epochs ${lo} to ${hi})`;
+}
+
+/** Refuses a store whose manifest says epochs were committed but that lists no segment. */
+function refuseLostSegments(backend: RecoveryBackend, manifest: Manifest, listed: number): void {
+  if (listed > 0 || manifest.committed !== true) return;
+  throw new RecoveryError(
+    `The recovery store in ${backend.description} lost its segments: its manifest says ` +
+      `epochs were committed, but it holds no segment. Restore the segments from a backup; ` +
+      `to start over instead, delete the store and create a new one (its state is gone)`,
+  );
+}
+
+async function writeManifest(
+  backend: RecoveryBackend,
+  m: Manifest,
+  what = "Cannot initialise the recovery store in",
+): Promise<void> {
   try {
     await backend.writeManifest(new TextEncoder().encode(JSON.stringify(m) + "\n"));
   } catch (err) {
-    throw new RecoveryError(`Cannot initialise the recovery store in ${backend.description}`, {
-      cause: err,
-    });
+    throw new RecoveryError(`${what} ${backend.description}`, { cause: err });
   }
 }
 
@@ -555,9 +688,21 @@ function parseManifest(backend: RecoveryBackend, bytes: Uint8Array): Manifest {
   return m as Manifest;
 }
 
+/** Options of {@linkcode initStore}. */
+export interface InitStoreOptions {
+  /**
+   * Write a manifest over segments already in the location, whose manifest was lost
+   * (default false: refuse, saying what is there). The first run then binds the store to its
+   * flow and resumes from the segments.
+   */
+  readonly adopt?: boolean;
+}
+
 /**
  * Initialises an empty store not yet bound to a flow (the first run binds it); what
- * `weir recovery init <dir>` does. Refuses a location that already holds a store.
+ * `weir recovery init <dir>` does. Refuses a location that already holds a store, or
+ * segments without a manifest unless `options.adopt` is set. Claims the store while it
+ * writes (when the backend can) and closes the backend.
  *
  * @example
  * ```ts
@@ -574,19 +719,58 @@ function parseManifest(backend: RecoveryBackend, bytes: Uint8Array): Manifest {
  * assertEquals((await run(flow, { recovery: { backend: fsBackend(dir) } })).status, "eof");
  * await Deno.remove(dir, { recursive: true });
  * ```
+ *
+ * @example Adopting segments whose manifest was lost
+ * ```ts
+ * import { Dataflow, initStore, run, statefulMap } from "@weir/weir";
+ * import { fsBackend } from "@weir/weir/recovery/fs";
+ * import { TestingSink, TestingSource } from "@weir/weir/testing";
+ * import { assertEquals } from "@std/assert";
+ *
+ * const dir = await Deno.makeTempDir();
+ * const out: [string, number][] = [];
+ * const inp = [["a", 1], TestingSource.EOF(), ["a", 2]] as const;
+ * const flow = new Dataflow("sum");
+ * flow.input("inp", new TestingSource(inp))
+ *   .pipe(statefulMap("sum", (s: number | undefined, v: number) => [(s ?? 0) + v, (s ?? 0) + v]))
+ *   .output("out", new TestingSink(out));
+ * await run(flow, { recovery: { backend: fsBackend(dir), create: true } });
+ * await Deno.remove(`${dir}/weir-store.json`); // lost
+ * await initStore(fsBackend(dir), Date.now(), { adopt: true });
+ * await run(flow, { recovery: { backend: fsBackend(dir) } });
+ * assertEquals(out, [["a", 1], ["a", 3]]);
+ * await Deno.remove(dir, { recursive: true });
+ * ```
  */
-export async function initStore(backend: RecoveryBackend, now: number): Promise<void> {
-  const existing = await backend.readManifest();
-  if (existing !== undefined) {
-    parseManifest(backend, existing);
-    throw new RecoveryError(`${backend.description} already holds a recovery store`);
+export async function initStore(
+  backend: RecoveryBackend,
+  now: number,
+  options: InitStoreOptions = {},
+): Promise<void> {
+  try {
+    if (backend.claim !== undefined && !(await backend.claim())) {
+      throw new RecoveryError(
+        `The recovery store in ${backend.description} is in use by another run; it already ` +
+          `holds a recovery store`,
+      );
+    }
+    const existing = await readManifestOf(backend);
+    if (existing !== undefined) {
+      parseManifest(backend, existing);
+      throw new RecoveryError(`${backend.description} already holds a recovery store`);
+    }
+    const found = await describeSegments(backend);
+    if (found !== undefined && options.adopt !== true) throw lostManifest(backend, found);
+    await writeManifest(backend, {
+      format: "weir-recovery",
+      version: FORMAT_VERSION,
+      flowId: null,
+      createdAt: now,
+      committed: found !== undefined,
+    });
+  } finally {
+    await backend.close();
   }
-  await writeManifest(backend, {
-    format: "weir-recovery",
-    version: FORMAT_VERSION,
-    flowId: null,
-    createdAt: now,
-  });
 }
 
 /** What {@linkcode inspectStore} reports. */
@@ -603,9 +787,19 @@ export interface StoreReport {
   >;
 }
 
+/** How many times {@linkcode inspectStore} reads a store that a run keeps changing. */
+const INSPECT_ATTEMPTS = 5;
+
+/** A listed segment went away while it was being read (a run folded it). */
+class SegmentsChanged extends Error {}
+
 /**
  * Reads a store without running anything: its epochs, segments, and the live keys and bytes
  * of each step. Values of unregistered classes are counted, not decoded.
+ *
+ * Read-only: it writes and deletes nothing, so it is safe while a run writes the store.
+ * When the run folds segments away between the listing and the reading, it lists again
+ * (up to 5 readings in all).
  *
  * @example
  * ```ts
@@ -628,46 +822,99 @@ export interface StoreReport {
  */
 export async function inspectStore(backend: RecoveryBackend): Promise<StoreReport> {
   try {
-    const bytes = await backend.readManifest();
+    const bytes = await readManifestOf(backend);
     if (bytes === undefined) {
+      const found = await describeSegments(backend);
+      if (found !== undefined) throw lostManifest(backend, found);
       throw new RecoveryError(`No recovery store in ${backend.description}`);
     }
     const manifest = parseManifest(backend, bytes);
-    const listed = await listInfos(backend);
-    let baseEpoch = 0;
-    for (const s of listed) if (s.type === "base" && s.epoch > baseEpoch) baseEpoch = s.epoch;
-    const live = listed
-      .filter((s) => s.type === "base" ? s.epoch === baseEpoch : s.epoch > baseEpoch)
-      .sort((a, b) => a.epoch - b.epoch || (a.type === "base" ? -1 : 1));
-    const sizes = new Map<string, Map<string, number>>();
-    const visitor = mapVisitor(sizes, true);
-    const segments: SegmentInfo[] = [];
-    for (const s of live) {
-      const bytes = await backend.readSegment(s.name);
-      const t = readSegment(s.name, bytes, visitor, [], true);
-      segments.push({
-        name: s.name,
-        type: s.type,
-        epoch: s.epoch,
-        bytes: bytes.length,
-        committedAt: t.committedAt,
-        entries: t.entries,
-      });
+    for (let attempt = 1;; attempt++) {
+      try {
+        return await inspectOnce(backend, manifest);
+      } catch (err) {
+        if (!(err instanceof SegmentsChanged)) throw err;
+        if (attempt === INSPECT_ATTEMPTS) {
+          throw new RecoveryError(
+            `Cannot inspect the recovery store in ${backend.description}: its segments ` +
+              `changed during each of ${INSPECT_ATTEMPTS} readings (${err.message}); a run ` +
+              `is folding it, try again`,
+            { cause: err.cause },
+          );
+        }
+      }
     }
-    const steps = [...sizes].map(([k, m]) => {
-      const [kind, stepId] = splitStateKey(k);
-      let bytes = 0;
-      for (const n of m.values()) bytes += n;
-      return { kind, stepId, keys: m.size, bytes };
-    }).filter((s) => s.keys > 0);
-    steps.sort((a, b) => a.stepId < b.stepId ? -1 : a.stepId > b.stepId ? 1 : 0);
-    return {
-      flowId: manifest.flowId,
-      lastEpoch: segments.length > 0 ? segments[segments.length - 1]!.epoch : 0,
-      segments,
-      steps,
-    };
   } finally {
     await backend.close();
   }
+}
+
+/** One listing and reading of the live segments; throws SegmentsChanged on a race. */
+async function inspectOnce(backend: RecoveryBackend, manifest: Manifest): Promise<StoreReport> {
+  const listed = await listInfos(backend);
+  refuseLostSegments(backend, manifest, listed.length);
+  let baseEpoch = 0;
+  for (const s of listed) if (s.type === "base" && s.epoch > baseEpoch) baseEpoch = s.epoch;
+  const live = listed
+    .filter((s) => s.type === "base" ? s.epoch === baseEpoch : s.epoch > baseEpoch)
+    .sort((a, b) => a.epoch - b.epoch || (a.type === "base" ? -1 : 1));
+  const sizes = new Map<string, Map<string, number>>();
+  const visitor = mapVisitor(sizes, true);
+  const segments: SegmentInfo[] = [];
+  let prev = 0;
+  for (const s of live) {
+    let bytes;
+    try {
+      bytes = await backend.readSegment(s.name);
+    } catch (err) {
+      // Gone since the listing (folded away by a run)? Then read the store again.
+      const now = await listInfos(backend);
+      if (!now.some((n) => n.name === s.name)) {
+        throw new SegmentsChanged(`segment ${s.name} was removed`, { cause: err });
+      }
+      throw new RecoveryError(
+        `Cannot read segment ${s.name} of the recovery store in ${backend.description}`,
+        { cause: err },
+      );
+    }
+    let t;
+    try {
+      t = readSegment(s.name, bytes, visitor, [], true);
+    } catch (err) {
+      if (!(err instanceof CorruptSegmentError)) throw err;
+      throw new RecoveryError(
+        `Cannot inspect the recovery store in ${backend.description}: ${err.message}`,
+        { cause: err },
+      );
+    }
+    if (s.type === "delta" && t.prevEpoch !== prev) {
+      const gap = `segment ${s.name} follows epoch ${t.prevEpoch}, but the segment before ` +
+        `it ends epoch ${prev}`;
+      // A listing taken while a fold replaced deltas by a base can miss both: then the
+      // names changed since, and the store is read again.
+      const now = (await listInfos(backend)).map((n) => n.name).sort();
+      const then = listed.map((n) => n.name).sort();
+      if (now.join() !== then.join()) throw new SegmentsChanged(gap);
+      throw new RecoveryError(
+        `The recovery store in ${backend.description} is missing epochs: ${gap}`,
+      );
+    }
+    prev = s.epoch;
+    segments.push({
+      name: s.name,
+      type: s.type,
+      epoch: s.epoch,
+      bytes: bytes.length,
+      committedAt: t.committedAt,
+      entries: t.entries,
+    });
+  }
+  const steps = [...sizes].map(([k, m]) => {
+    const [kind, stepId] = splitStateKey(k);
+    let bytes = 0;
+    for (const n of m.values()) bytes += n;
+    return { kind, stepId, keys: m.size, bytes };
+  }).filter((s) => s.keys > 0);
+  steps.sort((a, b) => a.stepId < b.stepId ? -1 : a.stepId > b.stepId ? 1 : 0);
+  return { flowId: manifest.flowId, lastEpoch: prev, segments, steps };
 }

@@ -44,6 +44,8 @@ export class InputNode {
   private ended: Array<[string, unknown]> = [];
   /** Set when a partition threw `AbortExecution`. */
   aborted = false;
+  /** Every partition a fixed-partitioned source lists (after `open`), sorted. */
+  listed: readonly string[] = [];
 
   constructor(
     readonly step: InputStep,
@@ -70,9 +72,10 @@ export class InputNode {
       } catch (err) {
         throw new DataflowError(id, "Failed to list the source's partitions", { cause: err });
       }
+      this.listed = [...parts].sort();
       // With one worker, this worker reads every partition; several workers will assign
       // each partition to one primary worker here.
-      for (const name of [...parts].sort()) {
+      for (const name of this.listed) {
         try {
           const part = await source.buildPart(id, name, resume?.get(name), ctx);
           this.live.push(new PartitionReader(name, part));

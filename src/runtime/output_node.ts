@@ -164,6 +164,11 @@ abstract class OutputNodeBase implements RuntimeNode<unknown> {
   get isFixed(): boolean {
     return isFixedPartitionedSink(this.step.sink);
   }
+
+  /** Every partition a fixed-partitioned sink lists (after `open`), sorted. */
+  get listed(): readonly string[] {
+    return [];
+  }
   abstract next(item: unknown): void;
   abstract flush(now: number): void;
   protected abstract writers(): Iterable<PartitionWriter>;
@@ -265,6 +270,10 @@ export class PartitionedOutputNode extends OutputNodeBase {
   private parts: PartitionWriter[] = [];
   private bufs: unknown[][] = [];
   private readonly partFn: (key: string) => number;
+
+  override get listed(): readonly string[] {
+    return this.names;
+  }
 
   constructor(step: OutputStep, rt: WorkerRuntime) {
     super(step, rt);

@@ -103,11 +103,13 @@ export async function run(flow: Dataflow, options: RunOptions = {}): Promise<Run
     const resumedFrom = store.lastEpoch;
     rt.epoch = resumedFrom + 1;
     const resume = restorer.positions;
+    const dropOrphans = config.dropOrphans === true;
     const summary = await new Scheduler(worker, {
       epochInterval,
       flowId: flow.flowId,
       store,
       resume,
+      opened: () => restorer.checkPartitions(worker, store, dropOrphans),
     }).run();
     await store.close();
     return { ...summary, resumedFrom };
@@ -197,6 +199,48 @@ class Restorer implements SegmentVisitor {
     for (const [k] of orphans) {
       const [kind, id] = splitStateKey(k);
       store.dropStep(kind, id);
+    }
+  }
+
+  /**
+   * Refuses stored positions of source or sink partitions that the flow's (opened) sources
+   * and sinks no longer list — a renamed file would otherwise be read again from its start,
+   * or a removed output file's position be kept forever — unless `drop` is set: then the next
+   * commit deletes them.
+   */
+  checkPartitions(worker: BuiltWorker, store: RecoveryStore, drop: boolean): void {
+    const found: Array<[SnapshotKind, string, string[]]> = [];
+    const ends: Array<
+      ["source" | "sink", ReadonlyArray<{ step: { id: string }; listed: readonly string[] }>]
+    > = [
+      ["source", worker.inputs],
+      ["sink", worker.outputs],
+    ];
+    for (const [kind, nodes] of ends) {
+      for (const node of nodes) {
+        const stored = this.positions.get(stateKey(kind, node.step.id));
+        if (stored === undefined) continue;
+        const listed = new Set(node.listed);
+        const gone = [...stored.keys()].filter((p) => !listed.has(p)).sort();
+        if (gone.length > 0) found.push([kind, node.step.id, gone]);
+      }
+    }
+    if (found.length === 0) return;
+    if (!drop) {
+      const list = found.flatMap(([kind, id, parts]) =>
+        parts.map((p) => `${id} partition ${JSON.stringify(p)} (${kind})`)
+      ).join(", ");
+      throw new RecoveryError(
+        `The recovery store in ${store.backend.description} holds positions of partitions ` +
+          `this flow's sources and sinks no longer list: ${list}. A renamed partition would ` +
+          `start over from its beginning. List them again (e.g. the same path, spelled the ` +
+          `same way), or pass dropOrphans: true to delete their positions`,
+      );
+    }
+    for (const [kind, id, parts] of found) {
+      store.dropKeys(kind, id, parts);
+      const stored = this.positions.get(stateKey(kind, id))!;
+      for (const p of parts) stored.delete(p);
     }
   }
 }

@@ -49,6 +49,11 @@ export interface SchedulerOptions {
   readonly store?: RecoveryStore;
   /** Restored positions of source and sink partitions (a resumed run). */
   readonly resume?: RestoredState;
+  /**
+   * Called once every input and output is open (their partitions listed), before the first
+   * activation: a resumed run refuses positions of partitions no longer listed here.
+   */
+  readonly opened?: () => void;
 }
 
 /** Time slice after which a busy scheduler yields to the event loop (wall-clock ms). */
@@ -81,6 +86,7 @@ export class Scheduler {
       const resume = this.opts.resume;
       for (const inp of inputs) await inp.open(resume?.get(stateKey("source", inp.step.id)));
       for (const out of outputs) await out.open(resume?.get(stateKey("sink", out.step.id)));
+      this.opts.opened?.();
       this.epochEndsAt = this.sampleNow() + this.opts.epochInterval;
       this.sliceStart = this.timersRanAt = performance.now();
       for (;;) {

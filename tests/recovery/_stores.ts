@@ -34,6 +34,8 @@ export interface TestStore {
   setManifestText(text: string): Promise<void>;
   /** Removes a segment behind the backend's back (as a lost file or record would). */
   removeSegmentRaw(name: string): Promise<void>;
+  /** Removes the manifest behind the backend's back. */
+  removeManifestRaw(): Promise<void>;
   /** Removes the location. */
   cleanup(): Promise<void>;
 }
@@ -52,13 +54,19 @@ export async function fsStore(): Promise<TestStore> {
     config: (extra = {}) => ({ backend: fsBackend(dir), create: true, ...extra }),
     missing: () => ({ backend: fsBackend(`${root}/missing`), location: `${root}/missing` }),
     makeEmpty: () => Deno.mkdir(dir, { recursive: true }),
-    segmentNames: async () => (await segmentFiles(dir)).filter((n) => !n.endsWith(".tmp")),
-    garbage: async () => (await segmentFiles(dir)).filter((n) => n.endsWith(".tmp")),
+    segmentNames: async () => (await segmentFiles(dir)).filter((n) => !isFsTmp(n)),
+    garbage: async () => (await segmentFiles(dir)).filter(isFsTmp),
     manifestText: () => Deno.readTextFile(`${dir}/weir-store.json`),
     setManifestText: (text) => Deno.writeTextFile(`${dir}/weir-store.json`, text),
     removeSegmentRaw: (name) => Deno.remove(`${dir}/segments/${name}`),
+    removeManifestRaw: () => Deno.remove(`${dir}/weir-store.json`),
     cleanup: () => Deno.remove(root, { recursive: true }),
   };
+}
+
+/** fsBackend's temporary files: `.<name>.weir-tmp-<random>`. */
+function isFsTmp(name: string): boolean {
+  return name.startsWith(".") && name.includes(".weir-tmp-");
 }
 
 /** The files in `<dir>/segments`, sorted (none when it does not exist). */
@@ -149,6 +157,10 @@ export async function kvStore(): Promise<TestStore> {
     removeSegmentRaw: (name) =>
       withKv(path, async (kv) => {
         await kv.delete([...KV_PREFIX, "seg", name]);
+      }),
+    removeManifestRaw: () =>
+      withKv(path, async (kv) => {
+        await kv.delete(manifestKey);
       }),
     cleanup: () => Deno.remove(root, { recursive: true }),
   };

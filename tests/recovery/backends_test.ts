@@ -8,12 +8,21 @@ import {
   assertLessOrEqual,
   assertRejects,
   assertStringIncludes,
+  assertThrows,
 } from "@std/assert";
-import { inspectStore, run } from "../../mod.ts";
+import {
+  Dataflow,
+  initStore,
+  inspectStore,
+  keyOn,
+  RecoveryError,
+  run,
+  statefulMap,
+} from "../../mod.ts";
 import { crc32 } from "../../src/recovery/codec.ts";
 import { fsBackend } from "../../src/recovery/deno_fs.ts";
 import { kvBackend } from "../../src/recovery/deno_kv.ts";
-import { TestingSink } from "../../src/testing/mod.ts";
+import { TestingSink, TestingSource } from "../../src/testing/mod.ts";
 import { ITEMS, KEYS, READY_AFTER, sigkillFlow } from "../fixtures/kv_sigkill_flow.ts";
 import { kvChunkKeys, kvOrphanGroups, kvSegmentRecords, withKv } from "./_stores.ts";
 import { backendConformance, randomBytes } from "./conformance.ts";
@@ -76,21 +85,159 @@ async function withTempDir(fn: (dir: string) => Promise<void>): Promise<void> {
 // ---------------------------------------------------------------------------------------
 // fsBackend
 
-Deno.test("fsBackend: a left-over *.tmp file in segments/ is ignored and removed", async () => {
+Deno.test("fsBackend: listSegments skips a left-over temporary file and removes nothing; collectGarbage removes it", async () => {
   await withTempDir(async (dir) => {
     const backend = fsBackend(dir);
     const seg = randomBytes(1000);
     await backend.writeSegment("delta-0000000000000001", seg);
-    // What a crash between the write and the rename leaves.
-    const tmp = `${dir}/segments/delta-0000000000000002.lz3k0.tmp`;
-    await Deno.writeFile(tmp, randomBytes(500));
-    assertEquals(await backend.listSegments(), ["delta-0000000000000001"]);
-    await assertRejects(() => Deno.stat(tmp), Deno.errors.NotFound);
-    assertEquals([...Deno.readDirSync(`${dir}/segments`)].map((e) => e.name), [
+    await backend.writeManifest(new Uint8Array([1]));
+    // What a crash between the write and the rename leaves, in segments/ and next to the
+    // manifest, plus the temporary names of earlier versions of weir.
+    const leftovers = [
+      `${dir}/segments/.delta-0000000000000002.weir-tmp-0a1b2c3d`,
+      `${dir}/.weir-store.json.weir-tmp-99aa00ff`,
+      `${dir}/segments/delta-0000000000000003.lz3k0.tmp`,
+      `${dir}/weir-store.json.lz3k1.tmp`,
+    ];
+    // The user's own files, never weir's to delete.
+    const mine = [`${dir}/notes.tmp`, `${dir}/segments/.backup.tmp`, `${dir}/my.weir-tmp-x`];
+    for (const f of [...leftovers, ...mine]) await Deno.writeFile(f, randomBytes(500));
+    const files = async () => {
+      const out = [];
+      for (const d of [dir, `${dir}/segments`]) {
+        for await (const e of Deno.readDir(d)) if (e.isFile) out.push(`${d}/${e.name}`);
+      }
+      return out.sort();
+    };
+    const before = await files();
+    const reader = fsBackend(dir);
+    assertEquals((await reader.listSegments()).sort(), [
+      ".backup.tmp",
       "delta-0000000000000001",
     ]);
+    assertEquals(await reader.readManifest(), new Uint8Array([1]));
+    assertEquals(await reader.readSegment("delta-0000000000000001"), seg);
+    assertEquals(await files(), before);
+    await reader.close();
+    await backend.collectGarbage!();
+    assertEquals(
+      await files(),
+      [
+        `${dir}/segments/delta-0000000000000001`,
+        `${dir}/weir-store.json`,
+        ...mine,
+      ].sort(),
+    );
     assertEquals(await backend.readSegment("delta-0000000000000001"), seg);
   });
+});
+
+Deno.test("fsBackend: a run removes a crashed write's temporary file but never a user's *.tmp file", async () => {
+  await withTempDir(async (dir) => {
+    const store = `${dir}/store`;
+    const out: number[] = [];
+    const flow = new Dataflow("tmps");
+    flow.input("inp", new TestingSource([1, 2, TestingSource.EOF(), 3, 4]))
+      .output("out", new TestingSink(out));
+    await run(flow, { recovery: { backend: fsBackend(store), create: true } });
+    const crashed = `${store}/segments/.delta-0000000000000009.weir-tmp-0123abcd`;
+    await Deno.writeFile(crashed, randomBytes(100));
+    await Deno.writeTextFile(`${store}/notes.tmp`, "mine");
+    await run(flow, { recovery: { backend: fsBackend(store) } });
+    assertEquals(out, [1, 2, 3, 4]);
+    await assertRejects(() => Deno.stat(crashed), Deno.errors.NotFound);
+    assertEquals(await Deno.readTextFile(`${store}/notes.tmp`), "mine");
+    // A user's file among the segments is refused, and left alone.
+    await Deno.writeTextFile(`${store}/segments/mine.tmp`, "mine too");
+    const err = await assertRejects(
+      () => run(flow, { recovery: { backend: fsBackend(store) } }),
+      RecoveryError,
+    );
+    assertEquals(
+      err.message,
+      `Unexpected segment "mine.tmp" in the recovery store in directory ${store}`,
+    );
+    assertEquals(await Deno.readTextFile(`${store}/segments/mine.tmp`), "mine too");
+  });
+});
+
+const canChmod = Deno.build.os !== "windows";
+
+async function modeOf(path: string): Promise<number> {
+  return (await Deno.stat(path)).mode! & 0o777;
+}
+
+Deno.test({
+  name: "fsBackend: files are created 0600 and directories 0700; options widen them exactly",
+  ignore: !canChmod,
+  async fn() {
+    await withTempDir(async (root) => {
+      const flow = new Dataflow("modes");
+      flow.input("inp", new TestingSource([1, TestingSource.EOF(), 2]))
+        .pipe(
+          keyOn("k", () => "k"),
+          statefulMap("s", (s: number | undefined, v: number) => {
+            const n = (s ?? 0) + v;
+            return [n, n];
+          }),
+        )
+        .output("out", new TestingSink([]));
+      const check = async (dir: string, file: number, d: number) => {
+        assertEquals(await modeOf(dir), d, dir);
+        assertEquals(await modeOf(`${dir}/segments`), d);
+        for (const f of ["weir-store.json", "weir-store.lock"]) {
+          assertEquals(await modeOf(`${dir}/${f}`), file, f);
+        }
+        const segs = [...Deno.readDirSync(`${dir}/segments`)].map((e) => e.name);
+        assert(segs.length > 0);
+        for (const s of segs) assertEquals(await modeOf(`${dir}/segments/${s}`), file, s);
+      };
+      // The default: private (a plain create would give 0644 and 0755 under the usual umask
+      // 022); the store's parent, created by the backend, too.
+      const priv = `${root}/a/private`;
+      for (let i = 0; i < 2; i++) {
+        await run(flow, { recovery: { backend: fsBackend(priv), create: true } });
+      }
+      await check(priv, 0o600, 0o700);
+      assertEquals(await modeOf(`${root}/a`), 0o700);
+      // Widened: exactly what was asked, group write included, which a umask of 022 or 077
+      // would have removed.
+      const wide = `${root}/b`;
+      const opts = { fileMode: 0o664, dirMode: 0o775 };
+      for (let i = 0; i < 2; i++) {
+        await run(flow, { recovery: { backend: fsBackend(wide, opts), create: true } });
+      }
+      await check(wide, 0o664, 0o775);
+      // An existing directory keeps its mode; what the backend creates in it is private.
+      const existing = `${root}/c`;
+      await Deno.mkdir(existing);
+      await Deno.chmod(existing, 0o755);
+      await initStore(fsBackend(existing), 0);
+      assertEquals(await modeOf(existing), 0o755);
+      assertEquals(await modeOf(`${existing}/weir-store.json`), 0o600);
+      assertEquals(await modeOf(`${existing}/weir-store.lock`), 0o600);
+    });
+  },
+});
+
+Deno.test("fsBackend: a mode that leaves the owner without access is refused", () => {
+  assertThrows(
+    () => fsBackend("/tmp/x", { fileMode: 0o644 & ~0o200 }),
+    RangeError,
+    "fsBackend's fileMode must be an integer from 0o600 to 0o777 that includes 0o600 (the " +
+      "owner's access), got 0o444",
+  );
+  assertThrows(
+    () => fsBackend("/tmp/x", { dirMode: 0o1777 }),
+    RangeError,
+    "fsBackend's dirMode must be an integer from 0o700 to 0o777 that includes 0o700 (the " +
+      "owner's access), got 0o1777",
+  );
+  assertThrows(
+    () => fsBackend("/tmp/x", { fileMode: 1.5 }),
+    RangeError,
+    "got 1.5",
+  );
 });
 
 Deno.test("fsBackend: description names the directory", () => {

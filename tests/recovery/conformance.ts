@@ -195,4 +195,39 @@ export function backendConformance(
       assertEquals(await backend.readSegment(name(i + 1)), segs[i]);
     }
   });
+
+  test("another backend's reads remove nothing: not a write in progress, not a segment", async ({ backend, reopen }) => {
+    const manifest = new TextEncoder().encode("manifest\n");
+    await backend.writeManifest(manifest);
+    const kept = [randomBytes(10), randomBytes(300 * KiB)];
+    for (let i = 0; i < kept.length; i++) await backend.writeSegment(name(i + 1), kept[i]!);
+    const reader = reopen();
+    try {
+      // Big writes of the first backend, in progress while the second lists and reads.
+      const big = [randomBytes(2 * MiB), randomBytes(3 * MiB + 5)];
+      let done = false;
+      const writes = Promise.all(big.map((b, i) => backend.writeSegment(name(10 + i), b)))
+        .finally(() => done = true);
+      writes.catch(() => {}); // awaited below; a failure must not go unhandled meanwhile
+      let reads = 0;
+      while (!done || reads < 20) {
+        const listed = await reader.listSegments();
+        for (const n of [name(1), name(2)]) assert(listed.includes(n), listed.join(" "));
+        assertEquals(await reader.readManifest(), manifest);
+        assertEquals(await reader.readSegment(name(1)), kept[0]);
+        reads++;
+        if (done && reads >= 20) break;
+      }
+      await writes;
+      assertEquals((await reader.listSegments()).sort(), [1, 2, 10, 11].map(name));
+      for (const again of [backend, reader]) {
+        assertEquals(await again.readSegment(name(2)), kept[1]);
+        assertEquals(await again.readSegment(name(10)), big[0]);
+        assertEquals(await again.readSegment(name(11)), big[1]);
+        assertEquals(await again.readManifest(), manifest);
+      }
+    } finally {
+      await reader.close();
+    }
+  });
 }

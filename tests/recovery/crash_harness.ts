@@ -240,7 +240,7 @@ async function segmentTmps(storeDir: string): Promise<string[]> {
   const out: string[] = [];
   try {
     for await (const e of Deno.readDir(`${storeDir}/segments`)) {
-      if (e.name.endsWith(".tmp")) out.push(e.name);
+      if (e.name.includes(".weir-tmp-")) out.push(e.name);
     }
   } catch (err) {
     if (!(err instanceof Deno.errors.NotFound)) throw err;
@@ -249,7 +249,7 @@ async function segmentTmps(storeDir: string): Promise<string[]> {
 }
 
 function tmpKind(name: string | undefined): "delta" | "base" | null {
-  return name === undefined ? null : name.startsWith("base-") ? "base" : "delta";
+  return name === undefined ? null : name.startsWith(".base-") ? "base" : "delta";
 }
 
 /** The highest epoch any segment of the store completes (0 when none). */
@@ -480,7 +480,7 @@ export async function crashRun(options: CrashRunOptions): Promise<CrashReport> {
       }
       const bytesBefore = await filesBytes(out, files);
       const epochBefore = await storeEpoch(store);
-      // Left by the previous run, until this one lists the store.
+      // Left by the previous run, until this one collects garbage under its claim.
       const tmpsBefore = new Set(await segmentTmps(store));
       const newTmp = async () => (await segmentTmps(store)).find((n) => !tmpsBefore.has(n));
       const remaining = Math.max(0, 1 - bytesBefore / expectedBytes) * workMs;
