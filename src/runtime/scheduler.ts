@@ -131,7 +131,7 @@ export class Scheduler {
           await this.endEpoch();
           if (this.aborted()) return await this.abort();
           // Stopped while this epoch ended: it is the stop's epoch, no need for another.
-          if (signal?.aborted) return await this.closeStopped();
+          if (signal?.aborted) return await this.stopped();
           rt.epoch++;
           this.workSinceEpoch = false;
           this.epochEndsAt = this.sampleNow() + this.opts.epochInterval;
@@ -169,20 +169,21 @@ export class Scheduler {
   private async stop(): Promise<RunSummary> {
     await this.endEpoch();
     if (this.aborted()) return await this.abort();
-    if (this.inputsDone()) {
-      await this.finish();
-      return { status: "eof", epoch: this.w.rt.epoch };
-    }
-    return await this.closeStopped();
+    return await this.stopped();
   }
 
   /**
    * After the stop's epoch ended: waits for its commit, then closes sinks, sources and nodes
    * as at EOF but without completing any stream (no `onEof`, no window closes). Failures
-   * reject the run like any other.
+   * reject the run like any other. Inputs that reached EOF while the epoch drained finish the
+   * run as at EOF instead.
    */
-  private async closeStopped(): Promise<RunSummary> {
+  private async stopped(): Promise<RunSummary> {
     const { rt, inputs, outputs, nodes, channels } = this.w;
+    if (this.inputsDone()) {
+      await this.finish();
+      return { status: "eof", epoch: rt.epoch };
+    }
     // The stop's snapshot is durable before the run reports it.
     await this.awaitCommit();
     for (const out of outputs) await out.close();

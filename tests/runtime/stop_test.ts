@@ -337,3 +337,56 @@ Deno.test("a stop leaves windows open and state resumable (an EOF closes them)",
     assertEquals(out, whole);
   });
 });
+
+Deno.test("a stop asked during an activation that ends an epoch commits that epoch and no other", async () => {
+  await withDir(async (dir) => {
+    const out: number[] = [];
+    const stop = new AbortController();
+    const flow = new Dataflow("f");
+    flow.input("inp", new TestingSource([1, 2, 3, 4]))
+      .pipe(inspect("watch", (_id, x: number) => x === 2 && stop.abort()))
+      .output("out", new TestingSink(out));
+    // epochInterval 0: each activation (one item) is an epoch; 2 is read in epoch 2.
+    const summary = await run(flow, {
+      clock: new TestClock(),
+      epochInterval: 0,
+      signal: stop.signal,
+      recovery: { backend: fsBackend(`${dir}/store`), create: true },
+    });
+    assertEquals(summary, { status: "stopped", epoch: 2, resumedFrom: 0 });
+    assertEquals(out, [1, 2]);
+    assertEquals((await inspectStore(fsBackend(`${dir}/store`))).lastEpoch, 2);
+  });
+});
+
+Deno.test("a stop whose batch in flight turns out to be EOF finishes the run as at EOF", async () => {
+  let inFlight: ReturnType<typeof deferred<void>> | undefined;
+  let served = false;
+  const source: FixedPartitionedSource<number, number> = {
+    listParts: () => ["p"],
+    buildPart: () => ({
+      nextBatch: () => {
+        if (!served) return (served = true, [1]);
+        inFlight = deferred<void>();
+        return inFlight.promise.then(() => EOF);
+      },
+      snapshot: () => 0,
+    }),
+  };
+  const out: [string, number][] = [];
+  const flow = new Dataflow("f");
+  flow.input("inp", source)
+    .pipe(
+      keyOn("k", () => "k"),
+      statefulMap("n", (n: number | undefined) => [(n ?? 0) + 1, n ?? 0]),
+    )
+    .output("out", new TestingSink(out));
+  const stop = new AbortController();
+  const running = run(flow, { clock: new TestClock(), signal: stop.signal });
+  await until(() => inFlight !== undefined, "the batch in flight");
+  stop.abort();
+  await turns();
+  inFlight!.resolve();
+  assertEquals(await within(2_000, running, "the run"), { status: "eof", epoch: 1 });
+  assertEquals(out, [["k", 0]]);
+});
