@@ -390,3 +390,30 @@ Deno.test("a stop whose batch in flight turns out to be EOF finishes the run as 
   assertEquals(await within(2_000, running, "the run"), { status: "eof", epoch: 1 });
   assertEquals(out, [["k", 0]]);
 });
+
+Deno.test("a source partition failing to close at a stop fails the run naming the partition", async () => {
+  const closed: string[] = [];
+  const source: FixedPartitionedSource<number, number> = {
+    listParts: () => ["p", "q"],
+    buildPart: (_s, name) => ({
+      nextBatch: () => [1],
+      snapshot: () => 0,
+      close: () => {
+        closed.push(name);
+        if (name === "p") throw new Error("disk gone");
+      },
+    }),
+  };
+  const stop = new AbortController();
+  const flow = new Dataflow("f");
+  flow.input("inp", source)
+    .pipe(inspect("watch", () => stop.abort()))
+    .output("out", new TestingSink([]));
+  const err = await assertRejects(
+    () => within(2_000, run(flow, { clock: new TestClock(), signal: stop.signal }), "the run"),
+    DataflowError,
+    'Step "f.inp" on partition "p": Failed to close: disk gone',
+  );
+  assertEquals(err.partition, "p");
+  assertEquals(closed, ["p", "q"]); // every partition is closed once, as at an ordinary end
+});
