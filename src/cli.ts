@@ -54,7 +54,13 @@ Flags:
 with --adopt, it writes a manifest over the segments of a store whose manifest was lost;
 "recovery inspect" prints a store's epochs, segments, and keys and bytes per step.
 
-Exit codes: 0 the flow ran to the end, 1 it failed, 2 a usage error.`;
+SIGINT (Ctrl-C) or SIGTERM stops the run gracefully: it reads no more input, finishes the
+current epoch (with -r it commits it, so the next run continues where this one stopped) and
+exits; windows are not closed. A second signal exits at once, without finishing the epoch
+(with -r the next run resumes from the last committed epoch).
+
+Exit codes: 0 the flow ran to the end, 1 it failed, 2 a usage error, 130 or 143 it was
+stopped by SIGINT or SIGTERM.`;
 
 /**
  * A mistake on the command line, or a flow module that can't be used: `main` prints
@@ -355,16 +361,108 @@ function printCause(err: unknown, out: CliOutput): void {
   else if (cause !== undefined) out.error(`Caused by: ${describe(cause)}`);
 }
 
+/** A signal that stops a run: see {@linkcode stopOnSignals}. */
+export type StopSignal = "SIGINT" | "SIGTERM";
+
+/** The exit code after each stop signal: 128 + the signal's number, as shells report it. */
+const STOP_EXIT_CODES: Readonly<Record<StopSignal, number>> = { SIGINT: 130, SIGTERM: 143 };
+
+/** A run's stop request from SIGINT and SIGTERM; made by {@linkcode stopOnSignals}. */
+export interface SignalStop extends Disposable {
+  /** Aborted by the first SIGINT or SIGTERM: pass it to `run` as its `signal`. */
+  readonly signal: AbortSignal;
+  /** The signal that asked for the stop, `undefined` while none came. */
+  readonly received: StopSignal | undefined;
+  /** 130 after SIGINT, 143 after SIGTERM, `undefined` while no signal came. */
+  readonly exitCode: number | undefined;
+  /** Removes the signal listeners (a `using` declaration calls it). */
+  [Symbol.dispose](): void;
+}
+
+/**
+ * Turns SIGINT and SIGTERM into a graceful stop of a run, as the `weir` command does.
+ *
+ * The first signal aborts {@linkcode SignalStop.signal} (the run reads no more input,
+ * finishes and commits its epoch, and resolves `{ status: "stopped" }`) and prints one line,
+ * `weir: stopping after the current epoch (SIGINT); press Ctrl-C again to exit at once`. A
+ * second signal prints `weir: exiting at once (SIGINT again) without finishing the current
+ * epoch` and exits the process at once with 130 (SIGINT) or 143 (SIGTERM): the epoch in
+ * progress is not committed, and since commits are atomic the store stays resumable from the
+ * last committed epoch. Until the returned object is disposed, the signals no longer end the
+ * process by default; dispose of it when the run ends (`using`, or call
+ * `[Symbol.dispose]()`) so that no listener is left behind. On Windows only SIGINT (Ctrl-C)
+ * is handled, since Deno can't listen for SIGTERM there.
+ *
+ * @param out Where the lines are printed (its `error`; default `console`).
+ * @returns The stop request; its `exitCode` is the code to exit with after a stopped run.
+ *
+ * @example Running a flow that SIGINT or SIGTERM can stop
+ * ```ts
+ * import { Dataflow, run } from "@weir/weir";
+ * import { stopOnSignals } from "@weir/weir/cli";
+ * import { TestingSink, TestingSource } from "@weir/weir/testing";
+ * import { assertEquals } from "@std/assert";
+ *
+ * const out: number[] = [];
+ * const flow = new Dataflow("signals_demo");
+ * flow.input("inp", new TestingSource([1, 2])).output("out", new TestingSink(out));
+ * using stop = stopOnSignals();
+ * const summary = await run(flow, { signal: stop.signal });
+ * // No signal came: the run ended at EOF. After a stop, exit with stop.exitCode.
+ * assertEquals([summary.status, stop.exitCode], ["eof", undefined]);
+ * assertEquals(out, [1, 2]);
+ * ```
+ */
+export function stopOnSignals(out: CliOutput = console): SignalStop {
+  const controller = new AbortController();
+  let received: StopSignal | undefined;
+  const signals: StopSignal[] = Deno.build.os === "windows" ? ["SIGINT"] : ["SIGINT", "SIGTERM"];
+  const listeners = signals.map((sig) => {
+    const listener = () => {
+      if (received !== undefined) {
+        out.error(`weir: exiting at once (${sig} again) without finishing the current epoch`);
+        Deno.exit(STOP_EXIT_CODES[sig]);
+      }
+      received = sig;
+      const again = sig === "SIGINT" ? "press Ctrl-C again" : "send SIGTERM or SIGINT again";
+      out.error(`weir: stopping after the current epoch (${sig}); ${again} to exit at once`);
+      controller.abort();
+    };
+    Deno.addSignalListener(sig, listener);
+    return [sig, listener] as const;
+  });
+  let disposed = false;
+  return {
+    signal: controller.signal,
+    get received() {
+      return received;
+    },
+    get exitCode() {
+      return received === undefined ? undefined : STOP_EXIT_CODES[received];
+    },
+    [Symbol.dispose]() {
+      if (disposed) return;
+      disposed = true;
+      for (const [sig, listener] of listeners) Deno.removeSignalListener(sig, listener);
+    },
+  };
+}
+
 /**
  * Runs the command line: parses `argv`, imports the flow and runs it with `run(flow, {
- * epochInterval, recovery })` (recovery with the filesystem backend when `-r` is given).
+ * epochInterval, recovery, signal })` (recovery with the filesystem backend when `-r` is
+ * given; the signal from {@linkcode stopOnSignals}, so SIGINT and SIGTERM stop the run
+ * gracefully while it runs).
  *
  * Prints `weir: <message>` on errors and returns the exit code:
  * - 0: `--help`, or the flow ran to the end of its inputs;
  * - 1: the flow failed (a `DataflowError`: its message, then the stack of its cause), its
  *   module threw while loading, or the run was aborted;
  * - 2: a usage error (see {@linkcode UsageError}), including `-w` above 1 (not available
- *   yet) and `-b` without `-r`.
+ *   yet) and `-b` without `-r`;
+ * - 130 / 143: SIGINT / SIGTERM stopped the run (after it finished and, with `-r`, committed
+ *   its current epoch). A second signal exits at once with the same codes. A run that reached
+ *   the end of its inputs while stopping returns 0.
  *
  * `weir recovery init <dir>` and `weir recovery inspect <dir>` manage recovery stores.
  *
@@ -416,6 +514,8 @@ export async function main(argv: readonly string[], out: CliOutput = console): P
     printCause(err, out);
     return 1;
   }
+  // The signals stop the run only while it runs; the listeners go when main returns.
+  using stop = stopOnSignals(out);
   try {
     const summary = await run(flow, {
       epochInterval: opts.epochIntervalMs,
@@ -423,7 +523,9 @@ export async function main(argv: readonly string[], out: CliOutput = console): P
         backend: backendFor(opts.recoveryDir),
         backupInterval: opts.backupIntervalMs ?? 0,
       },
+      signal: stop.signal,
     });
+    if (summary.status === "stopped") return stop.exitCode!;
     if (summary.status === "aborted") {
       out.error(`weir: The run of "${flow.flowId}" was aborted`);
       return 1;
@@ -522,4 +624,6 @@ function formatBytes(n: number): string {
     : `${(n / 1024 / 1024).toFixed(1)} MiB`;
 }
 
-if (import.meta.main) Deno.exit(await main(Deno.args));
+// Not a top-level await: a flow module that imports this module (for stopOnSignals, say) would
+// wait for this module's evaluation, which would wait for the flow's import: a deadlock.
+if (import.meta.main) main(Deno.args).then((code) => Deno.exit(code));

@@ -273,6 +273,52 @@ Deno.test("main: a path resolved against the working directory, with spaces and 
   }
 });
 
+Deno.test("main: SIGTERM stops the running flow (143) and its listeners go when main returns", async () => {
+  // SIGTERM, not SIGINT: the test runner itself reacts to SIGINT. A listener of the test's own
+  // keeps the process alive whatever main does.
+  let ours = 0;
+  const guard = () => ours++;
+  Deno.addSignalListener("SIGTERM", guard);
+  const dir = await Deno.makeTempDir();
+  try {
+    const mod = import.meta.resolve("../mod.ts");
+    const testing = import.meta.resolve("../src/testing/mod.ts");
+    await Deno.writeTextFile(
+      `${dir}/flow.ts`,
+      `import { Dataflow, inspect } from ${JSON.stringify(mod)};\n` +
+        `import { TestingSink, TestingSource } from ${JSON.stringify(testing)};\n` +
+        `export const seen: string[] = [];\n` +
+        `export const flow = new Dataflow("sigterm");\n` +
+        `flow.input("inp", new TestingSource(["a", TestingSource.PAUSE(20_000), "b"]))\n` +
+        `  .pipe(inspect("kill", () => Deno.kill(Deno.pid, "SIGTERM")))\n` +
+        `  .output("out", new TestingSink(seen));\n`,
+    );
+    const t0 = performance.now();
+    // The default 10 s epochs and a 20 s pause: only the stop's wake-up ends the run early.
+    const result = await mainIn(`${dir}/flow.ts`);
+    const ms = performance.now() - t0;
+    assertEquals(result, {
+      code: 143,
+      out: [],
+      err: [
+        "weir: stopping after the current epoch (SIGTERM); send SIGTERM or SIGINT again to exit at once",
+      ],
+    });
+    assert(ms < 5_000, `the stop took ${ms} ms`);
+    assertEquals((await import(`${dir}/flow.ts`)).seen, ["a"]);
+    // main's listener is gone: another SIGTERM reaches only the test's own.
+    const before = ours;
+    Deno.kill(Deno.pid, "SIGTERM");
+    const end = performance.now() + 5_000;
+    while (ours === before && performance.now() < end) await new Promise((r) => setTimeout(r, 5));
+    assertEquals(ours, before + 1);
+    assertEquals(result.err.length, 1);
+  } finally {
+    Deno.removeSignalListener("SIGTERM", guard);
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
 const dec = new TextDecoder();
 
 /** Runs the CLI in a subprocess. */

@@ -299,6 +299,17 @@ export class InputNode {
     return isFixedPartitionedSource(this.step.source);
   }
 
+  /**
+   * Closes the partitions still open at a graceful stop (no EOF: their positions stay where
+   * the last snapshot took them). A failure fails the run naming the partition.
+   */
+  async close(): Promise<void> {
+    const live = this.live;
+    this.live = [];
+    for (const p of live) this.closePart(p);
+    await this.settle();
+  }
+
   /** Closes the partitions still open (after a failure or abort), best effort. */
   async shutdown(): Promise<void> {
     for (const p of this.live) {

@@ -40,16 +40,59 @@ export interface RunOptions {
    * {@linkcode RecoveryConfig}). Off by default.
    */
   readonly recovery?: RecoveryConfig;
+  /**
+   * Stops the run gracefully when it aborts, e.g. on Ctrl-C (the `weir` CLI passes one
+   * that SIGINT and SIGTERM abort). The run then:
+   * 1. polls no source partition again (a batch already in flight is taken and processed:
+   *    its partition's position already counts it);
+   * 2. finishes the current epoch: asynchronous steps (mapAsync) drain, sinks write, and
+   *    with recovery the epoch is committed — without waiting for the epoch's deadline;
+   * 3. closes sinks and sources as at an ordinary end, but without EOF: no `onEof`, no
+   *    window closes;
+   * 4. resolves `{ status: "stopped" }`.
+   *
+   * A stop is a pause: a run resumed from the store continues exactly after the stopped
+   * one, nothing lost, nothing repeated. That is the difference from `"aborted"` (a source's
+   * `AbortExecution`, a simulated crash), which does not finish or commit its epoch, so the
+   * resumed run replays it. A signal aborted before the run starts stops it before anything
+   * is read or committed (the store is still opened and checked). A failure while the
+   * stop's epoch ends rejects the run as usual. The listener added to the signal is removed
+   * when the run ends.
+   *
+   * @example Stopping after the second item
+   * ```ts
+   * import { Dataflow, inspect, run } from "@weir/weir";
+   * import { TestingSink, TestingSource } from "@weir/weir/testing";
+   * import { assertEquals } from "@std/assert";
+   *
+   * const stop = new AbortController();
+   * const out: number[] = [];
+   * const flow = new Dataflow("stop_demo");
+   * flow.input("inp", new TestingSource([1, 2, 3, 4]))
+   *   .pipe(inspect("watch", (_id, x: number) => x === 2 && stop.abort()))
+   *   .output("out", new TestingSink(out));
+   * const summary = await run(flow, { signal: stop.signal });
+   * assertEquals(summary.status, "stopped");
+   * assertEquals(out, [1, 2]); // the item read with 2 was finished; nothing more was read
+   *
+   * // A signal aborted before the run starts: nothing is read.
+   * const early = await run(flow, { signal: AbortSignal.abort() });
+   * assertEquals(early.status, "stopped");
+   * assertEquals(out, [1, 2]);
+   * ```
+   */
+  readonly signal?: AbortSignal;
 }
 
 /** The default epoch length: 10 seconds, like Bytewax. */
 export const DEFAULT_EPOCH_INTERVAL_MS = 10_000;
 
 /**
- * Runs a dataflow until every input reached EOF and every sink finished.
+ * Runs a dataflow until every input reached EOF and every sink finished, or until
+ * `options.signal` stops it (see {@linkcode RunOptions.signal}).
  *
- * Resolves with a {@linkcode RunSummary} (`status: "aborted"` when a source threw
- * `AbortExecution`); rejects with a `DataflowError` naming the failing step (with the original
+ * Resolves with a {@linkcode RunSummary} (`status: "stopped"` after a stop, `"aborted"` when
+ * a source threw `AbortExecution`); rejects with a `DataflowError` naming the failing step (with the original
  * error as `cause`) when user code or a connector fails, and with an `Error` when the flow
  * has no input or no output.
  *
@@ -85,13 +128,17 @@ export async function run(flow: Dataflow, options: RunOptions = {}): Promise<Run
       `Running on ${workers} workers is not supported yet; this version runs 1 worker`,
     );
   }
+  const signal = options.signal;
+  if (signal !== undefined && !(signal instanceof AbortSignal)) {
+    throw new TypeError(`signal must be an AbortSignal, got ${typeNameOf(signal)}`);
+  }
   validateFlow(flow);
   const clock = options.clock ?? new WallClock();
   const config = options.recovery;
   if (config === undefined) {
     const rt = new WorkerRuntime(clock, 0, 1);
     const worker = buildWorker(flow, rt);
-    return await new Scheduler(worker, { epochInterval, flowId: flow.flowId }).run();
+    return await new Scheduler(worker, { epochInterval, flowId: flow.flowId, signal }).run();
   }
   const store = await RecoveryStore.open(config, flow.flowId, clock.now());
   try {
@@ -110,6 +157,7 @@ export async function run(flow: Dataflow, options: RunOptions = {}): Promise<Run
       store,
       resume,
       opened: () => restorer.checkPartitions(worker, store, dropOrphans),
+      signal,
     }).run();
     await store.close();
     return { ...summary, resumedFrom };
@@ -118,6 +166,14 @@ export async function run(flow: Dataflow, options: RunOptions = {}): Promise<Run
     await store.close().catch(() => {});
     throw err;
   }
+}
+
+/** Describes a value's type for an error message. */
+function typeNameOf(value: unknown): string {
+  if (value === null) return "null";
+  if (typeof value !== "object") return typeof value;
+  const name = (value as { constructor?: { name?: unknown } }).constructor?.name;
+  return typeof name === "string" && name !== "" && name !== "Object" ? `a ${name}` : "an object";
 }
 
 /**

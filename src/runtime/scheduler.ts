@@ -18,6 +18,11 @@
  * (recovery) snapshotting; then incrementing the epoch. Inputs are not read past an
  * unfinished epoch: that is the backpressure.
  *
+ * A stop (`SchedulerOptions.signal` aborted, {@linkcode Scheduler.stop}) polls no partition
+ * again, ends the current epoch like any epoch end (so a batch in flight is taken and
+ * processed, asynchronous work drains, sinks write, recovery commits) and closes sources and
+ * sinks without EOF: no stream completes, so no `onEof` runs and no window closes.
+ *
  * @module
  */
 import { attributeError, DataflowError } from "../errors.ts";
@@ -31,8 +36,18 @@ import { macrotask, timerTask } from "./util.ts";
 
 /** How a run ended. */
 export interface RunSummary {
-  /** `"eof"` when every input ended; `"aborted"` when a source threw `AbortExecution`. */
-  readonly status: "eof" | "aborted";
+  /**
+   * - `"eof"`: every input ended; EOF ran everywhere (`onEof`, every window closed) and, with
+   *   recovery, the final epoch was committed.
+   * - `"stopped"`: the run's `signal` aborted. Reading stopped, the current epoch was finished
+   *   (in-flight work drained, sinks written) and, with recovery, committed; then sources and
+   *   sinks were closed without EOF: no `onEof`, no window closed. A pause: a resumed run
+   *   continues exactly where this one stopped.
+   * - `"aborted"`: a source threw `AbortExecution` (a simulated crash). Like a stop, no EOF;
+   *   unlike a stop, the current epoch is neither finished nor committed, so a resumed run
+   *   replays it from the last commit.
+   */
+  readonly status: "eof" | "stopped" | "aborted";
   /** The last epoch the run was in. */
   readonly epoch: number;
   /** With recovery: the epoch the run resumed after (0 for a fresh start). */
@@ -54,6 +69,8 @@ export interface SchedulerOptions {
    * activation: a resumed run refuses positions of partitions no longer listed here.
    */
   readonly opened?: () => void;
+  /** Stops the run gracefully when it aborts (see {@linkcode Scheduler.stop}). */
+  readonly signal?: AbortSignal;
 }
 
 /** Time slice after which a busy scheduler yields to the event loop (wall-clock ms). */
@@ -79,9 +96,15 @@ export class Scheduler {
 
   constructor(private readonly w: BuiltWorker, private readonly opts: SchedulerOptions) {}
 
-  /** Runs until EOF, abort or failure. Rejects with the run's DataflowError on failure. */
+  /** Runs until EOF, stop, abort or failure. Rejects with the run's DataflowError on failure. */
   async run(): Promise<RunSummary> {
     const { rt, inputs, outputs } = this.w;
+    const signal = this.opts.signal;
+    // Stopped before it started: nothing is opened, read or committed.
+    if (signal?.aborted) return { status: "stopped", epoch: rt.epoch };
+    // A stop must not wait for the sleep's deadline (an idle source, a long epoch): wake up.
+    const onStop = () => rt.wake();
+    signal?.addEventListener("abort", onStop);
     try {
       const resume = this.opts.resume;
       for (const inp of inputs) await inp.open(resume?.get(stateKey("source", inp.step.id)));
@@ -94,6 +117,8 @@ export class Scheduler {
         // only run microtasks) must not starve timers and I/O.
         this.armHeartbeat();
         if (performance.now() - this.sliceStart > YIELD_EVERY_MS) await this.yieldToEventLoop();
+        // Checked before each activation, so no partition is polled once the stop was asked.
+        if (signal?.aborted) return await this.stop();
         const now = this.sampleNow();
         const allowPoll = !this.anyFull();
         const pushed = this.activate(now, allowPoll);
@@ -111,6 +136,8 @@ export class Scheduler {
         if (now >= this.epochEndsAt && (this.opts.epochInterval > 0 || this.workSinceEpoch)) {
           await this.endEpoch();
           if (this.aborted()) return await this.abort();
+          // Stopped while this epoch ended: it is the stop's epoch, no need for another.
+          if (signal?.aborted) return await this.stopped();
           rt.epoch++;
           this.workSinceEpoch = false;
           this.epochEndsAt = this.sampleNow() + this.opts.epochInterval;
@@ -131,9 +158,48 @@ export class Scheduler {
       await this.shutdown();
       throw rt.failure ?? err;
     } finally {
+      signal?.removeEventListener("abort", onStop);
       clearTimeout(this.heartbeat);
       this.heartbeat = undefined;
     }
+  }
+
+  /**
+   * The graceful stop: reads nothing more, ends the current epoch as any epoch end does (a
+   * batch already in flight is taken and pushed — the partition's position already counts
+   * its items, so they must be processed in this epoch —, asynchronous steps drain, sink
+   * writes settle; with recovery the epoch is committed), then closes sinks, sources and
+   * nodes without EOF. If the inputs reached EOF while the epoch drained (a batch in flight
+   * was the last), the run finishes as at EOF instead.
+   */
+  private async stop(): Promise<RunSummary> {
+    await this.endEpoch();
+    if (this.aborted()) return await this.abort();
+    return await this.stopped();
+  }
+
+  /**
+   * After the stop's epoch ended: waits for its commit, then closes sinks, sources and nodes
+   * as at EOF but without completing any stream (no `onEof`, no window closes). Failures
+   * reject the run like any other. Inputs that reached EOF while the epoch drained finish the
+   * run as at EOF instead.
+   */
+  private async stopped(): Promise<RunSummary> {
+    const { rt, inputs, outputs, nodes, channels } = this.w;
+    if (this.inputsDone()) {
+      await this.finish();
+      return { status: "eof", epoch: rt.epoch };
+    }
+    // The stop's snapshot is durable before the run reports it.
+    await this.awaitCommit();
+    for (const out of outputs) await out.close();
+    for (const inp of inputs) await inp.close();
+    for (const node of nodes) {
+      if (!outputs.includes(node as never)) await node.close?.();
+    }
+    for (const ch of channels) ch.unsubscribe();
+    if (rt.failure !== undefined) throw rt.failure;
+    return { status: "stopped", epoch: rt.epoch };
   }
 
   /** One activation: poll due partitions, push their items, flush nodes in order. */
