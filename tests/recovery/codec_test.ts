@@ -11,6 +11,7 @@ import {
   skipValue,
   writeValue,
 } from "../../src/recovery/codec.ts";
+import { randomUtf16Strings } from "./_strings.ts";
 
 const roundTrip = (v: unknown, classes: ClassSerde[] = []) =>
   decodeValue(encodeValue(v, classes), classes);
@@ -175,4 +176,69 @@ Deno.test("codec: skipValue moves past exactly one value of every kind", () => {
   const r = new ByteReader(w.buf, 0, w.pos);
   for (let i = 0; i < values.length; i++) skipValue(r);
   assertEquals(readValue(r), "end");
+});
+
+const hex = (b: Uint8Array) => Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
+
+Deno.test("codec: random UTF-16 strings round-trip exactly as values, keys, members and names", () => {
+  const strings = randomUtf16Strings(1, 3000);
+  assert(strings.some((s) => !s.isWellFormed()) && strings.some((s) => s.length >= 5000));
+  const byBytes = new Map<string, string>();
+  for (const s of strings) {
+    const bytes = encodeValue(s);
+    assertStrictEquals(decodeValue(bytes), s, `string ${JSON.stringify(s.slice(0, 20))}`);
+    // One encoding per string: equal bytes only for equal strings.
+    const seen = byBytes.get(hex(bytes));
+    if (seen !== undefined) assertStrictEquals(seen, s);
+    byBytes.set(hex(bytes), s);
+    assertEquals(hex(encodeValue(s)), hex(bytes));
+  }
+  assertEquals(byBytes.size, new Set(strings).size);
+  // As object property names, Map keys and values, Set members, array items and RegExp source.
+  const obj: Record<string, string> = {};
+  for (const s of strings) obj[s] = s;
+  const back = roundTrip({
+    obj,
+    map: new Map(strings.map((s, i) => [s, i])),
+    set: new Set(strings),
+    arr: strings,
+    re: new RegExp("\ud800x\udc00"),
+  }) as {
+    obj: Record<string, string>;
+    map: Map<string, number>;
+    set: Set<string>;
+    arr: string[];
+    re: RegExp;
+  };
+  assertEquals(Object.keys(back.obj), Object.keys(obj));
+  for (const k of Object.keys(obj)) assertStrictEquals(back.obj[k], k);
+  assertEquals([...back.map.keys()], [...new Set(strings)]);
+  assertEquals([...back.set], [...new Set(strings)]);
+  for (let i = 0; i < strings.length; i++) assertStrictEquals(back.arr[i], strings[i]);
+  assertStrictEquals(back.re.source, "\ud800x\udc00");
+  // Through the raw writer and reader, as segment keys and step ids use them.
+  const w = new ByteWriter(16);
+  for (const s of strings) w.string(s);
+  const r = new ByteReader(w.buf, 0, w.pos);
+  for (const s of strings) assertStrictEquals(r.string(), s);
+  assertEquals(r.pos, w.pos);
+});
+
+Deno.test("codec: lone surrogates are stored as WTF-8, well-formed strings as UTF-8", () => {
+  assertEquals(hex(encodeValue("\ud800")), "0603eda080");
+  assertEquals(hex(encodeValue("\udc00")), "0603edb080");
+  assertEquals(hex(encodeValue("\ufffd")), "0603efbfbd");
+  assertEquals(hex(encodeValue("\ud83d\ude00")), "0604f09f9880");
+  assertEquals(hex(encodeValue("\udc00\ud800")), "0606edb080eda080");
+  // A pair written as two 3-byte halves is not what the writer makes: refused, not misread.
+  assertThrows(
+    () => decodeValue(Uint8Array.from([6, 6, 0xed, 0xa0, 0xbd, 0xed, 0xb8, 0x80])),
+    RangeError,
+    "Invalid string bytes in snapshot data (byte 5)",
+  );
+  assertThrows(
+    () => decodeValue(Uint8Array.from([6, 2, 0xc0, 0x80])),
+    RangeError,
+    "Invalid string bytes in snapshot data (byte 2)",
+  );
 });
