@@ -194,8 +194,10 @@ export interface ExtremeWindowOptions<V> extends WindowOptions<V> {
 }
 
 /**
- * Emits each window's largest value (compared by `by`; the first wins ties) at close. Like
- * Bytewax's `max_window`.
+ * Emits each window's largest value (compared by `by`) at close. Like Bytewax's `max_window`,
+ * including ties: values are applied as they arrive (`ordered` defaults to false), so among
+ * equal values the first to arrive wins, whatever its timestamp. With `ordered: true` values
+ * are applied in timestamp order once the watermark passes them, and the earliest wins.
  *
  * @example
  * ```ts
@@ -235,8 +237,10 @@ export function maxWindow<V>(
 }
 
 /**
- * Emits each window's smallest value (compared by `by`; the first wins ties) at close. Like
- * Bytewax's `min_window`.
+ * Emits each window's smallest value (compared by `by`) at close. Like Bytewax's `min_window`,
+ * including ties: values are applied as they arrive (`ordered` defaults to false), so among
+ * equal values the first to arrive wins, whatever its timestamp. With `ordered: true` values
+ * are applied in timestamp order once the watermark passes them, and the earliest wins.
  *
  * @example
  * ```ts
@@ -285,14 +289,12 @@ function extreme<V>(
     V
   >;
   const by = opts.by ?? ((v: V) => v as unknown as number);
+  // Keeps the accumulator unless the new value is strictly greater (smaller): among ties the
+  // value applied first wins, which is the first to arrive unless `ordered` is set.
   const reducer = (a: V, b: V) => (sign > 0 ? (by(b) > by(a) ? b : a) : (by(b) < by(a) ? b : a));
   return upOrOptions instanceof Stream
-    ? reduceWindow(stepId, upOrOptions, { ordered: true, ...opts, reducer })
-    : reduceWindow(stepId, {
-      ordered: true,
-      ...(upOrOptions as PipeableWindowOptions<V>),
-      reducer,
-    });
+    ? reduceWindow(stepId, upOrOptions, { ...opts, reducer })
+    : reduceWindow(stepId, { ...(upOrOptions as PipeableWindowOptions<V>), reducer });
 }
 
 /** What {@linkcode collectWindow} collects into. */

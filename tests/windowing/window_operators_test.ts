@@ -9,6 +9,7 @@ import {
   foldWindow,
   joinWindow,
   keyOn,
+  mapValue,
   maxWindow,
   minWindow,
   reduceWindow,
@@ -210,6 +211,35 @@ Deno.test("maxWindow / minWindow return whole items; reduceWindow sums", async (
   ).output("out", new TestingSink(sums));
   await run(flow);
   assertEquals((sums as [string, [number, E]][]).map(([, [id, e]]) => [id, e.v]), [[0, 3], [1, 2]]);
+});
+
+Deno.test("maxWindow / minWindow keep the first arrival among ties, as Bytewax 0.21.1 does", async () => {
+  // Ties arrive out of timestamp order: Bytewax's max_window/min_window (an unordered reduce)
+  // give a and d (checked with bytewax==0.21.1); the earliest timestamps would be b and e.
+  type I = { id: string; v: number; t: number };
+  const at = (id: string, v: number, s: number): I => ({ id, v, t: T0 + s * S });
+  const items = [at("a", 5, 30), at("b", 5, 10), at("c", 3, 20), at("d", 1, 25), at("e", 1, 15)];
+  const winners = async (ordered?: boolean) => {
+    const flow = new Dataflow("ties");
+    const keyed = flow.input("inp", new TestingSource(items)).pipe(keyOn("key", () => "k"));
+    const got: string[] = [];
+    for (const [name, op] of [["max", maxWindow], ["min", minWindow]] as const) {
+      const opts = {
+        clock: new EventClock((i: I) => i.t, { waitFor: 100 * S }),
+        windower: new TumblingWindower(60 * S, T0),
+        by: (i: I) => i.v,
+      };
+      const { down } = op(name, keyed, ordered === undefined ? opts : { ...opts, ordered });
+      down.pipe(mapValue(`${name}_id`, ([, i]: [number, I]) => `${name}:${i.id}`))
+        .output(`out_${name}`, new TestingSink(got as unknown as [string, string][]));
+    }
+    await run(flow);
+    return (got as unknown as [string, string][]).map(([, x]) => x).sort();
+  };
+  assertEquals(await winners(), ["max:a", "min:d"]);
+  assertEquals(await winners(false), ["max:a", "min:d"]);
+  // Opting into timestamp order makes the earliest timestamp win.
+  assertEquals(await winners(true), ["max:b", "min:e"]);
 });
 
 async function joined(
