@@ -63,7 +63,8 @@ export interface ClassSerde<T = unknown, P = unknown> {
 export class CodecError extends Error {
   /**
    * @param message What is wrong.
-   * @param path Where in the value (e.g. `$.items[3].at`).
+   * @param path Where in the value (e.g. `$.items[3].at`; for a cycle, the back reference
+   * and the ancestor it leads to, e.g. `$.a.b → $`).
    */
   constructor(message: string, readonly path: string) {
     super(`${message} at ${path}`);
@@ -105,8 +106,16 @@ const TYPED_KINDS = [
   DataView,
 ] as const;
 
-/** Values nest at most this deep; deeper is taken for a cycle. */
+/** Values nest at most this deep. */
 const MAX_DEPTH = 512;
+
+/**
+ * The containers on the path being encoded (`ancestors[d]` at depth `d`) and their paths:
+ * one store each per container, read only when `MAX_DEPTH` is reached, to tell a cycle from
+ * an honest deep value. Entries are cleared on the way back, so no value is kept alive.
+ */
+const ancestors: unknown[] = new Array(MAX_DEPTH + 1).fill(undefined);
+const ancestorPaths: string[] = new Array(MAX_DEPTH + 1).fill("");
 
 const textEncoder = new TextEncoder();
 const textDecoder = new TextDecoder("utf-8", { fatal: true });
@@ -425,7 +434,12 @@ export function writeValue(
   value: unknown,
   classes: readonly ClassSerde[] = [],
 ): void {
-  encode(w, value, classes, 0, "$");
+  try {
+    encode(w, value, classes, 0, "$");
+  } catch (err) {
+    ancestors.fill(undefined); // the containers on the path where it failed
+    throw err;
+  }
 }
 
 function encode(
@@ -467,10 +481,11 @@ function encode(
         w.u8(T_NULL);
         return;
       }
-      if (depth >= MAX_DEPTH) {
-        throw new CodecError(`Value nests deeper than ${MAX_DEPTH} levels (is it cyclic?)`, path);
-      }
+      ancestors[depth] = v;
+      ancestorPaths[depth] = path;
+      if (depth >= MAX_DEPTH) throw depthError(path);
       encodeObject(w, v, classes, depth + 1, path);
+      ancestors[depth] = undefined;
       return;
     default:
       throw new CodecError(`Cannot store a ${typeof v} in a snapshot`, path);
@@ -566,6 +581,31 @@ function encodeObject(
   throw new CodecError(
     `Cannot store an instance of ${name}: return plain data from snapshot(), or register ` +
       `the class with a ClassSerde (recovery option "classes")`,
+    path,
+  );
+}
+
+/**
+ * The error for a value nesting `MAX_DEPTH` levels: the shortest cycle on the path (where an
+ * object is reached again inside itself), or else the depth.
+ */
+function depthError(path: string): CodecError {
+  let err: CodecError | undefined;
+  for (let j = 1; j <= MAX_DEPTH && err === undefined; j++) {
+    for (let i = 0; i < j; i++) {
+      if (ancestors[i] === ancestors[j]) {
+        err = new CodecError(
+          "Cannot store a cyclic value (a snapshot holds trees; store an id in place of the " +
+            "back reference)",
+          `${ancestorPaths[j]} → ${ancestorPaths[i]}`,
+        );
+        break;
+      }
+    }
+  }
+  return err ?? new CodecError(
+    `Value nests deeper than ${MAX_DEPTH} levels (a snapshot holds at most ${MAX_DEPTH}; ` +
+      `flatten the state)`,
     path,
   );
 }

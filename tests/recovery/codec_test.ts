@@ -242,3 +242,47 @@ Deno.test("codec: lone surrogates are stored as WTF-8, well-formed strings as UT
     "Invalid string bytes in snapshot data (byte 2)",
   );
 });
+
+Deno.test("codec: a cyclic value's error names the back reference and the ancestor it leads to", () => {
+  const cycleError = (v: unknown) => assertThrows(() => encodeValue(v), CodecError);
+  const message = (path: string) =>
+    "Cannot store a cyclic value (a snapshot holds trees; store an id in place of the back " +
+    `reference) at ${path}`;
+  const root: Record<string, unknown> = { a: { b: null } };
+  (root.a as Record<string, unknown>).b = root;
+  let err = cycleError(root);
+  assertEquals(err.message, message("$.a.b → $"));
+  assertEquals(err.path, "$.a.b → $");
+  // A cycle below the root, through a Map, an array and a Set.
+  const node: { next: unknown[] } = { next: [] };
+  const state = { ok: [1, 2], m: new Map([["n", node]]) };
+  node.next.push(new Set([node]));
+  err = cycleError(state);
+  assertEquals(err.path, '$.m.get("n").next[0].<item 0> → $.m.get("n")');
+  // Through a class serde: the instance comes back, not the plain object toPlain made.
+  class Ring {
+    next: Ring = this;
+  }
+  const ring: ClassSerde<Ring, { next: Ring }> = {
+    name: "Ring",
+    type: Ring,
+    toPlain: (r) => ({ next: r.next }),
+    fromPlain: (p) => p.next,
+  };
+  err = assertThrows(() => encodeValue(new Ring(), [ring as ClassSerde]), CodecError);
+  assertEquals(err.path, "$<Ring>.next → $");
+  // Shared but acyclic references are fine; an honest deep value has its own message.
+  const shared = { x: 1 };
+  assertEquals(roundTrip([shared, shared, { s: shared }]), [{ x: 1 }, { x: 1 }, { s: { x: 1 } }]);
+  let deep: unknown = "leaf";
+  for (let i = 0; i < 600; i++) deep = [deep];
+  err = cycleError(deep);
+  assertEquals(
+    err.message,
+    "Value nests deeper than 512 levels (a snapshot holds at most 512; flatten the state) at $" +
+      "[0]".repeat(512),
+  );
+  let ok: unknown = "leaf";
+  for (let i = 0; i < 511; i++) ok = [ok];
+  assertEquals(roundTrip(ok), ok);
+});
