@@ -41,7 +41,17 @@ export function randomUtf16Strings(seed: number, count: number): string[] {
     }
   };
   const lengths = [0, 1, 2, 3, 63, 64, 65, 127, 128, 129, 300, 5000];
-  const out: string[] = ["\ud800", "\udc00", "\ufffd", "\udbff\udfff", "\ud800\ud800", "\0"];
+  const out: string[] = [
+    "\ud800",
+    "\udc00",
+    "\ufffd",
+    "\udbff\udfff",
+    "\ud800\ud800",
+    "\0",
+    "\ufeff",
+    "\ufeffkey",
+    "\ufeff\ud800",
+  ];
   for (let i = 0; i < count; i++) {
     const len = i < lengths.length ? lengths[i]! : rand() < 0.9 ? pick(40) : pick(600);
     // Mostly one kind of unit per string, so pure-ASCII and well-formed strings occur too.

@@ -224,12 +224,14 @@ Deno.test("codec: random UTF-16 strings round-trip exactly as values, keys, memb
   assertEquals(r.pos, w.pos);
 });
 
-Deno.test("codec: lone surrogates are stored as WTF-8, well-formed strings as UTF-8", () => {
+Deno.test("codec: lone surrogates are stored as WTF-8, well-formed strings as UTF-8, a BOM kept", () => {
   assertEquals(hex(encodeValue("\ud800")), "0603eda080");
   assertEquals(hex(encodeValue("\udc00")), "0603edb080");
   assertEquals(hex(encodeValue("\ufffd")), "0603efbfbd");
   assertEquals(hex(encodeValue("\ud83d\ude00")), "0604f09f9880");
   assertEquals(hex(encodeValue("\udc00\ud800")), "0606edb080eda080");
+  // A leading U+FEFF is part of the string (TextDecoder would drop it as a byte order mark).
+  assertStrictEquals(decodeValue(encodeValue("\ufeffkey-é")), "\ufeffkey-é");
   // A pair written as two 3-byte halves is not what the writer makes: refused, not misread.
   assertThrows(
     () => decodeValue(Uint8Array.from([6, 6, 0xed, 0xa0, 0xbd, 0xed, 0xb8, 0x80])),
