@@ -8,6 +8,7 @@
  */
 import { type KeyedStream, Stream } from "../dataflow/dataflow.ts";
 import type { WeirOperator } from "../dataflow/op.ts";
+import { checkStream } from "../operators/_check_stream.ts";
 import { keyOn } from "../operators/key_on.ts";
 import {
   type PipeableWindowOptions,
@@ -34,6 +35,17 @@ export interface FoldWindowOptions<V, A> extends WindowOptions<V> {
 
 type Up<V> = KeyedStream<V> | Stream<readonly [string, V]>;
 type Pipeable<V, W> = WeirOperator<readonly [string, V], [string, [number, W]]>;
+
+/**
+ * Tells the stream form `(stepId, up, options)` from the pipeable form `(stepId, options)`:
+ * with options as the third argument, `up` must be a Stream (a TypeError says so otherwise,
+ * rather than taking it for the options).
+ */
+function isStreamForm(op: string, stepId: string, up: unknown, maybeOptions: unknown): boolean {
+  if (up instanceof Stream) return true;
+  if (maybeOptions !== undefined) checkStream(op, stepId, "up", up);
+  return false;
+}
 
 /** Dispatches to the stream form or the pipeable form of `window`. */
 function windowed<V, W, S>(
@@ -92,6 +104,7 @@ export function foldWindow<V, A>(
   upOrOptions: Up<V> | (FoldWindowOptions<V, A> & PipeableWindowOptions<V>),
   maybeOptions?: FoldWindowOptions<V, A>,
 ): WindowOut<V, A> | Pipeable<V, A> {
+  isStreamForm("foldWindow", stepId, upOrOptions, maybeOptions);
   return windowed<V, A, { acc: A }>(stepId, upOrOptions, maybeOptions, (o) => {
     const { builder, folder, merger, copy } = o as FoldWindowOptions<V, A>;
     return (resume) =>
@@ -171,6 +184,7 @@ export function reduceWindow<V>(
   upOrOptions: Up<V> | (ReduceWindowOptions<V> & PipeableWindowOptions<V>),
   maybeOptions?: ReduceWindowOptions<V>,
 ): WindowOut<V, V> | Pipeable<V, V> {
+  isStreamForm("reduceWindow", stepId, upOrOptions, maybeOptions);
   const withDefault = <O extends WindowOptions<V>>(o: O): O => ({ ordered: false, ...o });
   const up = upOrOptions instanceof Stream ? upOrOptions : withDefault(upOrOptions);
   const opts = maybeOptions === undefined ? undefined : withDefault(maybeOptions);
@@ -233,6 +247,7 @@ export function maxWindow<V>(
   upOrOptions: Up<V> | (ExtremeWindowOptions<V> & PipeableWindowOptions<V>),
   maybeOptions?: ExtremeWindowOptions<V>,
 ): WindowOut<V, V> | Pipeable<V, V> {
+  isStreamForm("maxWindow", stepId, upOrOptions, maybeOptions);
   return extreme(stepId, upOrOptions, maybeOptions, 1);
 }
 
@@ -276,6 +291,7 @@ export function minWindow<V>(
   upOrOptions: Up<V> | (ExtremeWindowOptions<V> & PipeableWindowOptions<V>),
   maybeOptions?: ExtremeWindowOptions<V>,
 ): WindowOut<V, V> | Pipeable<V, V> {
+  isStreamForm("minWindow", stepId, upOrOptions, maybeOptions);
   return extreme(stepId, upOrOptions, maybeOptions, -1);
 }
 
@@ -351,6 +367,7 @@ export function collectWindow<V>(
   | WindowOut<V, V[] | Set<V> | Map<unknown, unknown>>
   | Pipeable<V, V[] | Set<V> | Map<unknown, unknown>> {
   type C = V[] | Set<V> | Map<unknown, unknown>;
+  isStreamForm("collectWindow", stepId, upOrOptions, maybeOptions);
   const opts = (upOrOptions instanceof Stream ? maybeOptions : upOrOptions) as CollectWindowOptions<
     V
   >;
@@ -421,6 +438,7 @@ export function countWindow<T>(
   up: Stream<T>,
   options: CountWindowOptions<T>,
 ): WindowOut<T, number> {
+  checkStream("countWindow", stepId, "up", up);
   return up.flow.composite(
     stepId,
     "countWindow",

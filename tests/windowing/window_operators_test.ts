@@ -524,3 +524,61 @@ Deno.test("session time ids: floor(t / gap), unique per key, and a freed key", (
     'must be "sequential" or "time"',
   );
 });
+
+Deno.test("window operators: something that is not a Stream where one is expected is a TypeError that says so", () => {
+  const flow = new Dataflow("f");
+  const keyed = keyedAll(flow, []);
+  const opts = { clock: clockOf(0), windower: new TumblingWindower(10 * S, T0) };
+  const hint = "; did you forget to destructure the result of an operator that returns several " +
+    "streams, like branch?";
+  const notStream = undefined as unknown as Stream<[string, E]>;
+  const fold = {
+    builder: () => 0,
+    folder: (n: number) => n + 1,
+    merger: (a: number, b: number) => a + b,
+  };
+  const cases: [string, () => unknown][] = [
+    ["foldWindow", () => foldWindow("op", notStream, { ...opts, ...fold })],
+    ["reduceWindow", () => reduceWindow("op", notStream, { ...opts, reducer: (a: E) => a })],
+    ["maxWindow", () => maxWindow("op", notStream, opts)],
+    ["minWindow", () => minWindow("op", notStream, opts)],
+    ["collectWindow", () => collectWindow("op", notStream, opts)],
+    [
+      "countWindow",
+      () => countWindow("op", notStream as unknown as Stream<E>, { ...opts, keyFn: () => "k" }),
+    ],
+    [
+      "window",
+      () =>
+        window(
+          "op",
+          notStream,
+          opts,
+          () => ({
+            onValue: () => [],
+            onMerge: () => [],
+            onClose: () => [],
+            snapshot: () => 0,
+          }),
+        ),
+    ],
+    ["joinWindow", () => joinWindow("op", [keyed, notStream], opts)],
+  ];
+  for (const [op, define] of cases) {
+    const what = op === "joinWindow" ? "sides[1]" : "up";
+    assertThrows(define, TypeError, `${op}("op"): ${what} must be a Stream, got undefined${hint}`);
+  }
+  // The record a window operator returns, passed where its .down belongs.
+  const out = collectWindow("first", keyed, opts);
+  assertThrows(
+    () => collectWindow("c", out as unknown as Stream<[string, E]>, opts),
+    TypeError,
+    'collectWindow("c"): up must be a Stream, got an object holding the streams down, late, ' +
+      "meta, early; pass one of them, e.g. .down",
+  );
+  assertThrows(
+    () => joinWindow("jw", [keyed, keyed], undefined as unknown as typeof opts),
+    TypeError,
+    'joinWindow("jw"): options must be an options object, got undefined',
+  );
+});
