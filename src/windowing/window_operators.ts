@@ -8,6 +8,7 @@
  */
 import { type KeyedStream, Stream } from "../dataflow/dataflow.ts";
 import type { WeirOperator } from "../dataflow/op.ts";
+import { describeType } from "../dataflow/step_id.ts";
 import { checkStream } from "../operators/_check_stream.ts";
 import { keyOn } from "../operators/key_on.ts";
 import {
@@ -39,10 +40,17 @@ type Pipeable<V, W> = WeirOperator<readonly [string, V], [string, [number, W]]>;
 /**
  * Tells the stream form `(stepId, up, options)` from the pipeable form `(stepId, options)`:
  * with options as the third argument, `up` must be a Stream (a TypeError says so otherwise,
- * rather than taking it for the options).
+ * rather than taking it for the options); with a Stream, the options must follow.
  */
 function isStreamForm(op: string, stepId: string, up: unknown, maybeOptions: unknown): boolean {
-  if (up instanceof Stream) return true;
+  if (up instanceof Stream) {
+    if (maybeOptions === null || typeof maybeOptions !== "object") {
+      throw new TypeError(
+        `${op}("${stepId}"): options must be an options object, got ${describeType(maybeOptions)}`,
+      );
+    }
+    return true;
+  }
   if (maybeOptions !== undefined) checkStream(op, stepId, "up", up);
   return false;
 }

@@ -576,6 +576,13 @@ Deno.test("window operators: something that is not a Stream where one is expecte
     'collectWindow("c"): up must be a Stream, got an object holding the streams down, late, ' +
       "meta, early; pass one of them, e.g. .down",
   );
+  for (const op of [collectWindow, maxWindow, minWindow] as const) {
+    assertThrows(
+      () => (op as (id: string, up: unknown, o?: unknown) => unknown)("o", keyed),
+      TypeError,
+      `${op.name}("o"): options must be an options object, got undefined`,
+    );
+  }
   assertThrows(
     () => joinWindow("jw", [keyed, keyed], undefined as unknown as typeof opts),
     TypeError,
