@@ -3,8 +3,9 @@
  *
  * @module
  */
-import type { Dataflow, Scope, Stream } from "../dataflow/dataflow.ts";
-import { checkStepId } from "../dataflow/step_id.ts";
+import { type Dataflow, type Scope, Stream } from "../dataflow/dataflow.ts";
+import { checkStepId, describeType } from "../dataflow/step_id.ts";
+import { checkStream } from "./_check_stream.ts";
 import { mapValue } from "./map_value.ts";
 
 /** Which values of a side a join keeps (see `join`). */
@@ -29,22 +30,42 @@ export function joinTuples(sides: readonly (readonly unknown[])[]): unknown[][] 
 }
 
 /**
- * Checks a join's arguments at definition time: the step id, the modes (RangeError) and the
- * sides (TypeError); returns the flow of the sides.
+ * Checks a join's arguments at definition time (TypeError): the step id, the sides (an array
+ * of streams of one flow) and the options (an object, not a further side); returns the flow
+ * of the sides. The modes are checked by {@linkcode checkJoinModes}.
  */
 export function checkJoinArgs(
   op: string,
   stepId: string,
   sides: unknown,
-  insertMode: string,
-  emitMode: string,
+  options: unknown,
 ): Dataflow {
   checkStepId(stepId);
-  checkJoinModes(op, stepId, insertMode, emitMode);
+  if (sides instanceof Stream) {
+    throw new TypeError(
+      `${op}("${stepId}"): sides must be an array of streams, got a Stream; pass the sides ` +
+        `in one array, e.g. ${op}("${stepId}", [left, right], options)`,
+    );
+  }
   if (!Array.isArray(sides) || sides.length === 0) {
     throw new TypeError(`${op}("${stepId}") needs an array of at least one keyed stream`);
   }
-  return (sides[0] as Stream<unknown>).flow;
+  let flow: Dataflow | undefined;
+  for (let i = 0; i < sides.length; i++) {
+    flow = checkStream(op, stepId, `sides[${i}]`, sides[i], flow);
+  }
+  if (options instanceof Stream) {
+    throw new TypeError(
+      `${op}("${stepId}"): options must be an options object, got a Stream; pass every side ` +
+        `in the array, e.g. ${op}("${stepId}", [left, right], options)`,
+    );
+  }
+  if (options === null || typeof options !== "object") {
+    throw new TypeError(
+      `${op}("${stepId}"): options must be an options object, got ${describeType(options)}`,
+    );
+  }
+  return flow!;
 }
 
 /** Throws a RangeError naming the operator and step for an unknown mode. */

@@ -6,6 +6,7 @@
 import type { KeyedStream, Stream } from "../dataflow/dataflow.ts";
 import {
   checkJoinArgs,
+  checkJoinModes,
   type JoinEmitMode,
   type JoinInsertMode,
   JoinState,
@@ -67,9 +68,10 @@ export function join<T extends readonly Stream<readonly [string, unknown]>[]>(
   sides: T,
   options: JoinOptions = {},
 ): KeyedStream<JoinedValues<T>> {
+  const flow = checkJoinArgs("join", stepId, sides, options);
   const insertMode = options.insertMode ?? "last";
   const emitMode = options.emitMode ?? "complete";
-  const flow = checkJoinArgs("join", stepId, sides, insertMode, emitMode);
+  checkJoinModes("join", stepId, insertMode, emitMode);
   const n = sides.length;
   return flow.composite(stepId, "join", (scope) => {
     return scope.pipe(

@@ -2,7 +2,8 @@
  * The binary codec of recovery snapshots: structured-clone values to bytes and back, with no
  * platform API (it runs in Deno and in browsers alike), plus CRC-32 for checksums.
  *
- * Supported: `undefined`, `null`, booleans, numbers (including `-0`, `NaN`, ±∞), strings,
+ * Supported: `undefined`, `null`, booleans, numbers (including `-0`, `NaN`, ±∞), strings
+ * (every UTF-16 string exactly, lone surrogates included: see `ByteWriter.string`),
  * BigInt, arrays (holes read back as `undefined`), plain objects (own enumerable string keys),
  * `Date`, `RegExp`, `Map`, `Set`, `ArrayBuffer`, every typed array and `DataView`, boxed
  * primitives are refused. Instances of other classes need a {@linkcode ClassSerde} entry;
@@ -62,7 +63,8 @@ export interface ClassSerde<T = unknown, P = unknown> {
 export class CodecError extends Error {
   /**
    * @param message What is wrong.
-   * @param path Where in the value (e.g. `$.items[3].at`).
+   * @param path Where in the value (e.g. `$.items[3].at`; for a cycle, the back reference
+   * and the ancestor it leads to, e.g. `$.a.b → $`).
    */
   constructor(message: string, readonly path: string) {
     super(`${message} at ${path}`);
@@ -104,11 +106,20 @@ const TYPED_KINDS = [
   DataView,
 ] as const;
 
-/** Values nest at most this deep; deeper is taken for a cycle. */
+/** Values nest at most this deep. */
 const MAX_DEPTH = 512;
 
+/**
+ * The containers on the path being encoded (`ancestors[d]` at depth `d`) and their paths:
+ * one store each per container, read only when `MAX_DEPTH` is reached, to tell a cycle from
+ * an honest deep value. Entries are cleared on the way back, so no value is kept alive.
+ */
+const ancestors: unknown[] = new Array(MAX_DEPTH + 1).fill(undefined);
+const ancestorPaths: string[] = new Array(MAX_DEPTH + 1).fill("");
+
 const textEncoder = new TextEncoder();
-const textDecoder = new TextDecoder("utf-8", { fatal: true });
+// ignoreBOM: a leading U+FEFF is part of the string, not a byte order mark to drop.
+const textDecoder = new TextDecoder("utf-8", { ignoreBOM: true });
 
 /** A growable byte buffer with the primitive writes the codec needs. */
 export class ByteWriter {
@@ -171,7 +182,12 @@ export class ByteWriter {
     buf[this.pos++] = v;
   }
 
-  /** A UTF-8 string with its byte length first. */
+  /**
+   * A string with its byte length first: UTF-8 when it is well-formed UTF-16, otherwise
+   * WTF-8 (a lone surrogate as the 3-byte sequence UTF-8 would give its code point), so every
+   * string has exactly one encoding and reads back exactly. Valid UTF-8 never holds those
+   * sequences, so strings written before WTF-8 was used read back unchanged.
+   */
   string(s: string): void {
     const n = s.length;
     // Short ASCII strings (the usual keys and step ids) are copied by hand.
@@ -196,7 +212,9 @@ export class ByteWriter {
     const max = n * 3;
     const prefix = max < 0x80 ? 1 : max < 0x4000 ? 2 : max < 0x200000 ? 3 : 5;
     const at = this.pos;
-    const { written } = textEncoder.encodeInto(s, this.buf.subarray(at + prefix));
+    const written = s.isWellFormed()
+      ? textEncoder.encodeInto(s, this.buf.subarray(at + prefix)).written
+      : writeWtf8(s, this.buf, at + prefix) - (at + prefix);
     let lenBytes = 1;
     for (let v = written; v >= 0x80; v = Math.floor(v / 128)) lenBytes++;
     if (lenBytes !== prefix) {
@@ -212,6 +230,99 @@ export class ByteWriter {
     this.buf.set(b, this.pos);
     this.pos += b.length;
   }
+}
+
+/**
+ * Writes `s` (which has lone surrogates) as WTF-8 at `buf[at]`, returning the end. A pair is
+ * one 4-byte code point, a lone surrogate the 3-byte form of its code unit. `buf` has room
+ * for 3 bytes per code unit.
+ */
+function writeWtf8(s: string, buf: Uint8Array, at: number): number {
+  const n = s.length;
+  let p = at;
+  for (let i = 0; i < n; i++) {
+    let c = s.charCodeAt(i);
+    if (c < 0x80) {
+      buf[p++] = c;
+    } else if (c < 0x800) {
+      buf[p++] = 0xc0 | (c >> 6);
+      buf[p++] = 0x80 | (c & 0x3f);
+    } else {
+      if (c >= 0xd800 && c < 0xdc00 && i + 1 < n) {
+        const d = s.charCodeAt(i + 1);
+        if (d >= 0xdc00 && d < 0xe000) {
+          c = 0x10000 + ((c - 0xd800) << 10) + (d - 0xdc00);
+          i++;
+          buf[p++] = 0xf0 | (c >> 18);
+          buf[p++] = 0x80 | ((c >> 12) & 0x3f);
+          buf[p++] = 0x80 | ((c >> 6) & 0x3f);
+          buf[p++] = 0x80 | (c & 0x3f);
+          continue;
+        }
+      }
+      buf[p++] = 0xe0 | (c >> 12);
+      buf[p++] = 0x80 | ((c >> 6) & 0x3f);
+      buf[p++] = 0x80 | (c & 0x3f);
+    }
+  }
+  return p;
+}
+
+/**
+ * Decodes `buf[start, end)` as WTF-8: UTF-8 in which a surrogate code unit may stand alone as
+ * a 3-byte sequence. Refuses anything `writeWtf8` would not have written (overlong forms,
+ * stray bytes, and a high surrogate followed by a low one, which must be one 4-byte pair).
+ */
+function readWtf8(buf: Uint8Array, start: number, end: number): string {
+  const units: number[] = [];
+  let prevHigh = false;
+  let i = start;
+  while (i < end) {
+    const b = buf[i]!;
+    let c: number;
+    let high = false;
+    if (b < 0x80) {
+      c = b;
+      i += 1;
+    } else if (b >= 0xc2 && b < 0xe0 && i + 1 < end && isCont(buf[i + 1]!)) {
+      c = ((b & 0x1f) << 6) | (buf[i + 1]! & 0x3f);
+      i += 2;
+    } else if (b >= 0xe0 && b < 0xf0 && i + 2 < end && isCont(buf[i + 1]!) && isCont(buf[i + 2]!)) {
+      c = ((b & 0x0f) << 12) | ((buf[i + 1]! & 0x3f) << 6) | (buf[i + 2]! & 0x3f);
+      if (c < 0x800) throw invalidString(i);
+      if (c >= 0xdc00 && c < 0xe000 && prevHigh) throw invalidString(i);
+      high = c >= 0xd800 && c < 0xdc00;
+      i += 3;
+    } else if (
+      b >= 0xf0 && b < 0xf5 && i + 3 < end && isCont(buf[i + 1]!) && isCont(buf[i + 2]!) &&
+      isCont(buf[i + 3]!)
+    ) {
+      c = ((b & 0x07) << 18) | ((buf[i + 1]! & 0x3f) << 12) | ((buf[i + 2]! & 0x3f) << 6) |
+        (buf[i + 3]! & 0x3f);
+      if (c < 0x10000 || c > 0x10ffff) throw invalidString(i);
+      c -= 0x10000;
+      units.push(0xd800 + (c >> 10));
+      c = 0xdc00 + (c & 0x3ff);
+      i += 4;
+    } else {
+      throw invalidString(i);
+    }
+    units.push(c);
+    prevHigh = high;
+  }
+  let s = "";
+  for (let k = 0; k < units.length; k += 4096) {
+    s += String.fromCharCode.apply(null, units.slice(k, k + 4096));
+  }
+  return s;
+}
+
+function isCont(b: number): boolean {
+  return (b & 0xc0) === 0x80;
+}
+
+function invalidString(at: number): RangeError {
+  return new RangeError(`Invalid string bytes in snapshot data (byte ${at})`);
 }
 
 /** Reads what a {@linkcode ByteWriter} wrote. */
@@ -295,7 +406,11 @@ export class ByteReader {
         );
       }
     }
-    return textDecoder.decode(buf.subarray(start, start + n));
+    const s = textDecoder.decode(buf.subarray(start, start + n));
+    // U+FFFD is either in the string or stands for bytes that are not UTF-8 (a lone surrogate
+    // in WTF-8, or damage): the strict decoder tells them apart. (An exception from a fatal
+    // TextDecoder would cost ~10 µs per string.)
+    return s.indexOf("\ufffd") < 0 ? s : readWtf8(buf, start, start + n);
   }
 
   /** Moves past `n` bytes. */
@@ -319,7 +434,12 @@ export function writeValue(
   value: unknown,
   classes: readonly ClassSerde[] = [],
 ): void {
-  encode(w, value, classes, 0, "$");
+  try {
+    encode(w, value, classes, 0, "$");
+  } catch (err) {
+    ancestors.fill(undefined); // the containers on the path where it failed
+    throw err;
+  }
 }
 
 function encode(
@@ -361,10 +481,11 @@ function encode(
         w.u8(T_NULL);
         return;
       }
-      if (depth >= MAX_DEPTH) {
-        throw new CodecError(`Value nests deeper than ${MAX_DEPTH} levels (is it cyclic?)`, path);
-      }
+      ancestors[depth] = v;
+      ancestorPaths[depth] = path;
+      if (depth >= MAX_DEPTH) throw depthError(path);
       encodeObject(w, v, classes, depth + 1, path);
+      ancestors[depth] = undefined;
       return;
     default:
       throw new CodecError(`Cannot store a ${typeof v} in a snapshot`, path);
@@ -460,6 +581,31 @@ function encodeObject(
   throw new CodecError(
     `Cannot store an instance of ${name}: return plain data from snapshot(), or register ` +
       `the class with a ClassSerde (recovery option "classes")`,
+    path,
+  );
+}
+
+/**
+ * The error for a value nesting `MAX_DEPTH` levels: the shortest cycle on the path (where an
+ * object is reached again inside itself), or else the depth.
+ */
+function depthError(path: string): CodecError {
+  let err: CodecError | undefined;
+  for (let j = 1; j <= MAX_DEPTH && err === undefined; j++) {
+    for (let i = 0; i < j; i++) {
+      if (ancestors[i] === ancestors[j]) {
+        err = new CodecError(
+          "Cannot store a cyclic value (a snapshot holds trees; store an id in place of the " +
+            "back reference)",
+          `${ancestorPaths[j]} → ${ancestorPaths[i]}`,
+        );
+        break;
+      }
+    }
+  }
+  return err ?? new CodecError(
+    `Value nests deeper than ${MAX_DEPTH} levels (a snapshot holds at most ${MAX_DEPTH}; ` +
+      `flatten the state)`,
     path,
   );
 }

@@ -209,7 +209,8 @@ export interface SegmentVisitor {
 /**
  * Receives the ops of a segment as byte offsets into it, without decoding (see `fold.ts`).
  * A key's bytes (`keyStart` to `valueStart`, or `end` for a DEL) are its varint length and
- * UTF-8 bytes, as `ByteWriter.string` wrote them; a value's are its encoding.
+ * UTF-8 bytes (WTF-8 for a string with lone surrogates), as `ByteWriter.string` wrote them, one
+ * encoding per string; a value's are its encoding.
  */
 export interface RawSegmentVisitor {
   /** The entries that follow belong to `kind`/`stepId`. */

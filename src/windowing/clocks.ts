@@ -3,8 +3,6 @@
  *
  * @module
  */
-import { toEpochMs } from "../clock.ts";
-
 /**
  * One key's clock. Per activation the window driver calls `beforeBatch(now)` once with the
  * activation's system time, then `onItem` for each value; at a timer `onNotify(now)`; at EOF
@@ -88,7 +86,9 @@ export interface EventClockState {
  */
 export class EventClock<V> implements WindowClock<V, EventClockState> {
   /**
-   * @param tsGetter Returns an item's timestamp (epoch ms or a Date).
+   * @param tsGetter Returns an item's timestamp: epoch ms (a finite number) or a valid Date.
+   *   Anything else (`NaN`, `±Infinity`, an invalid Date, a string…) fails the run with a
+   *   `DataflowError` naming the step, the key and the item.
    * @param options How long to wait for late items.
    */
   constructor(
@@ -107,18 +107,65 @@ export class EventClock<V> implements WindowClock<V, EventClockState> {
 }
 
 /**
- * An item's event time through `tsGetter`, checked (epoch ms or a Date, not NaN). Shared by
- * {@linkcode EventClock}'s logic and the window driver's fused tumbling path.
+ * An item's event time through `tsGetter`, checked: a finite number (epoch ms) or a valid
+ * Date. Shared by {@linkcode EventClock}'s logic and the window driver's fused tumbling path.
  *
  * @internal
  */
 export function eventTime<V>(tsGetter: (value: V) => number | Date, value: V): number {
-  const raw = tsGetter(value);
-  const ts = toEpochMs(raw);
-  if (typeof ts !== "number" || Number.isNaN(ts)) {
-    throw new TypeError(`The timestamp getter returned ${String(raw)}, not epoch ms or a Date`);
+  const raw: unknown = tsGetter(value);
+  if (typeof raw === "number") {
+    if (Number.isFinite(raw)) return raw;
+  } else if (raw instanceof Date) {
+    const ts = raw.getTime();
+    if (ts === ts) return ts; // a Date's time is finite or NaN
   }
-  return ts;
+  throw new TypeError(
+    `The timestamp getter returned ${describeTimestamp(raw)} for the item ` +
+      `${describeItem(value)}, expected epoch ms (a finite number) or a valid Date`,
+  );
+}
+
+function describeTimestamp(raw: unknown): string {
+  if (raw instanceof Date) return "an invalid Date (its time is NaN)";
+  const kind = typeof raw === "object"
+    ? (raw === null ? "" : " (an object)")
+    : typeof raw === "string" || typeof raw === "bigint"
+    ? ` (a ${typeof raw})`
+    : "";
+  return show(raw, 0) + kind;
+}
+
+/** An item for an error message, at most 100 characters (JSON would print NaN as null). */
+function describeItem(v: unknown): string {
+  const s = show(v, 0);
+  return s.length > 100 ? s.slice(0, 99) + "…" : s;
+}
+
+function show(v: unknown, depth: number): string {
+  switch (typeof v) {
+    case "string":
+      return JSON.stringify(v);
+    case "bigint":
+      return `${v}n`;
+    case "function":
+      return "a function";
+    case "object":
+      break;
+    default:
+      return String(v);
+  }
+  if (v === null) return "null";
+  if (v instanceof Date) return Number.isNaN(v.getTime()) ? "Invalid Date" : v.toISOString();
+  const array = Array.isArray(v);
+  if (depth >= 3) return array ? "[…]" : "{…}";
+  const keys = Object.keys(v);
+  const parts = keys.slice(0, 8).map((k) => {
+    const x = show((v as Record<string, unknown>)[k], depth + 1);
+    return array ? x : `${/^[A-Za-z_$][\w$]*$/.test(k) ? k : JSON.stringify(k)}: ${x}`;
+  });
+  if (keys.length > 8) parts.push("…");
+  return array ? `[${parts.join(", ")}]` : parts.length === 0 ? "{}" : `{ ${parts.join(", ")} }`;
 }
 
 class EventClockLogic<V> implements ClockLogic<V, EventClockState> {

@@ -7,6 +7,7 @@ import type { Stream } from "../dataflow/dataflow.ts";
 import type { JoinedValues } from "../operators/join.ts";
 import {
   checkJoinArgs,
+  checkJoinModes,
   type JoinEmitMode,
   type JoinInsertMode,
   JoinState,
@@ -101,9 +102,10 @@ export function joinWindow<T extends readonly Stream<readonly [string, unknown]>
   sides: T,
   options: JoinWindowOptions,
 ): WindowOut<unknown, JoinedValues<T>> {
+  const flow = checkJoinArgs("joinWindow", stepId, sides, options);
   const insertMode = options.insertMode ?? "last";
   const emitMode = options.emitMode ?? "final";
-  const flow = checkJoinArgs("joinWindow", stepId, sides, insertMode, emitMode);
+  checkJoinModes("joinWindow", stepId, insertMode, emitMode);
   const n = sides.length;
   return flow.composite(stepId, "joinWindow", (scope) => {
     const merged = tagAndMerge(scope, sides as readonly Stream<readonly [string, unknown]>[]);

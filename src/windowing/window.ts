@@ -9,6 +9,7 @@ import type { WeirOperator } from "../dataflow/op.ts";
 import { DataflowError } from "../errors.ts";
 import { filterMap } from "../operators/filter_map.ts";
 import { chainStep } from "../operators/_chain.ts";
+import { checkStream } from "../operators/_check_stream.ts";
 import { step } from "../operators/step.ts";
 import {
   DISCARD,
@@ -799,6 +800,7 @@ export function window<V, W, S>(
   maybeBuilder?: WindowBuilder<V, W, S>,
 ): WindowOut<V, W> | WeirOperator<readonly [string, V], [string, [number, W]]> {
   checkStepId(stepId);
+  if (maybeBuilder !== undefined) checkStream("window", stepId, "up", upOrOptions);
   if (upOrOptions instanceof Stream) {
     const up = upOrOptions as Stream<readonly [string, V]>;
     const options = optionsOrBuilder as WindowOptions<V>;
@@ -872,6 +874,7 @@ export function windowStreams<V, W, S>(
   options: WindowOptions<V>,
   builder: WindowBuilder<V, W, S>,
 ): WindowOut<V, W> {
+  checkStream("windowStreams", scope.id, "up", up);
   checkOptions(scope.id, options);
   const events = scope.pipe(up, windowDriver<V, W, S>("windows", options, builder));
   return {

@@ -8,6 +8,8 @@
  */
 import { type KeyedStream, Stream } from "../dataflow/dataflow.ts";
 import type { WeirOperator } from "../dataflow/op.ts";
+import { describeType } from "../dataflow/step_id.ts";
+import { checkStream } from "../operators/_check_stream.ts";
 import { keyOn } from "../operators/key_on.ts";
 import {
   type PipeableWindowOptions,
@@ -34,6 +36,24 @@ export interface FoldWindowOptions<V, A> extends WindowOptions<V> {
 
 type Up<V> = KeyedStream<V> | Stream<readonly [string, V]>;
 type Pipeable<V, W> = WeirOperator<readonly [string, V], [string, [number, W]]>;
+
+/**
+ * Tells the stream form `(stepId, up, options)` from the pipeable form `(stepId, options)`:
+ * with options as the third argument, `up` must be a Stream (a TypeError says so otherwise,
+ * rather than taking it for the options); with a Stream, the options must follow.
+ */
+function isStreamForm(op: string, stepId: string, up: unknown, maybeOptions: unknown): boolean {
+  if (up instanceof Stream) {
+    if (maybeOptions === null || typeof maybeOptions !== "object") {
+      throw new TypeError(
+        `${op}("${stepId}"): options must be an options object, got ${describeType(maybeOptions)}`,
+      );
+    }
+    return true;
+  }
+  if (maybeOptions !== undefined) checkStream(op, stepId, "up", up);
+  return false;
+}
 
 /** Dispatches to the stream form or the pipeable form of `window`. */
 function windowed<V, W, S>(
@@ -92,6 +112,7 @@ export function foldWindow<V, A>(
   upOrOptions: Up<V> | (FoldWindowOptions<V, A> & PipeableWindowOptions<V>),
   maybeOptions?: FoldWindowOptions<V, A>,
 ): WindowOut<V, A> | Pipeable<V, A> {
+  isStreamForm("foldWindow", stepId, upOrOptions, maybeOptions);
   return windowed<V, A, { acc: A }>(stepId, upOrOptions, maybeOptions, (o) => {
     const { builder, folder, merger, copy } = o as FoldWindowOptions<V, A>;
     return (resume) =>
@@ -171,6 +192,7 @@ export function reduceWindow<V>(
   upOrOptions: Up<V> | (ReduceWindowOptions<V> & PipeableWindowOptions<V>),
   maybeOptions?: ReduceWindowOptions<V>,
 ): WindowOut<V, V> | Pipeable<V, V> {
+  isStreamForm("reduceWindow", stepId, upOrOptions, maybeOptions);
   const withDefault = <O extends WindowOptions<V>>(o: O): O => ({ ordered: false, ...o });
   const up = upOrOptions instanceof Stream ? upOrOptions : withDefault(upOrOptions);
   const opts = maybeOptions === undefined ? undefined : withDefault(maybeOptions);
@@ -194,8 +216,10 @@ export interface ExtremeWindowOptions<V> extends WindowOptions<V> {
 }
 
 /**
- * Emits each window's largest value (compared by `by`; the first wins ties) at close. Like
- * Bytewax's `max_window`.
+ * Emits each window's largest value (compared by `by`) at close. Like Bytewax's `max_window`,
+ * including ties: values are applied as they arrive (`ordered` defaults to false), so among
+ * equal values the first to arrive wins, whatever its timestamp. With `ordered: true` values
+ * are applied in timestamp order once the watermark passes them, and the earliest wins.
  *
  * @example
  * ```ts
@@ -231,12 +255,15 @@ export function maxWindow<V>(
   upOrOptions: Up<V> | (ExtremeWindowOptions<V> & PipeableWindowOptions<V>),
   maybeOptions?: ExtremeWindowOptions<V>,
 ): WindowOut<V, V> | Pipeable<V, V> {
+  isStreamForm("maxWindow", stepId, upOrOptions, maybeOptions);
   return extreme(stepId, upOrOptions, maybeOptions, 1);
 }
 
 /**
- * Emits each window's smallest value (compared by `by`; the first wins ties) at close. Like
- * Bytewax's `min_window`.
+ * Emits each window's smallest value (compared by `by`) at close. Like Bytewax's `min_window`,
+ * including ties: values are applied as they arrive (`ordered` defaults to false), so among
+ * equal values the first to arrive wins, whatever its timestamp. With `ordered: true` values
+ * are applied in timestamp order once the watermark passes them, and the earliest wins.
  *
  * @example
  * ```ts
@@ -272,6 +299,7 @@ export function minWindow<V>(
   upOrOptions: Up<V> | (ExtremeWindowOptions<V> & PipeableWindowOptions<V>),
   maybeOptions?: ExtremeWindowOptions<V>,
 ): WindowOut<V, V> | Pipeable<V, V> {
+  isStreamForm("minWindow", stepId, upOrOptions, maybeOptions);
   return extreme(stepId, upOrOptions, maybeOptions, -1);
 }
 
@@ -285,14 +313,12 @@ function extreme<V>(
     V
   >;
   const by = opts.by ?? ((v: V) => v as unknown as number);
+  // Keeps the accumulator unless the new value is strictly greater (smaller): among ties the
+  // value applied first wins, which is the first to arrive unless `ordered` is set.
   const reducer = (a: V, b: V) => (sign > 0 ? (by(b) > by(a) ? b : a) : (by(b) < by(a) ? b : a));
   return upOrOptions instanceof Stream
-    ? reduceWindow(stepId, upOrOptions, { ordered: true, ...opts, reducer })
-    : reduceWindow(stepId, {
-      ordered: true,
-      ...(upOrOptions as PipeableWindowOptions<V>),
-      reducer,
-    });
+    ? reduceWindow(stepId, upOrOptions, { ...opts, reducer })
+    : reduceWindow(stepId, { ...(upOrOptions as PipeableWindowOptions<V>), reducer });
 }
 
 /** What {@linkcode collectWindow} collects into. */
@@ -349,6 +375,7 @@ export function collectWindow<V>(
   | WindowOut<V, V[] | Set<V> | Map<unknown, unknown>>
   | Pipeable<V, V[] | Set<V> | Map<unknown, unknown>> {
   type C = V[] | Set<V> | Map<unknown, unknown>;
+  isStreamForm("collectWindow", stepId, upOrOptions, maybeOptions);
   const opts = (upOrOptions instanceof Stream ? maybeOptions : upOrOptions) as CollectWindowOptions<
     V
   >;
@@ -419,6 +446,7 @@ export function countWindow<T>(
   up: Stream<T>,
   options: CountWindowOptions<T>,
 ): WindowOut<T, number> {
+  checkStream("countWindow", stepId, "up", up);
   return up.flow.composite(
     stepId,
     "countWindow",

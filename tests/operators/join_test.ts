@@ -4,6 +4,7 @@ import {
   join,
   type JoinEmitMode,
   type JoinInsertMode,
+  type JoinOptions,
   joinTuples,
 } from "../../src/operators/join.ts";
 import { runMain, TestingSink, TestingSource } from "../../src/testing/mod.ts";
@@ -130,4 +131,49 @@ Deno.test("join rejects unknown modes and an empty side list", () => {
     'unknown join emit mode "sometimes"',
   );
   assertThrows(() => join("j3", []), TypeError, "at least one keyed stream");
+});
+
+Deno.test("join: something that is not a Stream where a side is expected is a TypeError that says so", () => {
+  const flow = new Dataflow("f");
+  const a = flow.input("a", new TestingSource<[string, number]>([]));
+  const b = flow.input("b", new TestingSource<[string, number]>([]));
+  const split = b.branch("split", ([, v]) => v > 0);
+  const other = new Dataflow("g").input("c", new TestingSource<[string, number]>([]));
+  const sides = (...s: unknown[]) => s as Stream<[string, number]>[];
+  const hint = "; did you forget to destructure the result of an operator that returns several " +
+    "streams, like branch?";
+  assertThrows(
+    () => join("j", sides(a, undefined)),
+    TypeError,
+    `join("j"): sides[1] must be a Stream, got undefined${hint}`,
+  );
+  assertThrows(
+    () => join("j", sides(a, split)),
+    TypeError,
+    'join("j"): sides[1] must be a Stream, got an object holding the streams trues, falses; ' +
+      "pass one of them, e.g. .trues",
+  );
+  assertThrows(
+    () => join("j", sides(a, 3)),
+    TypeError,
+    'join("j"): sides[1] must be a Stream, got a number',
+  );
+  assertThrows(
+    () => join("j", sides(a, other)),
+    TypeError,
+    'join("j"): sides[1] is stream "g.c.down" of dataflow "g", not of "f" like the first',
+  );
+  // Bytewax passes the sides as separate arguments.
+  assertThrows(
+    () => join("j", a as unknown as Stream<[string, number]>[]),
+    TypeError,
+    'join("j"): sides must be an array of streams, got a Stream; pass the sides in one array, ' +
+      'e.g. join("j", [left, right], options)',
+  );
+  assertThrows(
+    () => join("j", [a], b as unknown as JoinOptions),
+    TypeError,
+    'join("j"): options must be an options object, got a Stream; pass every side in the ' +
+      'array, e.g. join("j", [left, right], options)',
+  );
 });

@@ -11,6 +11,7 @@ import {
   skipValue,
   writeValue,
 } from "../../src/recovery/codec.ts";
+import { randomUtf16Strings } from "./_strings.ts";
 
 const roundTrip = (v: unknown, classes: ClassSerde[] = []) =>
   decodeValue(encodeValue(v, classes), classes);
@@ -175,4 +176,115 @@ Deno.test("codec: skipValue moves past exactly one value of every kind", () => {
   const r = new ByteReader(w.buf, 0, w.pos);
   for (let i = 0; i < values.length; i++) skipValue(r);
   assertEquals(readValue(r), "end");
+});
+
+const hex = (b: Uint8Array) => Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
+
+Deno.test("codec: random UTF-16 strings round-trip exactly as values, keys, members and names", () => {
+  const strings = randomUtf16Strings(1, 3000);
+  assert(strings.some((s) => !s.isWellFormed()) && strings.some((s) => s.length >= 5000));
+  const byBytes = new Map<string, string>();
+  for (const s of strings) {
+    const bytes = encodeValue(s);
+    assertStrictEquals(decodeValue(bytes), s, `string ${JSON.stringify(s.slice(0, 20))}`);
+    // One encoding per string: equal bytes only for equal strings.
+    const seen = byBytes.get(hex(bytes));
+    if (seen !== undefined) assertStrictEquals(seen, s);
+    byBytes.set(hex(bytes), s);
+    assertEquals(hex(encodeValue(s)), hex(bytes));
+  }
+  assertEquals(byBytes.size, new Set(strings).size);
+  // As object property names, Map keys and values, Set members, array items and RegExp source.
+  const obj: Record<string, string> = {};
+  for (const s of strings) obj[s] = s;
+  const back = roundTrip({
+    obj,
+    map: new Map(strings.map((s, i) => [s, i])),
+    set: new Set(strings),
+    arr: strings,
+    re: new RegExp("\ud800x\udc00"),
+  }) as {
+    obj: Record<string, string>;
+    map: Map<string, number>;
+    set: Set<string>;
+    arr: string[];
+    re: RegExp;
+  };
+  assertEquals(Object.keys(back.obj), Object.keys(obj));
+  for (const k of Object.keys(obj)) assertStrictEquals(back.obj[k], k);
+  assertEquals([...back.map.keys()], [...new Set(strings)]);
+  assertEquals([...back.set], [...new Set(strings)]);
+  for (let i = 0; i < strings.length; i++) assertStrictEquals(back.arr[i], strings[i]);
+  assertStrictEquals(back.re.source, "\ud800x\udc00");
+  // Through the raw writer and reader, as segment keys and step ids use them.
+  const w = new ByteWriter(16);
+  for (const s of strings) w.string(s);
+  const r = new ByteReader(w.buf, 0, w.pos);
+  for (const s of strings) assertStrictEquals(r.string(), s);
+  assertEquals(r.pos, w.pos);
+});
+
+Deno.test("codec: lone surrogates are stored as WTF-8, well-formed strings as UTF-8, a BOM kept", () => {
+  assertEquals(hex(encodeValue("\ud800")), "0603eda080");
+  assertEquals(hex(encodeValue("\udc00")), "0603edb080");
+  assertEquals(hex(encodeValue("\ufffd")), "0603efbfbd");
+  assertEquals(hex(encodeValue("\ud83d\ude00")), "0604f09f9880");
+  assertEquals(hex(encodeValue("\udc00\ud800")), "0606edb080eda080");
+  // A leading U+FEFF is part of the string (TextDecoder would drop it as a byte order mark).
+  assertStrictEquals(decodeValue(encodeValue("\ufeffkey-é")), "\ufeffkey-é");
+  // A pair written as two 3-byte halves is not what the writer makes: refused, not misread.
+  assertThrows(
+    () => decodeValue(Uint8Array.from([6, 6, 0xed, 0xa0, 0xbd, 0xed, 0xb8, 0x80])),
+    RangeError,
+    "Invalid string bytes in snapshot data (byte 5)",
+  );
+  assertThrows(
+    () => decodeValue(Uint8Array.from([6, 2, 0xc0, 0x80])),
+    RangeError,
+    "Invalid string bytes in snapshot data (byte 2)",
+  );
+});
+
+Deno.test("codec: a cyclic value's error names the back reference and the ancestor it leads to", () => {
+  const cycleError = (v: unknown) => assertThrows(() => encodeValue(v), CodecError);
+  const message = (path: string) =>
+    "Cannot store a cyclic value (a snapshot holds trees; store an id in place of the back " +
+    `reference) at ${path}`;
+  const root: Record<string, unknown> = { a: { b: null } };
+  (root.a as Record<string, unknown>).b = root;
+  let err = cycleError(root);
+  assertEquals(err.message, message("$.a.b → $"));
+  assertEquals(err.path, "$.a.b → $");
+  // A cycle below the root, through a Map, an array and a Set.
+  const node: { next: unknown[] } = { next: [] };
+  const state = { ok: [1, 2], m: new Map([["n", node]]) };
+  node.next.push(new Set([node]));
+  err = cycleError(state);
+  assertEquals(err.path, '$.m.get("n").next[0].<item 0> → $.m.get("n")');
+  // Through a class serde: the instance comes back, not the plain object toPlain made.
+  class Ring {
+    next: Ring = this;
+  }
+  const ring: ClassSerde<Ring, { next: Ring }> = {
+    name: "Ring",
+    type: Ring,
+    toPlain: (r) => ({ next: r.next }),
+    fromPlain: (p) => p.next,
+  };
+  err = assertThrows(() => encodeValue(new Ring(), [ring as ClassSerde]), CodecError);
+  assertEquals(err.path, "$<Ring>.next → $");
+  // Shared but acyclic references are fine; an honest deep value has its own message.
+  const shared = { x: 1 };
+  assertEquals(roundTrip([shared, shared, { s: shared }]), [{ x: 1 }, { x: 1 }, { s: { x: 1 } }]);
+  let deep: unknown = "leaf";
+  for (let i = 0; i < 600; i++) deep = [deep];
+  err = cycleError(deep);
+  assertEquals(
+    err.message,
+    "Value nests deeper than 512 levels (a snapshot holds at most 512; flatten the state) at $" +
+      "[0]".repeat(512),
+  );
+  let ok: unknown = "leaf";
+  for (let i = 0; i < 511; i++) ok = [ok];
+  assertEquals(roundTrip(ok), ok);
 });

@@ -1,5 +1,6 @@
 import { assertEquals } from "@std/assert";
 import { foldSegments } from "../../src/recovery/fold.ts";
+import { randomUtf16Strings } from "./_strings.ts";
 import {
   BASE,
   DELTA,
@@ -128,4 +129,48 @@ Deno.test("fold: 50K random ops over 3K keys in 4 steps match a replay", () => {
   assertEquals(canonical(folded), canonical(replay(segs)));
   // Keys of the dropped step written after the drop survive; those before it do not.
   assertEquals(folded.get("sink:f.out")?.get("part_0"), 1000);
+});
+
+Deno.test("fold: keys and values with lone surrogates keep their identity through segments and folds", () => {
+  const rand = mulberry32(11);
+  const strings = randomUtf16Strings(3, 400);
+  // The model: what the state must be after each epoch, built without the codec.
+  const model = new Map<string, string[]>();
+  const segs: Uint8Array[] = [];
+  for (let epoch = 1; epoch <= 4; epoch++) {
+    const ops: Op[] = [];
+    for (let i = 0; i < 300; i++) {
+      const key = strings[Math.floor(rand() * strings.length)]!;
+      if (rand() < 0.2) {
+        ops.push({ op: "del", kind: "state", step: "f.s", key });
+        model.delete(key);
+      } else {
+        const value = [key, strings[Math.floor(rand() * strings.length)]!];
+        ops.push({ op: "put", kind: "state", step: "f.s", key, value });
+        model.set(key, value);
+      }
+    }
+    segs.push(segment(epoch === 1 ? BASE : DELTA, epoch, ops));
+  }
+  const expected = canonical(new Map([["state:f.s", model]]));
+  assertEquals(canonical(replay(segs)), expected);
+  const { bytes, entries } = foldSegments(
+    segs.map((bytes, i) => ({ name: `s${i}`, bytes })),
+    4,
+    0,
+    4000,
+  );
+  assertEquals(entries, model.size);
+  assertEquals(canonical(replay([bytes])), expected);
+  // The three keys that used to collapse into U+FFFD stay three keys.
+  const w = new SegmentWriter(BASE);
+  w.step("state", "f.s");
+  for (const k of ["\ud800", "\udc00", "\ufffd"]) w.put(k, k.charCodeAt(0));
+  const three = w.finish(1, 0, 1000).slice();
+  const folded = foldSegments([{ name: "three", bytes: three }], 1, 0, 1000);
+  assertEquals(folded.entries, 3);
+  assertEquals(
+    [...replay([folded.bytes]).get("state:f.s")!],
+    [["\ud800", 0xd800], ["\udc00", 0xdc00], ["\ufffd", 0xfffd]],
+  );
 });

@@ -10,6 +10,7 @@ import {
   join,
   SessionWindower,
   stateful,
+  statefulMap,
   type Stream,
   TumblingWindower,
 } from "../../mod.ts";
@@ -270,5 +271,36 @@ Deno.test("a builder that refuses its snapshot fails the resume naming the step 
     assertEquals([err.stepId, err.key], ["refuse.keep", "k"]);
     assertEquals((err.cause as Error).message, "bad snapshot 1");
     assertStringIncludes(err.message, "Builder failed to restore the key's snapshot");
+  });
+});
+
+Deno.test("keys and state with lone surrogates resume exactly (each key its own state)", async () => {
+  await withDir(async (dir) => {
+    const keys = ["\ud800", "\udc00", "\ufffd"];
+    // Each value carries its key, so the state holds the string too (a state value).
+    const items: Array<[string, [string, number]] | TestingMarker> = [];
+    keys.forEach((k, i) => items.push([k, [k, i + 1]]));
+    items.push(TestingSource.PAUSE(5_000)); // an epoch ends: the three keys are committed
+    items.push(TestingSource.ABORT());
+    keys.forEach((k, i) => items.push([k, [k, 10 * (i + 1)]]));
+    const out: unknown[] = [];
+    type S = { seen: string[]; sum: number };
+    const flow = new Dataflow("surrogates");
+    flow.input("inp", new TestingSource(items))
+      .pipe(statefulMap("sum", (s: S | undefined, [k, v]: [string, number]) => {
+        const next = { seen: [...(s?.seen ?? []), k], sum: (s?.sum ?? 0) + v };
+        return [next, next] as const;
+      }))
+      .output("out", new TestingSink(out));
+    const opts = { epochInterval: 1000, clock: new TestClock(), recovery: recovery(dir) };
+    assertEquals((await runMain(flow, opts)).status, "aborted");
+    const second = await runMain(flow, opts);
+    assertEquals(second.status, "eof");
+    assert(second.resumedFrom! > 0);
+    assertEquals(out.slice(3), [
+      ["\ud800", { seen: ["\ud800", "\ud800"], sum: 11 }],
+      ["\udc00", { seen: ["\udc00", "\udc00"], sum: 22 }],
+      ["\ufffd", { seen: ["\ufffd", "\ufffd"], sum: 33 }],
+    ]);
   });
 });

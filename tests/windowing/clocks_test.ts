@@ -1,7 +1,16 @@
 // Bytewax's test_event_clock.py cases (times from 2024-01-01 00:00:00, wait 5 s), plus
 // snapshots, Dates and the system-time clock.
-import { assertEquals, assertThrows } from "@std/assert";
+import { assertEquals, assertInstanceOf, assertRejects, assertThrows } from "@std/assert";
+import {
+  Dataflow,
+  DataflowError,
+  foldWindow,
+  SessionWindower,
+  TumblingWindower,
+  type Windower,
+} from "../../mod.ts";
 import { type ClockLogic, EventClock, SystemClock } from "../../src/windowing/clocks.ts";
+import { runMain, TestClock, TestingSink, TestingSource } from "../../src/testing/mod.ts";
 
 const T0 = Date.UTC(2024, 0, 1);
 const S = 1_000;
@@ -113,4 +122,46 @@ Deno.test("system-time clock: timestamp = watermark = the batch's now; EOF is +I
   assertEquals([item(c, "a"), item(c, "b")], [[T0 + S, T0 + S], [T0 + S, T0 + S]]);
   assertEquals(c.onNotify(T0 + 3 * S), T0 + 3 * S);
   assertEquals([c.onEof(), c.onEof()], [Infinity, Infinity]);
+});
+
+Deno.test("event clock: a timestamp that is not a finite number or a valid Date fails the run naming step, key and item", async () => {
+  type R = { t: unknown };
+  const expected = (item: string, got: string) =>
+    `Step "ts.count.windows" for key "k": The clock failed on an item: The timestamp getter returned ` +
+    `${got} for the item ${item}, expected epoch ms (a finite number) or a valid Date`;
+  const cases: [R, string, string][] = [
+    [{ t: Infinity }, "{ t: Infinity }", "Infinity"],
+    [{ t: -Infinity }, "{ t: -Infinity }", "-Infinity"],
+    [{ t: NaN }, "{ t: NaN }", "NaN"],
+    [{ t: new Date(Number.NaN) }, "{ t: Invalid Date }", "an invalid Date (its time is NaN)"],
+    [{ t: "2024-01-01" }, '{ t: "2024-01-01" }', '"2024-01-01" (a string)'],
+    [{ t: undefined }, "{ t: undefined }", "undefined"],
+    [{ t: 5n }, "{ t: 5n }", "5n (a bigint)"],
+    [{ t: { at: [1, "x"] } }, '{ t: { at: [1, "x"] } }', '{ at: [1, "x"] } (an object)'],
+  ];
+  // The fused tumbling path and the general driver (sessions) check alike.
+  const windowers: Windower[] = [new TumblingWindower(10 * S, T0), new SessionWindower(10 * S)];
+  for (const windower of windowers) {
+    for (const [bad, item, got] of cases) {
+      const flow = new Dataflow("ts");
+      const items: [string, R][] = [["k", { t: at(1) }], ["k", bad]];
+      flow.input("inp", new TestingSource(items))
+        .pipe(foldWindow("count", {
+          clock: new EventClock((r: R) => r.t as number, { waitFor: 0 }),
+          windower,
+          builder: () => 0,
+          folder: (n: number) => n + 1,
+          merger: (a: number, b: number) => a + b,
+          late: "drop",
+        }))
+        .output("out", new TestingSink([]));
+      const err = await assertRejects(
+        () => runMain(flow, { clock: new TestClock({ start: T0 }) }),
+        DataflowError,
+      );
+      assertEquals(err.message, expected(item, got));
+      assertEquals([err.stepId, err.key], ["ts.count.windows", "k"]);
+      assertInstanceOf(err.cause, TypeError);
+    }
+  }
 });

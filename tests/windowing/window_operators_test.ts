@@ -9,6 +9,7 @@ import {
   foldWindow,
   joinWindow,
   keyOn,
+  mapValue,
   maxWindow,
   minWindow,
   reduceWindow,
@@ -210,6 +211,35 @@ Deno.test("maxWindow / minWindow return whole items; reduceWindow sums", async (
   ).output("out", new TestingSink(sums));
   await run(flow);
   assertEquals((sums as [string, [number, E]][]).map(([, [id, e]]) => [id, e.v]), [[0, 3], [1, 2]]);
+});
+
+Deno.test("maxWindow / minWindow keep the first arrival among ties, as Bytewax 0.21.1 does", async () => {
+  // Ties arrive out of timestamp order: Bytewax's max_window/min_window (an unordered reduce)
+  // give a and d (checked with bytewax==0.21.1); the earliest timestamps would be b and e.
+  type I = { id: string; v: number; t: number };
+  const at = (id: string, v: number, s: number): I => ({ id, v, t: T0 + s * S });
+  const items = [at("a", 5, 30), at("b", 5, 10), at("c", 3, 20), at("d", 1, 25), at("e", 1, 15)];
+  const winners = async (ordered?: boolean) => {
+    const flow = new Dataflow("ties");
+    const keyed = flow.input("inp", new TestingSource(items)).pipe(keyOn("key", () => "k"));
+    const got: string[] = [];
+    for (const [name, op] of [["max", maxWindow], ["min", minWindow]] as const) {
+      const opts = {
+        clock: new EventClock((i: I) => i.t, { waitFor: 100 * S }),
+        windower: new TumblingWindower(60 * S, T0),
+        by: (i: I) => i.v,
+      };
+      const { down } = op(name, keyed, ordered === undefined ? opts : { ...opts, ordered });
+      down.pipe(mapValue(`${name}_id`, ([, i]: [number, I]) => `${name}:${i.id}`))
+        .output(`out_${name}`, new TestingSink(got as unknown as [string, string][]));
+    }
+    await run(flow);
+    return (got as unknown as [string, string][]).map(([, x]) => x).sort();
+  };
+  assertEquals(await winners(), ["max:a", "min:d"]);
+  assertEquals(await winners(false), ["max:a", "min:d"]);
+  // Opting into timestamp order makes the earliest timestamp win.
+  assertEquals(await winners(true), ["max:b", "min:e"]);
 });
 
 async function joined(
@@ -492,5 +522,70 @@ Deno.test("session time ids: floor(t / gap), unique per key, and a freed key", (
     () => new SessionWindower(1, { ids: "random" as never }),
     RangeError,
     'must be "sequential" or "time"',
+  );
+});
+
+Deno.test("window operators: something that is not a Stream where one is expected is a TypeError that says so", () => {
+  const flow = new Dataflow("f");
+  const keyed = keyedAll(flow, []);
+  const opts = { clock: clockOf(0), windower: new TumblingWindower(10 * S, T0) };
+  const hint = "; did you forget to destructure the result of an operator that returns several " +
+    "streams, like branch?";
+  const notStream = undefined as unknown as Stream<[string, E]>;
+  const fold = {
+    builder: () => 0,
+    folder: (n: number) => n + 1,
+    merger: (a: number, b: number) => a + b,
+  };
+  const cases: [string, () => unknown][] = [
+    ["foldWindow", () => foldWindow("op", notStream, { ...opts, ...fold })],
+    ["reduceWindow", () => reduceWindow("op", notStream, { ...opts, reducer: (a: E) => a })],
+    ["maxWindow", () => maxWindow("op", notStream, opts)],
+    ["minWindow", () => minWindow("op", notStream, opts)],
+    ["collectWindow", () => collectWindow("op", notStream, opts)],
+    [
+      "countWindow",
+      () => countWindow("op", notStream as unknown as Stream<E>, { ...opts, keyFn: () => "k" }),
+    ],
+    [
+      "window",
+      () =>
+        window(
+          "op",
+          notStream,
+          opts,
+          () => ({
+            onValue: () => [],
+            onMerge: () => [],
+            onClose: () => [],
+            snapshot: () => 0,
+          }),
+        ),
+    ],
+    ["joinWindow", () => joinWindow("op", [keyed, notStream], opts)],
+  ];
+  for (const [op, define] of cases) {
+    const what = op === "joinWindow" ? "sides[1]" : "up";
+    assertThrows(define, TypeError, `${op}("op"): ${what} must be a Stream, got undefined${hint}`);
+  }
+  // The record a window operator returns, passed where its .down belongs.
+  const out = collectWindow("first", keyed, opts);
+  assertThrows(
+    () => collectWindow("c", out as unknown as Stream<[string, E]>, opts),
+    TypeError,
+    'collectWindow("c"): up must be a Stream, got an object holding the streams down, late, ' +
+      "meta, early; pass one of them, e.g. .down",
+  );
+  for (const op of [collectWindow, maxWindow, minWindow] as const) {
+    assertThrows(
+      () => (op as (id: string, up: unknown, o?: unknown) => unknown)("o", keyed),
+      TypeError,
+      `${op.name}("o"): options must be an options object, got undefined`,
+    );
+  }
+  assertThrows(
+    () => joinWindow("jw", [keyed, keyed], undefined as unknown as typeof opts),
+    TypeError,
+    'joinWindow("jw"): options must be an options object, got undefined',
   );
 });
