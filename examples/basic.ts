@@ -7,9 +7,9 @@
  * @module
  */
 import { filter, map } from "rxjs";
-import { Dataflow, run } from "../mod.ts";
-import { StdOutSink } from "../connectors/stdio.ts";
-import { TestingSource } from "../src/testing/mod.ts";
+import { Dataflow, run } from "@weir/weir";
+import { StdOutSink } from "@weir/weir/connectors/stdio";
+import { TestingSource } from "@weir/weir/testing";
 
 /** 0..9 → odd → squared → stdout: prints 1, 9, 25, 49, 81. */
 export const flow = new Dataflow("basic");

@@ -3,7 +3,11 @@
  * second run resumes where the first stopped — the totals are restored, only the orders
  * appended since are read, and the output file gets each line exactly once.
  *
- *   deno run --allow-read --allow-write examples/recovery.ts [work dir]
+ *   deno run --allow-read=DIR --allow-write=DIR examples/recovery.ts DIR   # DIR must exist
+ *   deno run --allow-read --allow-write examples/recovery.ts   # in a new temporary directory
+ *
+ * (The files and the store's directory are made in DIR, so read and write on DIR is all it
+ * needs; a temporary directory's location is not known in advance.)
  *
  * Prints:
  *   run 1 resumed after epoch 0
@@ -22,9 +26,9 @@
  * @module
  */
 import { map } from "rxjs";
-import { Dataflow, keyOn, run, statefulMap } from "../mod.ts";
-import { FileSink, FileSource } from "../connectors/files.ts";
-import { fsBackend } from "../src/recovery/deno_fs.ts";
+import { Dataflow, keyOn, run, statefulMap } from "@weir/weir";
+import { FileSink, FileSource } from "@weir/weir/connectors/files";
+import { fsBackend } from "@weir/weir/recovery/fs";
 
 /** The flow: `customer,amount` lines → running total per customer → one line per order. */
 export function orderTotals(orders: string, totals: string): Dataflow {

@@ -14,9 +14,9 @@
  * @module
  */
 import { map } from "rxjs";
-import { Dataflow, keyOn, run, statefulMap } from "../mod.ts";
-import { StdOutSink } from "../connectors/stdio.ts";
-import { TestingSource } from "../src/testing/mod.ts";
+import { Dataflow, keyOn, run, statefulMap } from "@weir/weir";
+import { StdOutSink } from "@weir/weir/connectors/stdio";
+import { TestingSource } from "@weir/weir/testing";
 
 /** One temperature reading. */
 export interface Reading {

@@ -18,9 +18,9 @@
  * @module
  */
 import { map } from "rxjs";
-import { countWindow, Dataflow, EventClock, run, TumblingWindower } from "../mod.ts";
-import { StdOutSink } from "../connectors/stdio.ts";
-import { TestingSource } from "../src/testing/mod.ts";
+import { countWindow, Dataflow, EventClock, run, TumblingWindower } from "@weir/weir";
+import { StdOutSink } from "@weir/weir/connectors/stdio";
+import { TestingSource } from "@weir/weir/testing";
 
 /** A click, with its event time. */
 export interface Click {
