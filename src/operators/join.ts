@@ -40,6 +40,13 @@ export type JoinedValues<T extends readonly Stream<readonly [string, unknown]>[]
  *    value, then the key's state is cleared; `"final"` at EOF; `"running"` on every value,
  *    with `undefined` for missing sides, keeping the state.
  *
+ * `"complete"` suits one-to-one joins. For enrichment (every order with its customer) it is a
+ * trap: the first order uses up the customer, so the next order of that customer is not joined
+ * until another customer record arrives, and at EOF not at all. Use `emitMode: "running"` with
+ * `insertMode: "last"` and keep the tuples that have every side; a customer update then
+ * re-emits the customer's last order with the new value (README, "Joins";
+ * `examples/join_enrich.ts`).
+ *
  * A composite: each side is tagged (`side_N`), the tagged streams merged (`merge`), and a
  * `statefulBatch` (`join`) keeps the state.
  *
@@ -61,6 +68,24 @@ export type JoinedValues<T extends readonly Stream<readonly [string, unknown]>[]
  * join("people", [names, ages]).output("out", new TestingSink(out));
  * await runMain(flow);
  * assertEquals(out, [["1", ["ann", 37]], ["2", ["bob", 41]]]);
+ * ```
+ *
+ * @example Enriching every order with its customer
+ * ```ts
+ * import { Dataflow, join } from "@weir/weir";
+ * import { runMain, TestingSink, TestingSource } from "@weir/weir/testing";
+ * import { assertEquals } from "@std/assert";
+ * import { filter } from "rxjs";
+ *
+ * const flow = new Dataflow("enrich_demo");
+ * const customers = flow.input("customers", new TestingSource<[string, string]>([["c1", "ann"]]));
+ * const orders = flow.input("orders", new TestingSource<[string, number]>([["c1", 5], ["c1", 7]]));
+ * const out: [string, [number | undefined, string | undefined]][] = [];
+ * join("enrich", [orders, customers], { emitMode: "running", insertMode: "last" })
+ *   .pipe(filter(([, [order, customer]]) => order !== undefined && customer !== undefined))
+ *   .output("out", new TestingSink(out));
+ * await runMain(flow);
+ * assertEquals(out, [["c1", [5, "ann"]], ["c1", [7, "ann"]]]); // "complete": only the first
  * ```
  */
 export function join<T extends readonly Stream<readonly [string, unknown]>[]>(
