@@ -1,15 +1,55 @@
-// The examples run as documented: `deno task example`, and the CLI on examples/basic.ts.
-import { assertEquals } from "@std/assert";
-import { countWords, words } from "../examples/wordcount.ts";
+// The examples run as documented, copied into a project of one's own: a scratch project outside
+// the checkout (in a directory whose name has a space) with the deno.json of the README's
+// Install section, linking this checkout; each example runs there with the permissions the
+// README's Examples table grants it. Also `deno task example` and the CLI task in the checkout.
+import { fileURLToPath } from "node:url";
+import { assert, assertEquals, assertStringIncludes } from "@std/assert";
+import { rank, words } from "../examples/wordcount.ts";
 
-async function run(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const out = await new Deno.Command(Deno.execPath(), { args, stdout: "piped", stderr: "piped" })
-    .output();
+const CHECKOUT = fileURLToPath(new URL("..", import.meta.url)).replace(/\/$/, "");
+
+interface Ran {
+  readonly code: number;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+async function deno(args: string[], cwd = CHECKOUT): Promise<Ran> {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args,
+    cwd,
+    env: { NO_COLOR: "1" },
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
   const dec = new TextDecoder();
   return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
 }
 
-Deno.test("words() splits on non-letters and keeps inner apostrophes", () => {
+/** Asserts a clean run and returns its lines. */
+function lines(r: Ran): string[] {
+  assertEquals([r.code, r.stderr], [0, ""]);
+  return r.stdout.trimEnd().split("\n");
+}
+
+/** The first `json` block of the README's Install section: the user's deno.json. */
+async function installDenoJson(): Promise<{ links: string[] }> {
+  const readme = await Deno.readTextFile(`${CHECKOUT}/README.md`);
+  const install = readme.slice(readme.indexOf("\n## Install\n"));
+  const block = /```json\n([\s\S]*?)```/.exec(install);
+  assert(block !== null, "README.md has no json block in its Install section");
+  return JSON.parse(block[1]!);
+}
+
+async function copyDir(from: string, to: string): Promise<void> {
+  await Deno.mkdir(to, { recursive: true });
+  for await (const e of Deno.readDir(from)) {
+    if (e.isDirectory) await copyDir(`${from}/${e.name}`, `${to}/${e.name}`);
+    else await Deno.copyFile(`${from}/${e.name}`, `${to}/${e.name}`);
+  }
+}
+
+Deno.test("words() splits on non-letters and keeps inner apostrophes; rank() orders counts", () => {
   assertEquals(words("The miller's wheel, once — twice!"), [
     "the",
     "miller's",
@@ -17,64 +57,138 @@ Deno.test("words() splits on non-letters and keeps inner apostrophes", () => {
     "once",
     "twice",
   ]);
-  assertEquals(countWords(["b", "a", "b", "c", "a", "b"]), [["b", 3], ["a", 2], ["c", 1]]);
-});
-
-Deno.test("the word-count example prints counts, most frequent first", async () => {
-  const r = await run(["run", "--allow-read=examples", "examples/wordcount.ts"]);
-  assertEquals([r.code, r.stderr], [0, ""]);
-  const lines = r.stdout.trimEnd().split("\n");
-  assertEquals(lines.slice(0, 4), ["the 21", "and 7", "river 6", "weir 6"]);
-  const text = await Deno.readTextFile("examples/data/river.txt");
-  const total = lines.reduce((n, l) => n + Number(l.split(" ")[1]), 0);
-  assertEquals(total, text.split(/\s+/).filter((w) => /\p{L}/u.test(w)).length);
-});
-
-Deno.test("the CLI runs examples/basic.ts", async () => {
-  const r = await run(["run", "-A", "src/cli.ts", "examples/basic.ts"]);
-  assertEquals(r, { code: 0, stdout: "1\n9\n25\n49\n81\n", stderr: "" });
-});
-
-Deno.test("the windowing example prints counts per user and minute, and the late clicks", async () => {
-  const r = await run(["run", "examples/windowed_events.ts"]);
-  assertEquals([r.code, r.stderr], [0, ""]);
-  assertEquals(r.stdout.trimEnd().split("\n"), [
-    "ann 12:00 3 clicks",
-    "late: ann clicked at 12:00:20 (window 12:00 had closed)",
-    "bob 12:00 1 clicks",
-    "bob 12:01 1 clicks",
-    "late: bob clicked at 12:00:59 (window 12:00 had closed)",
-    "ann 12:01 1 clicks",
-    "ann 12:02 1 clicks",
-    "bob 12:02 1 clicks",
+  assertEquals(rank([["a", 2], ["c", 1], ["b", 3], ["d", 2]]), [
+    ["b", 3],
+    ["a", 2],
+    ["d", 2],
+    ["c", 1],
   ]);
 });
 
-Deno.test("the running-average example prints a mean per reading", async () => {
-  const r = await run(["run", "examples/running_average.ts"]);
-  assertEquals([r.code, r.stderr], [0, ""]);
-  assertEquals(r.stdout.trimEnd().split("\n").slice(0, 3), [
-    "hall 20.0 -> avg 20.00",
-    "attic 31.5 -> avg 31.50",
-    "hall 22.0 -> avg 21.00",
-  ]);
+Deno.test("deno task example prints the word counts, most frequent first", async () => {
+  const out = lines(await deno(["task", "-q", "example"]));
+  assertEquals(out.slice(0, 4), ["the 21", "and 7", "river 6", "weir 6"]);
 });
 
-Deno.test("the recovery example resumes: totals restored, new orders only, each line once", async () => {
-  const dir = await Deno.makeTempDir({ prefix: "weir_example_recovery_" });
+Deno.test("the CLI task runs examples/basic.ts and examples/wordcount.ts", async () => {
+  assertEquals(lines(await deno(["task", "-q", "run", "examples/basic.ts"])), [
+    "1",
+    "9",
+    "25",
+    "49",
+    "81",
+  ]);
+  const counts = lines(await deno(["task", "-q", "run", "examples/wordcount.ts"]));
+  assertEquals(counts.slice(0, 2), ["the 21", "and 7"]);
+});
+
+Deno.test("every example runs from a scratch project that links the checkout", async (t) => {
+  const root = await Deno.realPath(await Deno.makeTempDir({ prefix: "weir examples " }));
+  const project = `${root}/my project`;
   try {
-    const r = await run(["run", "--allow-read", "--allow-write", "examples/recovery.ts", dir]);
-    assertEquals([r.code, r.stderr], [0, ""]);
-    assertEquals(r.stdout.trimEnd().split("\n"), [
-      "run 1 resumed after epoch 0",
-      "run 2 resumed after epoch 1",
-      "ann 12.50",
-      "ann 20.00",
-      "bob 3.00",
-      "cid 1.25",
-      "bob 10.00",
-    ]);
+    const config = await installDenoJson();
+    config.links = [CHECKOUT];
+    await Deno.mkdir(project);
+    await Deno.writeTextFile(`${project}/deno.json`, JSON.stringify(config, null, 2));
+    await copyDir(`${CHECKOUT}/examples`, `${project}/examples`);
+    const run = (...args: string[]) => deno(["run", ...args], project);
+
+    await t.step("wordcount.ts: counts, most frequent first, from a path with spaces", async () => {
+      const out = lines(await run("--allow-read=examples", "examples/wordcount.ts"));
+      assertEquals(out.slice(0, 4), ["the 21", "and 7", "river 6", "weir 6"]);
+      assertEquals(out.length, 57);
+      const text = await Deno.readTextFile(`${project}/examples/data/river.txt`);
+      const total = out.reduce((n, l) => n + Number(l.split(" ")[1]), 0);
+      assertEquals(total, text.split(/\s+/).filter((w) => /\p{L}/u.test(w)).length);
+      // Any file, with read on it alone.
+      await Deno.writeTextFile(`${project}/my text.txt`, "b a b\nc b a\n");
+      assertEquals(
+        lines(await run("--allow-read=my text.txt", "examples/wordcount.ts", "my text.txt")),
+        [
+          "b 3",
+          "a 2",
+          "c 1",
+        ],
+      );
+    });
+
+    await t.step("basic.ts: directly, and through the CLI with read on the project", async () => {
+      assertEquals(lines(await run("examples/basic.ts")), ["1", "9", "25", "49", "81"]);
+      const cli = await run(
+        `--allow-read=.,${CHECKOUT}`,
+        "jsr:@weir/weir/cli",
+        "examples/basic.ts",
+      );
+      assertEquals(lines(cli), ["1", "9", "25", "49", "81"]);
+      // Without read on the linked checkout, the flow module's imports cannot be loaded.
+      const denied = await run("--allow-read=.", "jsr:@weir/weir/cli", "examples/basic.ts");
+      assertEquals(denied.code, 1);
+      assertStringIncludes(
+        denied.stderr,
+        `weir: Could not import examples/basic.ts: Requires read access to "${CHECKOUT}/mod.ts", ` +
+          "run again with the --allow-read flag",
+      );
+    });
+
+    await t.step(
+      "windowed_events.ts: counts per user and minute, and the late clicks",
+      async () => {
+        assertEquals(lines(await run("examples/windowed_events.ts")), [
+          "ann 12:00 3 clicks",
+          "late: ann clicked at 12:00:20 (window 12:00 had closed)",
+          "bob 12:00 1 clicks",
+          "bob 12:01 1 clicks",
+          "late: bob clicked at 12:00:59 (window 12:00 had closed)",
+          "ann 12:01 1 clicks",
+          "ann 12:02 1 clicks",
+          "bob 12:02 1 clicks",
+        ]);
+      },
+    );
+
+    await t.step("running_average.ts: a mean per reading", async () => {
+      assertEquals(lines(await run("examples/running_average.ts")), [
+        "hall 20.0 -> avg 20.00",
+        "attic 31.5 -> avg 31.50",
+        "hall 22.0 -> avg 21.00",
+        "cellar 12.3 -> avg 12.25",
+        "attic 29.5 -> avg 30.50",
+        "hall 21.5 -> avg 21.17",
+        "cellar 12.8 -> avg 12.50",
+      ]);
+    });
+
+    await t.step("join_enrich.ts: every order with its customer, updates included", async () => {
+      assertEquals(lines(await run("examples/join_enrich.ts")), [
+        "o1 ann 12.50 -> Ann (Oslo)",
+        "o2 bob 3.00 -> Bob (Bergen)",
+        "o3 ann 7.50 -> Ann (Oslo)",
+        "o3 ann 7.50 -> Ann (Trondheim)",
+        "o4 ann 20.00 -> Ann (Trondheim)",
+        "o5 cid 1.25 -> Cid (Tromsø)",
+      ]);
+    });
+
+    await t.step("recovery.ts: resumes with totals restored, each line once", async () => {
+      const dir = "work dir";
+      await Deno.mkdir(`${project}/${dir}`);
+      const out = await run(
+        `--allow-read=${dir}`,
+        `--allow-write=${dir}`,
+        "examples/recovery.ts",
+        dir,
+      );
+      assertEquals(lines(out), [
+        "run 1 resumed after epoch 0",
+        "run 2 resumed after epoch 1",
+        "ann 12.50",
+        "ann 20.00",
+        "bob 3.00",
+        "cid 1.25",
+        "bob 10.00",
+      ]);
+    });
   } finally {
-    await Deno.remove(dir, { recursive: true });
+    await Deno.remove(root, { recursive: true });
   }
 });
