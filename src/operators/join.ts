@@ -63,7 +63,7 @@ export type JoinedValues<T extends readonly Stream<readonly [string, unknown]>[]
  * assertEquals(out, [["1", ["ann", 37]], ["2", ["bob", 41]]]);
  * ```
  */
-export function join<T extends readonly Stream<readonly [string, unknown]>[]>(
+export function join<const T extends readonly Stream<readonly [string, unknown]>[]>(
   stepId: string,
   sides: T,
   options: JoinOptions = {},
