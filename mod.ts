@@ -192,6 +192,7 @@ export {
   type WindowUpstream,
 } from "./src/windowing/window_operators.ts";
 export { joinWindow, type JoinWindowOptions } from "./src/windowing/join_window.ts";
+export { type WindowBounds, type WindowResults, withBounds } from "./src/windowing/with_bounds.ts";
 
 // Stateless operators
 export { enrichCached, type EnrichCachedOptions, TTLCache } from "./src/operators/enrich_cached.ts";

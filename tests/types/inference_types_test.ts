@@ -16,6 +16,8 @@ import {
   type Stream,
   TumblingWindower,
   type WeirOperator,
+  type WindowBounds,
+  withBounds,
 } from "../../mod.ts";
 import { TestingSink, TestingSource } from "../../src/testing/mod.ts";
 
@@ -161,4 +163,29 @@ Deno.test("countWindow has a pipeable form on the unkeyed stream", () => {
     })
   );
   assertEquals(counts.id, "types.n.count.results.down");
+});
+
+Deno.test("withBounds keeps the result type and adds typed bounds", () => {
+  const flow = new Dataflow("types");
+  const orders = flow.input("o", new TestingSource<[string, Order]>([]));
+  const clock = new EventClock((o: Order) => o.t, { waitFor: 0 });
+  const sets = collectWindow("s", orders, {
+    clock,
+    windower: new SessionWindower(10),
+    into: "set",
+  });
+  const bounded = withBounds("b", sets);
+  expectType<Equals<typeof bounded, KeyedStream<[WindowBounds, Set<Order>]>>>(true);
+  const first = withBounds(
+    "first",
+    joinWindow("j", [orders, orders], { clock, windower: new SessionWindower(10) }),
+  );
+  expectType<
+    Equals<typeof first, KeyedStream<[WindowBounds, [Order | undefined, Order | undefined]]>>
+  >(true);
+  assertThrows(() =>
+    // @ts-expect-error withBounds needs the meta stream too
+    withBounds("bad", { down: sets.down })
+  );
+  assertEquals(bounded.id, "types.b.pair.down");
 });
