@@ -153,3 +153,29 @@ Deno.test("statefulMap: options that are not an object are a TypeError naming th
     'statefulMap("s"): options must be an options object, got null',
   );
 });
+
+Deno.test("statefulFlatMap with init: new and discarded keys start from init", async () => {
+  const out: [string, string][] = [];
+  const flow = new Dataflow("test_df");
+  flow.input("inp", new TestingSource([["a", 1], ["a", 0], ["a", 2], ["b", 3]], { batchSize: 4 }))
+    .pipe(statefulFlatMap("s", (n, v) => [v === 0 ? null : n + v, [`${n}`, `${v}`]], {
+      init: 10,
+    }))
+    .output("out", new TestingSink(out));
+  await runMain(flow);
+  assertEquals(out, [
+    ["a", "10"],
+    ["a", "1"],
+    ["a", "11"],
+    ["a", "0"],
+    ["a", "10"],
+    ["a", "2"],
+    ["b", "10"],
+    ["b", "3"],
+  ]);
+  assertThrows(
+    () => statefulFlatMap("f", (s: number | undefined, v: number) => [s, [v]], 5 as never),
+    TypeError,
+    'statefulFlatMap("f"): options must be an options object, got a number',
+  );
+});

@@ -12,6 +12,7 @@ import {
   type KeyedStream,
   keyOn,
   SessionWindower,
+  statefulFlatMap,
   statefulMap,
   type Stream,
   TumblingWindower,
@@ -76,6 +77,12 @@ Deno.test("statefulMap infers its state from init, its value from the upstream",
   expectType<Equals<typeof op, WeirOperator<readonly [string, { v: number }], [string, number]>>>(
     true,
   );
+  const fresh = keyed.pipe(
+    statefulFlatMap("fresh", (seen, r) => [[...seen, r.v], seen.includes(r.v) ? [] : [r.v]], {
+      init: (): number[] => [],
+    }),
+  );
+  expectType<Equals<typeof fresh, Stream<[string, number]>>>(true);
   // @ts-expect-error with init, the mapper must return a state of init's type
   keyed.pipe(statefulMap("bad", (acc, r) => [`${acc}`, r.v], { init: 0 }));
   // @ts-expect-error without init or an annotation the state is unknown
