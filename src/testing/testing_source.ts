@@ -56,7 +56,10 @@ function isMarker(x: unknown): x is TestingMarker {
  * What a {@linkcode TestingSource} may hold: anything. Spelled as `[string, unknown]` or any
  * value, so that an array literal of `[key, value]` pairs infers a tuple type (`[string, number]`
  * rather than `(string | number)[]`), while `1` or `"a"` still infer `number` or `string` (a
- * constraint naming a primitive type would infer literal types instead).
+ * constraint naming a primitive type would infer literal types instead). Only the outer pair is
+ * inferred as a tuple: a pair inside the value (`["k", ["x", 1]]`) infers `(string | number)[]`,
+ * so give such items a type (`new TestingSource<[string, [string, number]]>(…)`). Short number
+ * arrays infer tuples too (`[[1, 2]]` → `[number, number]`), which still fit `number[]`.
  */
 export type TestingItem = readonly [string, unknown] | NonNullable<unknown> | null | undefined;
 
