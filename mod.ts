@@ -126,7 +126,7 @@ export {
   type StatefulOptions,
 } from "./src/operators/stateful_batch.ts";
 export { stateful, type StatefulLogic } from "./src/operators/stateful.ts";
-export { statefulMap } from "./src/operators/stateful_map.ts";
+export { statefulMap, type StatefulMapInit } from "./src/operators/stateful_map.ts";
 export { statefulFlatMap } from "./src/operators/stateful_flat_map.ts";
 export { collect, type CollectOptions, type CollectState } from "./src/operators/collect.ts";
 export { countFinal } from "./src/operators/count_final.ts";
@@ -175,6 +175,7 @@ export {
   windowStreams,
 } from "./src/windowing/window.ts";
 export {
+  type Collected,
   type CollectInto,
   collectWindow,
   type CollectWindowOptions,
@@ -187,8 +188,11 @@ export {
   minWindow,
   reduceWindow,
   type ReduceWindowOptions,
+  type WindowOperator,
+  type WindowUpstream,
 } from "./src/windowing/window_operators.ts";
 export { joinWindow, type JoinWindowOptions } from "./src/windowing/join_window.ts";
+export { type WindowBounds, type WindowResults, withBounds } from "./src/windowing/with_bounds.ts";
 
 // Stateless operators
 export { enrichCached, type EnrichCachedOptions, TTLCache } from "./src/operators/enrich_cached.ts";

@@ -88,7 +88,7 @@ export type JoinedValues<T extends readonly Stream<readonly [string, unknown]>[]
  * assertEquals(out, [["c1", [5, "ann"]], ["c1", [7, "ann"]]]); // "complete": only the first
  * ```
  */
-export function join<T extends readonly Stream<readonly [string, unknown]>[]>(
+export function join<const T extends readonly Stream<readonly [string, unknown]>[]>(
   stepId: string,
   sides: T,
   options: JoinOptions = {},

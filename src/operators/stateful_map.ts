@@ -5,6 +5,7 @@
  */
 import type { WeirOperator } from "../dataflow/op.ts";
 import { DataflowError } from "../errors.ts";
+import { describeType } from "../dataflow/step_id.ts";
 import { checkFunction, preview } from "./_chain.ts";
 import {
   type LogicContext,
@@ -19,16 +20,24 @@ import {
  * `[key, output]`; like RxJS `scan`, but keyed and snapshotted. Like Bytewax's
  * `stateful_map`.
  *
- * 1. A key's first value sees `state === undefined`.
+ * 1. A key's first value sees `state === undefined`, or `options.init` when given.
  * 2. The returned state is kept for the key's next value (and snapshotted at epoch ends).
  * 3. Returning `undefined` (or `null`) as the state discards it: the next value starts from
- *    `undefined` again.
+ *    `undefined` (or `init`) again; so does a key whose state expired (`ttl`).
+ *
+ * With `init`, like RxJS `scan(accumulator, seed)`, the state's type is inferred from `init`,
+ * so the mapper's parameters need no annotation inside `pipe` (the value's type comes from the
+ * upstream stream), and the mapper never sees `undefined`. `init` is the state itself or a
+ * function making it, called once per new key: use a function when the mapper mutates an
+ * object state, which would otherwise be shared by all keys. Without `init`, annotate the
+ * state parameter (`(acc: number | undefined, v) => …`): TypeScript cannot infer a state type
+ * from the mapper's own return value.
  *
  * A mapper that does not return a 2-element array fails the run, naming the step and key.
  *
  * @param stepId The step's name.
- * @param mapper `(state | undefined, value) => [newState | undefined, output]`.
- * @param options State TTL.
+ * @param mapper `(state, value) => [newState | undefined, output]`.
+ * @param options Initial state, state TTL.
  *
  * @example A running mean per key
  * ```ts
@@ -48,18 +57,68 @@ import {
  * await runMain(flow);
  * assertEquals(out, [["t", 2], ["t", 3], ["u", 1], ["t", 5]]);
  * ```
+ *
+ * @example A running sum per key, its type inferred from `init`
+ * ```ts
+ * import { Dataflow, statefulMap } from "@weir/weir";
+ * import { runMain, TestingSink, TestingSource } from "@weir/weir/testing";
+ * import { assertEquals } from "@std/assert";
+ *
+ * const out: [string, string][] = [];
+ * const flow = new Dataflow("sum");
+ * flow.input("inp", new TestingSource([["a", 1], ["b", 10], ["a", 2]]))
+ *   .pipe(statefulMap("sum", (sum, v) => [sum + v, `${sum} + ${v}`], { init: 0 }))
+ *   .output("out", new TestingSink(out));
+ * await runMain(flow);
+ * assertEquals(out, [["a", "0 + 1"], ["b", "0 + 10"], ["a", "1 + 2"]]);
+ * ```
  */
 export function statefulMap<V, W, S>(
   stepId: string,
+  mapper: (state: S, value: V) => readonly [S | undefined | null, W],
+  options: StatefulMapInit<S>,
+): WeirOperator<readonly [string, V], [string, W]>;
+/** Without an initial state: a key's first value sees `undefined` (annotate the state). */
+export function statefulMap<V, W, S>(
+  stepId: string,
   mapper: (state: S | undefined, value: V) => readonly [S | undefined | null, W],
-  options: StatefulOptions = {},
+  options?: StatefulOptions,
+): WeirOperator<readonly [string, V], [string, W]>;
+export function statefulMap<V, W, S>(
+  stepId: string,
+  mapper: (state: S | undefined, value: V) => readonly [S | undefined | null, W],
+  options: StatefulOptions & { readonly init?: S | (() => S) } = {},
 ): WeirOperator<readonly [string, V], [string, W]> {
   checkFunction("statefulMap", stepId, "a mapper", mapper);
+  if (options === null || typeof options !== "object") {
+    throw new TypeError(
+      `statefulMap("${stepId}"): options must be an options object, got ${describeType(options)}`,
+    );
+  }
+  const hasInit = "init" in options && options.init !== undefined;
+  if (!hasInit) {
+    return statefulBatch<V, W, S | undefined>(
+      stepId,
+      (resume, ctx) => new MapLogic(mapper, resume, ctx, undefined),
+      options,
+    );
+  }
+  const init = options.init as S | (() => S);
+  const initial = typeof init === "function" ? init as () => S : () => init;
   return statefulBatch<V, W, S | undefined>(
     stepId,
-    (resume, ctx) => new MapLogic(mapper, resume, ctx),
+    (resume, ctx) => new MapLogic(mapper, resume, ctx, initial),
     options,
   );
+}
+
+/** Options of {@linkcode statefulMap} with an initial state. */
+export interface StatefulMapInit<S> extends StatefulOptions {
+  /**
+   * A key's state before its first value (and after a discard): the state itself, or a
+   * function making it per key (states are plain data, so a function is never a state).
+   */
+  readonly init: S | (() => S);
 }
 
 /** One key of statefulMap. */
@@ -68,12 +127,16 @@ class MapLogic<V, W, S> implements StatefulBatchLogic<V, W, S | undefined> {
     private readonly mapper: (state: S | undefined, value: V) => readonly [S | undefined | null, W],
     private state: S | undefined,
     private readonly ctx: LogicContext,
+    /** Makes a new or discarded key's state (`options.init`), if given. */
+    private readonly initial: (() => S) | undefined,
   ) {}
 
   onBatch(values: V[]): LogicResult<W> {
     const out = new Array<W>(values.length);
     let state = this.state;
+    const initial = this.initial;
     for (let i = 0; i < values.length; i++) {
+      if (state === undefined && initial !== undefined) state = initial();
       const r = this.mapper(state, values[i]!);
       if (!Array.isArray(r) || r.length !== 2) {
         this.state = state;

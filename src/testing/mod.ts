@@ -20,6 +20,7 @@
 export {
   TestingAbort,
   TestingEof,
+  type TestingItem,
   type TestingMarker,
   TestingPause,
   TestingSource,

@@ -31,7 +31,11 @@ export class TestingAbort {
 export class TestingPause {
   /** Identifies the marker kind. */
   readonly marker = "PAUSE" as const;
-  /** @param ms How long to pause. */
+  /**
+   * A pause of `ms` milliseconds; made by {@linkcode TestingSource.PAUSE}.
+   *
+   * @param ms How long to pause.
+   */
   constructor(readonly ms: number) {}
 }
 
@@ -47,6 +51,17 @@ export interface TestingSourceOptions {
 function isMarker(x: unknown): x is TestingMarker {
   return x instanceof TestingEof || x instanceof TestingAbort || x instanceof TestingPause;
 }
+
+/**
+ * What a {@linkcode TestingSource} may hold: anything. Spelled as `[string, unknown]` or any
+ * value, so that an array literal of `[key, value]` pairs infers a tuple type (`[string, number]`
+ * rather than `(string | number)[]`), while `1` or `"a"` still infer `number` or `string` (a
+ * constraint naming a primitive type would infer literal types instead). Only the outer pair is
+ * inferred as a tuple: a pair inside the value (`["k", ["x", 1]]`) infers `(string | number)[]`,
+ * so give such items a type (`new TestingSource<[string, [string, number]]>(…)`). Short number
+ * arrays infer tuples too (`[[1, 2]]` → `[number, number]`), which still fit `number[]`.
+ */
+export type TestingItem = readonly [string, unknown] | NonNullable<unknown> | null | undefined;
 
 /**
  * An input reading an in-memory iterable, one partition named `"iterable"`; its snapshot is
@@ -78,7 +93,7 @@ function isMarker(x: unknown): x is TestingMarker {
  * assertEquals(out, [1, 2, 1, 2, 3]);
  * ```
  */
-export class TestingSource<T> implements FixedPartitionedSource<T, number> {
+export class TestingSource<T extends TestingItem> implements FixedPartitionedSource<T, number> {
   /** A marker that ends the input for this run. */
   static EOF(): TestingEof {
     return new TestingEof();
@@ -99,10 +114,18 @@ export class TestingSource<T> implements FixedPartitionedSource<T, number> {
   readonly #batchSize: number;
 
   /**
+   * Reads `items` in order; markers among them end, abort or pause the run.
+   *
+   * The parameter's second `Iterable` only guides inference: it makes an array literal of
+   * `[key, value]` pairs infer tuples, also inside a call such as `flow.input(...)`.
+   *
    * @param items The items, possibly with markers.
    * @param options Batch size.
    */
-  constructor(items: Iterable<T | TestingMarker>, options: TestingSourceOptions = {}) {
+  constructor(
+    items: Iterable<T | TestingMarker> & Iterable<TestingItem | TestingMarker>,
+    options: TestingSourceOptions = {},
+  ) {
     const batchSize = options.batchSize ?? 1;
     if (!Number.isInteger(batchSize) || batchSize < 1) {
       throw new RangeError(`batchSize must be a positive integer, got ${batchSize}`);

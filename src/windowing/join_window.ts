@@ -97,7 +97,7 @@ class JoinLogic implements WindowLogic<SideValue, unknown[], unknown[][]> {
  * assertEquals(out, [["k", [0, [{ t: 0, v: 1 }, { t: 2_000, v: 3 }]]]]);
  * ```
  */
-export function joinWindow<T extends readonly Stream<readonly [string, unknown]>[]>(
+export function joinWindow<const T extends readonly Stream<readonly [string, unknown]>[]>(
   stepId: string,
   sides: T,
   options: JoinWindowOptions,

@@ -8,9 +8,10 @@
  */
 import { type KeyedStream, Stream } from "../dataflow/dataflow.ts";
 import type { WeirOperator } from "../dataflow/op.ts";
-import { describeType } from "../dataflow/step_id.ts";
+import { checkStepId, describeType } from "../dataflow/step_id.ts";
 import { checkStream } from "../operators/_check_stream.ts";
 import { keyOn } from "../operators/key_on.ts";
+import { step } from "../operators/step.ts";
 import {
   type PipeableWindowOptions,
   window,
@@ -34,8 +35,14 @@ export interface FoldWindowOptions<V, A> extends WindowOptions<V> {
   readonly copy?: (acc: A) => A;
 }
 
-type Up<V> = KeyedStream<V> | Stream<readonly [string, V]>;
-type Pipeable<V, W> = WeirOperator<readonly [string, V], [string, [number, W]]>;
+/** The upstream of a window operator's stream form: a keyed stream of `V` values. */
+export type WindowUpstream<V> = KeyedStream<V> | Stream<readonly [string, V]>;
+
+/**
+ * A window operator's pipeable form: takes `[key, value]` items and emits each closed window's
+ * results as `[key, [windowId, result]]`.
+ */
+export type WindowOperator<V, W> = WeirOperator<readonly [string, V], [string, [number, W]]>;
 
 /**
  * Tells the stream form `(stepId, up, options)` from the pipeable form `(stepId, options)`:
@@ -58,12 +65,12 @@ function isStreamForm(op: string, stepId: string, up: unknown, maybeOptions: unk
 /** Dispatches to the stream form or the pipeable form of `window`. */
 function windowed<V, W, S>(
   stepId: string,
-  upOrOptions: Up<V> | PipeableWindowOptions<V>,
+  upOrOptions: WindowUpstream<V> | PipeableWindowOptions<V>,
   options: WindowOptions<V> | undefined,
   builder: (opts: WindowOptions<V>) => WindowBuilder<V, W, S>,
-): WindowOut<V, W> | Pipeable<V, W> {
+): WindowOut<V, W> | WindowOperator<V, W> {
   if (upOrOptions instanceof Stream) {
-    return window(stepId, upOrOptions as Up<V>, options!, builder(options!));
+    return window(stepId, upOrOptions as WindowUpstream<V>, options!, builder(options!));
   }
   const opts = upOrOptions as PipeableWindowOptions<V>;
   return window(stepId, opts, builder(opts));
@@ -99,19 +106,19 @@ function windowed<V, W, S>(
  */
 export function foldWindow<V, A>(
   stepId: string,
-  up: Up<V>,
+  up: WindowUpstream<V>,
   options: FoldWindowOptions<V, A>,
 ): WindowOut<V, A>;
 /** The pipeable form. */
 export function foldWindow<V, A>(
   stepId: string,
   options: FoldWindowOptions<V, A> & PipeableWindowOptions<V>,
-): Pipeable<V, A>;
+): WindowOperator<V, A>;
 export function foldWindow<V, A>(
   stepId: string,
-  upOrOptions: Up<V> | (FoldWindowOptions<V, A> & PipeableWindowOptions<V>),
+  upOrOptions: WindowUpstream<V> | (FoldWindowOptions<V, A> & PipeableWindowOptions<V>),
   maybeOptions?: FoldWindowOptions<V, A>,
-): WindowOut<V, A> | Pipeable<V, A> {
+): WindowOut<V, A> | WindowOperator<V, A> {
   isStreamForm("foldWindow", stepId, upOrOptions, maybeOptions);
   return windowed<V, A, { acc: A }>(stepId, upOrOptions, maybeOptions, (o) => {
     const { builder, folder, merger, copy } = o as FoldWindowOptions<V, A>;
@@ -179,19 +186,19 @@ class ReduceLogic<V> implements WindowLogic<V, V, { acc: V | undefined; has: boo
  */
 export function reduceWindow<V>(
   stepId: string,
-  up: Up<V>,
+  up: WindowUpstream<V>,
   options: ReduceWindowOptions<V>,
 ): WindowOut<V, V>;
 /** The pipeable form. */
 export function reduceWindow<V>(
   stepId: string,
   options: ReduceWindowOptions<V> & PipeableWindowOptions<V>,
-): Pipeable<V, V>;
+): WindowOperator<V, V>;
 export function reduceWindow<V>(
   stepId: string,
-  upOrOptions: Up<V> | (ReduceWindowOptions<V> & PipeableWindowOptions<V>),
+  upOrOptions: WindowUpstream<V> | (ReduceWindowOptions<V> & PipeableWindowOptions<V>),
   maybeOptions?: ReduceWindowOptions<V>,
-): WindowOut<V, V> | Pipeable<V, V> {
+): WindowOut<V, V> | WindowOperator<V, V> {
   isStreamForm("reduceWindow", stepId, upOrOptions, maybeOptions);
   const withDefault = <O extends WindowOptions<V>>(o: O): O => ({ ordered: false, ...o });
   const up = upOrOptions instanceof Stream ? upOrOptions : withDefault(upOrOptions);
@@ -242,19 +249,19 @@ export interface ExtremeWindowOptions<V> extends WindowOptions<V> {
  */
 export function maxWindow<V>(
   stepId: string,
-  up: Up<V>,
+  up: WindowUpstream<V>,
   options: ExtremeWindowOptions<V>,
 ): WindowOut<V, V>;
 /** The pipeable form. */
 export function maxWindow<V>(
   stepId: string,
   options: ExtremeWindowOptions<V> & PipeableWindowOptions<V>,
-): Pipeable<V, V>;
+): WindowOperator<V, V>;
 export function maxWindow<V>(
   stepId: string,
-  upOrOptions: Up<V> | (ExtremeWindowOptions<V> & PipeableWindowOptions<V>),
+  upOrOptions: WindowUpstream<V> | (ExtremeWindowOptions<V> & PipeableWindowOptions<V>),
   maybeOptions?: ExtremeWindowOptions<V>,
-): WindowOut<V, V> | Pipeable<V, V> {
+): WindowOut<V, V> | WindowOperator<V, V> {
   isStreamForm("maxWindow", stepId, upOrOptions, maybeOptions);
   return extreme(stepId, upOrOptions, maybeOptions, 1);
 }
@@ -286,29 +293,29 @@ export function maxWindow<V>(
  */
 export function minWindow<V>(
   stepId: string,
-  up: Up<V>,
+  up: WindowUpstream<V>,
   options: ExtremeWindowOptions<V>,
 ): WindowOut<V, V>;
 /** The pipeable form. */
 export function minWindow<V>(
   stepId: string,
   options: ExtremeWindowOptions<V> & PipeableWindowOptions<V>,
-): Pipeable<V, V>;
+): WindowOperator<V, V>;
 export function minWindow<V>(
   stepId: string,
-  upOrOptions: Up<V> | (ExtremeWindowOptions<V> & PipeableWindowOptions<V>),
+  upOrOptions: WindowUpstream<V> | (ExtremeWindowOptions<V> & PipeableWindowOptions<V>),
   maybeOptions?: ExtremeWindowOptions<V>,
-): WindowOut<V, V> | Pipeable<V, V> {
+): WindowOut<V, V> | WindowOperator<V, V> {
   isStreamForm("minWindow", stepId, upOrOptions, maybeOptions);
   return extreme(stepId, upOrOptions, maybeOptions, -1);
 }
 
 function extreme<V>(
   stepId: string,
-  upOrOptions: Up<V> | (ExtremeWindowOptions<V> & PipeableWindowOptions<V>),
+  upOrOptions: WindowUpstream<V> | (ExtremeWindowOptions<V> & PipeableWindowOptions<V>),
   maybeOptions: ExtremeWindowOptions<V> | undefined,
   sign: 1 | -1,
-): WindowOut<V, V> | Pipeable<V, V> {
+): WindowOut<V, V> | WindowOperator<V, V> {
   const opts = (upOrOptions instanceof Stream ? maybeOptions : upOrOptions) as ExtremeWindowOptions<
     V
   >;
@@ -324,16 +331,28 @@ function extreme<V>(
 /** What {@linkcode collectWindow} collects into. */
 export type CollectInto = "array" | "set" | "map";
 
+/**
+ * What {@linkcode collectWindow} emits per window for values `V` collected into `I`: `V[]` for
+ * `"array"`, `Set<V>` for `"set"`, `Map<K, W>` for `"map"` of `[K, W]` values (`Map<unknown,
+ * unknown>` when `V` is an array type rather than a pair, `never` when it is no array).
+ */
+export type Collected<V, I extends CollectInto> = I extends "array" ? V[]
+  : I extends "set" ? Set<V>
+  : V extends readonly [infer K, infer W] ? Map<K, W>
+  : V extends readonly unknown[] ? Map<unknown, unknown>
+  : never;
+
 /** Options of {@linkcode collectWindow}. */
-export interface CollectWindowOptions<V> extends WindowOptions<V> {
+export interface CollectWindowOptions<V, I extends CollectInto = CollectInto>
+  extends WindowOptions<V> {
   /** `"array"` (default, in timestamp order when ordered), `"set"`, or `"map"` of `[k, v]` values. */
-  readonly into?: CollectInto;
+  readonly into?: I;
 }
 
 /**
  * Collects each window's values into an array (default), a Set, or a Map (values must be
  * `[key, value]` pairs; later keys overwrite) and emits it at close. Like Bytewax's
- * `collect_window`.
+ * `collect_window`. The result's type follows `into` (see {@linkcode Collected}).
  *
  * @example Values in timestamp order
  * ```ts
@@ -345,7 +364,7 @@ export interface CollectWindowOptions<V> extends WindowOptions<V> {
  * const items: [string, E][] = [{ t: 0, v: 1 }, { t: 8_000, v: 3 }, { t: 4_000, v: 2 }, { t: 13_000, v: 5 }]
  *   .map((e) => ["ALL", e]);
  * const flow = new Dataflow("collect_window_demo");
- * const out: unknown[] = [];
+ * const out: [string, [number, E[]]][] = [];
  * flow.input("inp", new TestingSource(items)).pipe(
  *   collectWindow("collect", {
  *     clock: new EventClock((e: E) => e.t, { waitFor: Infinity }),
@@ -354,26 +373,48 @@ export interface CollectWindowOptions<V> extends WindowOptions<V> {
  *   }),
  * ).output("out", new TestingSink(out));
  * await runMain(flow);
- * assertEquals(out.map(([, [id, es]]: any) => [id, es.map((e: E) => e.v)]), [[0, [1, 2, 3]], [1, [5]]]);
+ * assertEquals(out.map(([, [id, es]]) => [id, es.map((e) => e.v)]), [[0, [1, 2, 3]], [1, [5]]]);
+ * ```
+ *
+ * @example Into a Map of the last value per name
+ * ```ts
+ * import { collectWindow, Dataflow, EventClock, TumblingWindower } from "@weir/weir";
+ * import { runMain, TestingSink, TestingSource } from "@weir/weir/testing";
+ * import { assertEquals } from "@std/assert";
+ *
+ * const flow = new Dataflow("collect_map_demo");
+ * const { down } = collectWindow("last", flow.input("inp", new TestingSource([
+ *   ["k", ["temp", 20]],
+ *   ["k", ["temp", 21]],
+ *   ["k", ["wind", 5]],
+ * ])), {
+ *   clock: new EventClock(() => 0, { waitFor: Infinity }),
+ *   windower: new TumblingWindower(1_000, 0),
+ *   into: "map",
+ * });
+ * const out: [string, [number, Map<string, number>]][] = [];
+ * down.output("out", new TestingSink(out));
+ * await runMain(flow);
+ * assertEquals(out, [["k", [0, new Map([["temp", 21], ["wind", 5]])]]]);
  * ```
  */
-export function collectWindow<V>(
+export function collectWindow<V, I extends CollectInto = "array">(
   stepId: string,
-  up: Up<V>,
-  options: CollectWindowOptions<V>,
-): WindowOut<V, V[] | Set<V> | Map<unknown, unknown>>;
+  up: WindowUpstream<V>,
+  options: CollectWindowOptions<V, I>,
+): WindowOut<V, Collected<V, I>>;
 /** The pipeable form. */
+export function collectWindow<V, I extends CollectInto = "array">(
+  stepId: string,
+  options: CollectWindowOptions<V, I> & PipeableWindowOptions<V>,
+): WindowOperator<V, Collected<V, I>>;
 export function collectWindow<V>(
   stepId: string,
-  options: CollectWindowOptions<V> & PipeableWindowOptions<V>,
-): Pipeable<V, V[] | Set<V> | Map<unknown, unknown>>;
-export function collectWindow<V>(
-  stepId: string,
-  upOrOptions: Up<V> | (CollectWindowOptions<V> & PipeableWindowOptions<V>),
+  upOrOptions: WindowUpstream<V> | (CollectWindowOptions<V> & PipeableWindowOptions<V>),
   maybeOptions?: CollectWindowOptions<V>,
 ):
   | WindowOut<V, V[] | Set<V> | Map<unknown, unknown>>
-  | Pipeable<V, V[] | Set<V> | Map<unknown, unknown>> {
+  | WindowOperator<V, V[] | Set<V> | Map<unknown, unknown>> {
   type C = V[] | Set<V> | Map<unknown, unknown>;
   isStreamForm("collectWindow", stepId, upOrOptions, maybeOptions);
   const opts = (upOrOptions instanceof Stream ? maybeOptions : upOrOptions) as CollectWindowOptions<
@@ -421,6 +462,10 @@ export interface CountWindowOptions<T> extends WindowOptions<T> {
  * Counts the items of an unkeyed stream per key (`keyFn`) and window, emitting `[key,
  * [windowId, count]]` at close. The clock sees the items. Like Bytewax's `count_window`.
  *
+ * Given the upstream stream it returns `{ down, late, meta, early }`; given only options (with
+ * `late`) it is pipeable on the unkeyed stream and returns the counts, like the other window
+ * operators' pipeable forms. Its substeps are then `key` (keyOn) and `count` (the window).
+ *
  * @example Counting logins per user and 10-second window
  * ```ts
  * import { countWindow, Dataflow, EventClock, TumblingWindower } from "@weir/weir";
@@ -440,12 +485,68 @@ export interface CountWindowOptions<T> extends WindowOptions<T> {
  * await runMain(flow);
  * assertEquals(out, [["a", [0, 2]], ["a", [1, 1]], ["b", [0, 1]]]);
  * ```
+ *
+ * @example Inside pipe
+ * ```ts
+ * import { countWindow, Dataflow, EventClock, TumblingWindower } from "@weir/weir";
+ * import { runMain, TestingSink, TestingSource } from "@weir/weir/testing";
+ * import { assertEquals } from "@std/assert";
+ *
+ * type E = { user: string; t: number };
+ * const evs: E[] = [{ user: "a", t: 0 }, { user: "b", t: 4_000 }, { user: "a", t: 12_000 }];
+ * const flow = new Dataflow("count_pipe_demo");
+ * const out: [string, [number, number]][] = [];
+ * flow.input("inp", new TestingSource(evs))
+ *   .pipe(countWindow("count", {
+ *     clock: new EventClock((e: E) => e.t, { waitFor: 0 }),
+ *     windower: new TumblingWindower(10_000, 0),
+ *     keyFn: (e) => e.user,
+ *     late: "drop",
+ *   }))
+ *   .output("out", new TestingSink(out));
+ * await runMain(flow);
+ * assertEquals(out, [["a", [0, 1]], ["a", [1, 1]], ["b", [0, 1]]]);
+ * ```
  */
 export function countWindow<T>(
   stepId: string,
   up: Stream<T>,
   options: CountWindowOptions<T>,
-): WindowOut<T, number> {
+): WindowOut<T, number>;
+/** The pipeable form: takes the unkeyed items, emits `[key, [windowId, count]]`. */
+export function countWindow<T>(
+  stepId: string,
+  options: CountWindowOptions<T> & PipeableWindowOptions<T>,
+): WeirOperator<T, [string, [number, number]]>;
+export function countWindow<T>(
+  stepId: string,
+  upOrOptions: Stream<T> | (CountWindowOptions<T> & PipeableWindowOptions<T>),
+  maybeOptions?: CountWindowOptions<T>,
+): WindowOut<T, number> | WeirOperator<T, [string, [number, number]]> {
+  const count = (resume: { acc: number } | undefined) =>
+    new FoldLogic(resume?.acc ?? 0, (n: number) => n + 1, (a: number, b: number) => a + b);
+  if (!isStreamForm("countWindow", stepId, upOrOptions, maybeOptions)) {
+    checkStepId(stepId);
+    const options = upOrOptions as CountWindowOptions<T> & PipeableWindowOptions<T>;
+    if (options === null || typeof options !== "object") {
+      throw new TypeError(
+        `countWindow("${stepId}"): options must be an options object, got ${describeType(options)}`,
+      );
+    }
+    const late = options.late;
+    if (late !== "drop" && late !== "fail" && typeof late !== "function") {
+      throw new TypeError(
+        `Window step "${stepId}" needs options.late: "drop", "fail" or a function`,
+      );
+    }
+    return step(
+      stepId,
+      keyOn("key", options.keyFn),
+      window("count", { ordered: false, ...options }, count),
+    );
+  }
+  const up = upOrOptions as Stream<T>;
+  const options = maybeOptions!;
   checkStream("countWindow", stepId, "up", up);
   return up.flow.composite(
     stepId,
@@ -455,7 +556,7 @@ export function countWindow<T>(
         scope,
         scope.pipe(up, keyOn("key", options.keyFn)),
         { ordered: false, ...options },
-        (resume) => new FoldLogic(resume?.acc ?? 0, (n: number) => n + 1, (a, b) => a + b),
+        count,
       ),
   );
 }

@@ -1,4 +1,4 @@
-import { assertEquals, assertRejects } from "@std/assert";
+import { assertEquals, assertRejects, assertThrows } from "@std/assert";
 import { Dataflow, DataflowError, keyOn } from "../../mod.ts";
 import { statefulMap } from "../../src/operators/stateful_map.ts";
 import { statefulFlatMap } from "../../src/operators/stateful_flat_map.ts";
@@ -112,4 +112,70 @@ Deno.test("statefulFlatMap: [undefined, outputs] discards; generators are fine; 
     .pipe(statefulFlatMap("s", () => [1, 2] as unknown as [number, number[]]))
     .output("out", new TestingSink([]));
   await assertRejects(() => runMain(bad), DataflowError, "with iterable outputs, got [1,2]");
+});
+
+Deno.test("statefulMap with init: first value and discarded keys start from init, also mid-batch", async () => {
+  const out: [string, string][] = [];
+  const flow = new Dataflow("test_df");
+  // One batch of 5: a's state is discarded by its 0, so a's next value starts from init again.
+  flow.input(
+    "inp",
+    new TestingSource([["a", 1], ["a", 0], ["b", 7], ["a", 5], ["a", 2]], { batchSize: 5 }),
+  )
+    .pipe(statefulMap("sum", (sum, v) => [v === 0 ? undefined : sum + v, `${sum}+${v}`], {
+      init: 100,
+    }))
+    .output("out", new TestingSink(out));
+  await runMain(flow);
+  assertEquals(out, [["a", "100+1"], ["a", "101+0"], ["a", "100+5"], ["a", "105+2"], [
+    "b",
+    "100+7",
+  ]]);
+});
+
+Deno.test("statefulMap with an init function: a fresh state per key, so mutation is not shared", async () => {
+  const out: [string, number[]][] = [];
+  const flow = new Dataflow("test_df");
+  flow.input("inp", new TestingSource([["a", 1], ["b", 2], ["a", 3]]))
+    .pipe(statefulMap("seen", (seen, v) => {
+      seen.push(v);
+      return [seen, [...seen]];
+    }, { init: (): number[] => [] }))
+    .output("out", new TestingSink(out));
+  await runMain(flow);
+  assertEquals(out, [["a", [1]], ["b", [2]], ["a", [1, 3]]]);
+});
+
+Deno.test("statefulMap: options that are not an object are a TypeError naming the step", () => {
+  assertThrows(
+    () => statefulMap("s", (s: number | undefined, v: number) => [s, v], null as never),
+    TypeError,
+    'statefulMap("s"): options must be an options object, got null',
+  );
+});
+
+Deno.test("statefulFlatMap with init: new and discarded keys start from init", async () => {
+  const out: [string, string][] = [];
+  const flow = new Dataflow("test_df");
+  flow.input("inp", new TestingSource([["a", 1], ["a", 0], ["a", 2], ["b", 3]], { batchSize: 4 }))
+    .pipe(statefulFlatMap("s", (n, v) => [v === 0 ? null : n + v, [`${n}`, `${v}`]], {
+      init: 10,
+    }))
+    .output("out", new TestingSink(out));
+  await runMain(flow);
+  assertEquals(out, [
+    ["a", "10"],
+    ["a", "1"],
+    ["a", "11"],
+    ["a", "0"],
+    ["a", "10"],
+    ["a", "2"],
+    ["b", "10"],
+    ["b", "3"],
+  ]);
+  assertThrows(
+    () => statefulFlatMap("f", (s: number | undefined, v: number) => [s, [v]], 5 as never),
+    TypeError,
+    'statefulFlatMap("f"): options must be an options object, got a number',
+  );
 });

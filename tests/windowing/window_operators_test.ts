@@ -74,6 +74,63 @@ Deno.test("countWindow on an unkeyed stream: a's window 0 closes when a@12 arriv
   assertEquals(out, [["a", [0, 2]], ["a", [1, 2]], ["b", [0, 1]]]);
 });
 
+Deno.test("countWindow inside pipe: the same counts, late items by policy, its step ids", async () => {
+  type U = { user: string; t: number };
+  const evs: U[] = [
+    { user: "a", t: T0 },
+    { user: "a", t: T0 + 4 * S },
+    { user: "b", t: T0 + 8 * S },
+    { user: "a", t: T0 + 12 * S },
+    { user: "a", t: T0 + 3 * S }, // late: a's watermark is at 12 s
+    { user: "a", t: T0 + 13 * S },
+  ];
+  const base = {
+    clock: new EventClock((e: U) => e.t, { waitFor: 0 }),
+    windower: new TumblingWindower(10 * S, T0),
+    keyFn: (e: U) => e.user,
+  };
+  const flow = new Dataflow("test_df");
+  const out: [string, [number, number]][] = [];
+  const seen: [string, number, number][] = [];
+  flow.input("inp", new TestingSource(evs))
+    .pipe(countWindow("count", { ...base, late: (k, id, e) => seen.push([k, id, e.t - T0]) }))
+    .output("out", new TestingSink(out));
+  await run(flow);
+  assertEquals(out, [["a", [0, 2]], ["a", [1, 2]], ["b", [0, 1]]]);
+  assertEquals(seen, [["a", 0, 3 * S]]);
+  assertEquals(flow.steps.map((s) => s.id), [
+    "test_df.inp",
+    "test_df.count",
+    "test_df.count.key",
+    "test_df.count.count",
+    "test_df.count.count.windows",
+    "test_df.count.count.results",
+    "test_df.out",
+  ]);
+
+  const failing = new Dataflow("test_df");
+  failing.input("inp", new TestingSource(evs))
+    .pipe(countWindow("count", { ...base, late: "fail" }))
+    .output("out", new TestingSink([]));
+  const err = await assertRejects(
+    () => run(failing),
+    DataflowError,
+    "A late item arrived for window 0",
+  );
+  assertEquals([err.stepId, err.key], ["test_df.count.count.results", "a"]);
+
+  assertThrows(
+    () => countWindow("c", { ...base } as never),
+    TypeError,
+    'Window step "c" needs options.late: "drop", "fail" or a function',
+  );
+  assertThrows(
+    () => countWindow("c", null as never),
+    TypeError,
+    'countWindow("c"): options must be an options object, got null',
+  );
+});
+
 Deno.test("foldWindow: counts per event type in tumbling windows", async () => {
   const flow = new Dataflow("test_df");
   const out: unknown[] = [];
