@@ -212,3 +212,6 @@ export { mapValue } from "./src/operators/map_value.ts";
 export { raises } from "./src/operators/raises.ts";
 export { redistribute } from "./src/operators/redistribute.ts";
 export { step } from "./src/operators/step.ts";
+
+// Version
+export { VERSION } from "./src/version.ts";

@@ -20,6 +20,7 @@ import { fsBackend } from "./recovery/deno_fs.ts";
 import { kvBackend } from "./recovery/deno_kv.ts";
 import type { RecoveryBackend } from "./recovery/backend.ts";
 import { initStore, inspectStore, RecoveryError, type StoreReport } from "./recovery/store.ts";
+import { VERSION } from "./version.ts";
 
 /**
  * The usage text printed by `--help`.
@@ -49,6 +50,7 @@ Flags:
                                  kv:PATH uses a Deno KV database (run with --unstable-kv)
   -b, --backup-interval SECONDS  with -r: how long superseded epochs are kept (default 0)
   -h, --help                     print this help
+  -V, --version                  print weir's version
 
 "recovery init" creates an empty store in DIR (the first run binds it to its flow);
 with --adopt, it writes a manifest over the segments of a store whose manifest was lost;
@@ -87,6 +89,8 @@ export class UsageError extends Error {
 export interface CliOptions {
   /** `-h`/`--help` was given: print the usage and do nothing else. */
   readonly help: boolean;
+  /** `-V`/`--version` was given (and not `--help`): print the version and do nothing else. */
+  readonly version: boolean;
   /** The module path or URL, as given. */
   readonly module: string;
   /** The export to run (default `flow`). */
@@ -143,7 +147,7 @@ function seconds(flag: string, value: string): number {
  * `--` ends the flags. The flow is `path[:name]` or `path:name(json, ...)`.
  *
  * @param argv The arguments after the program, e.g. `Deno.args`.
- * @returns The options; with `help: true` the other fields are defaults.
+ * @returns The options; with `help: true` or `version: true` the other fields are defaults.
  * @throws {UsageError} On an unknown flag, a missing or bad value, or a missing or extra flow
  *   path.
  *
@@ -169,10 +173,15 @@ export function parseArgs(argv: readonly string[]): CliOptions {
   const values = new Map<string, string>();
   const positional: string[] = [];
   let help = false;
+  let version = false;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     if (arg === "-h" || arg === "--help") {
       help = true;
+      continue;
+    }
+    if (arg === "-V" || arg === "--version") {
+      version = true;
       continue;
     }
     if (arg === "--") {
@@ -200,9 +209,10 @@ export function parseArgs(argv: readonly string[]): CliOptions {
     }
     positional.push(arg);
   }
-  if (help) {
+  if (help || version) {
     return {
       help,
+      version: version && !help,
       module: "",
       exportName: "flow",
       factoryArgs: undefined,
@@ -233,6 +243,7 @@ export function parseArgs(argv: readonly string[]): CliOptions {
   const backup = values.get("backup-interval");
   return {
     help,
+    version,
     module,
     exportName,
     factoryArgs,
@@ -455,7 +466,8 @@ export function stopOnSignals(out: CliOutput = console): SignalStop {
  * gracefully while it runs).
  *
  * Prints `weir: <message>` on errors and returns the exit code:
- * - 0: `--help`, or the flow ran to the end of its inputs;
+ * - 0: `--help`, `--version` (which prints `weir <version>`), or the flow ran to the end of
+ *   its inputs;
  * - 1: the flow failed (a `DataflowError`: its message, then the stack of its cause), its
  *   module threw while loading, or the run was aborted;
  * - 2: a usage error (see {@linkcode UsageError}), including `-w` above 1 (not available
@@ -488,6 +500,10 @@ export async function main(argv: readonly string[], out: CliOutput = console): P
     opts = parseArgs(argv);
     if (opts.help) {
       out.log(USAGE);
+      return 0;
+    }
+    if (opts.version) {
+      out.log(`weir ${VERSION}`);
       return 0;
     }
     if (opts.workers > 1) {
