@@ -49,6 +49,7 @@ export type {
   StepRecord,
 } from "./src/dataflow/graph.ts";
 export {
+  type AnyOperator,
   type ChainStepSpec,
   type Downstream,
   type NodeStepSpec,
@@ -157,6 +158,7 @@ export {
   type SessionIds,
   type SessionState,
   SessionWindower,
+  type SessionWindowerOptions,
   type SlidingState,
   SlidingWindower,
   TumblingWindower,

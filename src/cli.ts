@@ -78,7 +78,11 @@ stopped by SIGINT or SIGTERM.`;
  * ```
  */
 export class UsageError extends Error {
-  /** @param message What is wrong, in sentence case without a trailing period. */
+  /**
+   * A usage error; `main` prints it after `weir: `.
+   *
+   * @param message What is wrong, in sentence case without a trailing period.
+   */
   constructor(message: string) {
     super(message);
     this.name = "UsageError";

@@ -17,6 +17,13 @@
 import type { OperatorFunction } from "rxjs";
 import type { Clock } from "../clock.ts";
 
+/**
+ * Any RxJS operator, whatever its item types: what `Stream.pipe` and `step` accept past their
+ * ninth operator, where the item types are no longer inferred.
+ */
+// deno-lint-ignore no-explicit-any
+export type AnyOperator = OperatorFunction<any, any>;
+
 /** The key under which a weir operator carries its {@linkcode StepSpec}. */
 export const STEP_SPEC: unique symbol = Symbol.for("weir.stepSpec");
 
@@ -89,7 +96,10 @@ export interface RuntimeNode<I> {
   close?(): void | Promise<void>;
 }
 
-/** What {@linkcode RuntimeNode.forEachChange} reports for a key whose state was dropped. */
+/**
+ * What {@linkcode RuntimeNode.forEachChange} reports for a key whose state was dropped (and
+ * what `StatefulBatchLogic` snapshots report). Public as `DISCARDED`.
+ */
 export const DISCARDED_STATE: unique symbol = Symbol("weir.discarded");
 
 /** A synchronous per-item step, fused with its neighbours into one RxJS chain. */
