@@ -230,7 +230,7 @@ export interface FileSinkOptions<V> {
  *   or truncated the file: the build fails rather than padding it.
  *
  * Resume states come from recovery: `run(flow, { recovery })` rebuilds the partition from the
- * last committed epoch's offset (tests/recovery/crash_test.ts checks it with SIGKILLed processes).
+ * last committed epoch's offset (tests/recovery/crash_slow_test.ts checks it with SIGKILLed processes).
  *
  * Exactly-once holds for a file nobody else writes, read after the run finished: a reader
  * tailing it during a run may see lines that a resumed run then truncates.
