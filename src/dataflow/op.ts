@@ -81,13 +81,13 @@ export interface RuntimeNode<I> {
   epochEnded?(epoch: number): void;
   /**
    * Keyed state for recovery: calls `fn` for every key changed in the current epoch, with
-   * its snapshot or {@linkcode DISCARDED_STATE} when its state was dropped. Nodes that have
+   * its snapshot or `DISCARDED` when its state was dropped. Nodes that have
    * this method are snapshotted under their step id.
    */
   forEachChange?(fn: (key: string, snapshot: unknown) => void): void;
   /**
    * Rebuilds a key's state from its snapshot before the first activation of a resumed run
-   * (a later call for the same key replaces it; {@linkcode DISCARDED_STATE} removes it).
+   * (a later call for the same key replaces it; `DISCARDED` removes it).
    */
   restore?(key: string, snapshot: unknown): void;
   /** Forgets every restored key (the store recorded a drop of the step's state). */
@@ -97,8 +97,9 @@ export interface RuntimeNode<I> {
 }
 
 /**
- * What {@linkcode RuntimeNode.forEachChange} reports for a key whose state was dropped (and
- * what `StatefulBatchLogic` snapshots report). Public as `DISCARDED`.
+ * Marks a key whose state was dropped in the epoch: what {@linkcode RuntimeNode.forEachChange}
+ * reports for it, and what `RuntimeNode.restore` takes to remove it. Exported from mod.ts as
+ * `DISCARDED` (this module's name, `DISCARDED_STATE`, is internal).
  */
 export const DISCARDED_STATE: unique symbol = Symbol("weir.discarded");
 
