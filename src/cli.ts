@@ -247,7 +247,7 @@ export function parseArgs(argv: readonly string[]): CliOptions {
   const backup = values.get("backup-interval");
   return {
     help,
-    version,
+    version: false,
     module,
     exportName,
     factoryArgs,
@@ -495,6 +495,17 @@ export function stopOnSignals(out: CliOutput = console): SignalStop {
  * const code = await main(["-w", "0", "flow.ts"], { log: () => {}, error: (t) => errors.push(t) });
  * assertEquals(code, 2);
  * assertEquals(errors, ['weir: --workers needs a positive integer, got "0"\nRun with --help for usage']);
+ * ```
+ *
+ * @example The version
+ * ```ts
+ * import { VERSION } from "@weir/weir";
+ * import { main } from "@weir/weir/cli";
+ * import { assertEquals } from "@std/assert";
+ *
+ * const lines: string[] = [];
+ * const code = await main(["--version"], { log: (t) => lines.push(t), error: () => {} });
+ * assertEquals([code, lines], [0, [`weir ${VERSION}`]]);
  * ```
  */
 export async function main(argv: readonly string[], out: CliOutput = console): Promise<number> {
