@@ -49,6 +49,7 @@ export type {
   StepRecord,
 } from "./src/dataflow/graph.ts";
 export {
+  type AnyOperator,
   type ChainStepSpec,
   type Downstream,
   type NodeStepSpec,
@@ -157,6 +158,7 @@ export {
   type SessionIds,
   type SessionState,
   SessionWindower,
+  type SessionWindowerOptions,
   type SlidingState,
   SlidingWindower,
   TumblingWindower,
@@ -216,3 +218,6 @@ export { mapValue } from "./src/operators/map_value.ts";
 export { raises } from "./src/operators/raises.ts";
 export { redistribute } from "./src/operators/redistribute.ts";
 export { step } from "./src/operators/step.ts";
+
+// Version
+export { VERSION } from "./src/version.ts";

@@ -57,6 +57,8 @@ export class FileSource implements FixedPartitionedSource<string, number> {
   readonly #chunkSize: number;
 
   /**
+   * Reads `path` line by line, in one partition named after the path.
+   *
    * @param path The file to read.
    * @param options Batch and chunk sizes.
    */
@@ -228,7 +230,7 @@ export interface FileSinkOptions<V> {
  *   or truncated the file: the build fails rather than padding it.
  *
  * Resume states come from recovery: `run(flow, { recovery })` rebuilds the partition from the
- * last committed epoch's offset (tests/recovery/crash_test.ts checks it with SIGKILLed processes).
+ * last committed epoch's offset (tests/recovery/crash_slow_test.ts checks it with SIGKILLed processes).
  *
  * Exactly-once holds for a file nobody else writes, read after the run finished: a reader
  * tailing it during a run may see lines that a resumed run then truncates.
@@ -288,6 +290,8 @@ export class FileSink<V = unknown> implements FixedPartitionedSink<V, number> {
   readonly #end: string;
 
   /**
+   * Writes one line per item to `path`, in one partition.
+   *
    * @param path The file to write; its directory must exist.
    * @param options The line formatter and end.
    * @throws {TypeError} When `path` is not a non-empty string, `formatter` not a function or
@@ -404,6 +408,8 @@ export class DirSink<V = unknown> implements FixedPartitionedSink<V, number> {
   readonly #assignFile: (key: string) => number;
 
   /**
+   * Writes each key's values to one of `fileCount` files in `dir`.
+   *
    * @param dir The directory; it must exist.
    * @param fileCount How many files (partitions), at least 1.
    * @param options File names, key assignment, line formatter and end.

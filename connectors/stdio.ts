@@ -141,7 +141,11 @@ export async function writeAll(writer: ByteWriter, bytes: Uint8Array): Promise<v
 export class StdOutSink<T = unknown> implements DynamicSink<T> {
   readonly #writer: ByteWriter | undefined;
 
-  /** @param options Where to write (default `Deno.stdout`). */
+  /**
+   * Writes one line per item.
+   *
+   * @param options Where to write (default `Deno.stdout`).
+   */
   constructor(options: StdOutSinkOptions = {}) {
     this.#writer = options.writer;
   }
@@ -218,6 +222,8 @@ export class StdInSource implements DynamicSource<string> {
   readonly #stream: ReadableStream<Uint8Array> | undefined;
 
   /**
+   * Reads lines from standard input (or `options.stream`).
+   *
    * @param options Batch size, idle wait, and the stream to read.
    * @throws {RangeError} When `batchSize` is not a positive integer or `maxWaitMs` is not a
    *   number >= 0.

@@ -1,5 +1,5 @@
 /**
- * Crash torture: the crash test of tests/recovery/crash_test.ts with many more kills. Runs
+ * Crash torture: the crash test of tests/recovery/crash_slow_test.ts with many more kills. Runs
  * seed after seed (each: an uninterrupted reference run, then a crash loop of up to
  * `--per-seed` SIGKILLs, restarts until a run finishes, and a byte-for-byte comparison) until
  * `--kills` runs were interrupted, then prints a summary. Exits with 1 when any output

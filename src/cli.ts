@@ -20,6 +20,7 @@ import { fsBackend } from "./recovery/deno_fs.ts";
 import { kvBackend } from "./recovery/deno_kv.ts";
 import type { RecoveryBackend } from "./recovery/backend.ts";
 import { initStore, inspectStore, RecoveryError, type StoreReport } from "./recovery/store.ts";
+import { VERSION } from "./version.ts";
 
 /**
  * The usage text printed by `--help`.
@@ -49,6 +50,7 @@ Flags:
                                  kv:PATH uses a Deno KV database (run with --unstable-kv)
   -b, --backup-interval SECONDS  with -r: how long superseded epochs are kept (default 0)
   -h, --help                     print this help
+  -V, --version                  print weir's version
 
 "recovery init" creates an empty store in DIR (the first run binds it to its flow);
 with --adopt, it writes a manifest over the segments of a store whose manifest was lost;
@@ -76,7 +78,11 @@ stopped by SIGINT or SIGTERM.`;
  * ```
  */
 export class UsageError extends Error {
-  /** @param message What is wrong, in sentence case without a trailing period. */
+  /**
+   * A usage error; `main` prints it after `weir: `.
+   *
+   * @param message What is wrong, in sentence case without a trailing period.
+   */
   constructor(message: string) {
     super(message);
     this.name = "UsageError";
@@ -87,6 +93,8 @@ export class UsageError extends Error {
 export interface CliOptions {
   /** `-h`/`--help` was given: print the usage and do nothing else. */
   readonly help: boolean;
+  /** `-V`/`--version` was given (and not `--help`): print the version and do nothing else. */
+  readonly version: boolean;
   /** The module path or URL, as given. */
   readonly module: string;
   /** The export to run (default `flow`). */
@@ -143,7 +151,7 @@ function seconds(flag: string, value: string): number {
  * `--` ends the flags. The flow is `path[:name]` or `path:name(json, ...)`.
  *
  * @param argv The arguments after the program, e.g. `Deno.args`.
- * @returns The options; with `help: true` the other fields are defaults.
+ * @returns The options; with `help: true` or `version: true` the other fields are defaults.
  * @throws {UsageError} On an unknown flag, a missing or bad value, or a missing or extra flow
  *   path.
  *
@@ -169,10 +177,15 @@ export function parseArgs(argv: readonly string[]): CliOptions {
   const values = new Map<string, string>();
   const positional: string[] = [];
   let help = false;
+  let version = false;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     if (arg === "-h" || arg === "--help") {
       help = true;
+      continue;
+    }
+    if (arg === "-V" || arg === "--version") {
+      version = true;
       continue;
     }
     if (arg === "--") {
@@ -200,9 +213,10 @@ export function parseArgs(argv: readonly string[]): CliOptions {
     }
     positional.push(arg);
   }
-  if (help) {
+  if (help || version) {
     return {
       help,
+      version: version && !help,
       module: "",
       exportName: "flow",
       factoryArgs: undefined,
@@ -233,6 +247,7 @@ export function parseArgs(argv: readonly string[]): CliOptions {
   const backup = values.get("backup-interval");
   return {
     help,
+    version: false,
     module,
     exportName,
     factoryArgs,
@@ -455,7 +470,8 @@ export function stopOnSignals(out: CliOutput = console): SignalStop {
  * gracefully while it runs).
  *
  * Prints `weir: <message>` on errors and returns the exit code:
- * - 0: `--help`, or the flow ran to the end of its inputs;
+ * - 0: `--help`, `--version` (which prints `weir <version>`), or the flow ran to the end of
+ *   its inputs;
  * - 1: the flow failed (a `DataflowError`: its message, then the stack of its cause), its
  *   module threw while loading, or the run was aborted;
  * - 2: a usage error (see {@linkcode UsageError}), including `-w` above 1 (not available
@@ -480,6 +496,17 @@ export function stopOnSignals(out: CliOutput = console): SignalStop {
  * assertEquals(code, 2);
  * assertEquals(errors, ['weir: --workers needs a positive integer, got "0"\nRun with --help for usage']);
  * ```
+ *
+ * @example The version
+ * ```ts
+ * import { VERSION } from "@weir/weir";
+ * import { main } from "@weir/weir/cli";
+ * import { assertEquals } from "@std/assert";
+ *
+ * const lines: string[] = [];
+ * const code = await main(["--version"], { log: (t) => lines.push(t), error: () => {} });
+ * assertEquals([code, lines], [0, [`weir ${VERSION}`]]);
+ * ```
  */
 export async function main(argv: readonly string[], out: CliOutput = console): Promise<number> {
   if (argv[0] === "recovery") return await recoveryCommand(argv.slice(1), out);
@@ -488,6 +515,10 @@ export async function main(argv: readonly string[], out: CliOutput = console): P
     opts = parseArgs(argv);
     if (opts.help) {
       out.log(USAGE);
+      return 0;
+    }
+    if (opts.version) {
+      out.log(`weir ${VERSION}`);
       return 0;
     }
     if (opts.workers > 1) {

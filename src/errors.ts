@@ -53,6 +53,8 @@ export class DataflowError extends Error {
   readonly partition: string | undefined;
 
   /**
+   * Builds the message from the step id, what failed and the key or partition.
+   *
    * @param stepId Fully qualified step id.
    * @param what What failed, in sentence case without a trailing period; `""` for a plain
    *   failure of user code (the message then reads `Step "flow.step" failed: <cause>`).
@@ -106,6 +108,11 @@ export function isDataflowError(value: unknown): value is DataflowError {
  * ```
  */
 export class AbortExecution extends Error {
+  /**
+   * Throw it from user code to stop the run at once.
+   *
+   * @param message Why the run stops (default `"Execution aborted"`).
+   */
   constructor(message = "Execution aborted") {
     super(message);
     this.name = "AbortExecution";

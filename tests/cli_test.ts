@@ -3,6 +3,7 @@ import { type CliOptions, main, parseArgs, USAGE, UsageError } from "../src/cli.
 
 const DEFAULTS: CliOptions = {
   help: false,
+  version: false,
   module: "flow.ts",
   exportName: "flow",
   factoryArgs: undefined,
@@ -84,6 +85,14 @@ Deno.test("parseArgs: -h and --help win over everything but unknown flags", () =
   assertEquals(parseArgs(["a.ts", "b.ts", "-h"]), help);
 });
 
+Deno.test("parseArgs: -V and --version win over everything but --help and unknown flags", () => {
+  const version = { ...DEFAULTS, version: true, module: "" };
+  assertEquals(parseArgs(["-V"]), version);
+  assertEquals(parseArgs(["--version"]), version);
+  assertEquals(parseArgs(["f.ts", "-w", "2", "--version"]), version);
+  assertEquals(parseArgs(["-V", "--help"]), { ...DEFAULTS, help: true, module: "" });
+});
+
 Deno.test("parseArgs: the export after ':' and factory arguments as JSON", () => {
   const target = (spec: string) => {
     const o = parseArgs([spec]);
@@ -163,6 +172,11 @@ async function mainIn(...argv: string[]): Promise<{ code: number; out: string[];
 
 Deno.test("main: --help prints the usage and returns 0", async () => {
   assertEquals(await mainIn("-h"), { code: 0, out: [USAGE], err: [] });
+});
+
+Deno.test("main: --version prints weir and the version in deno.json and returns 0", async () => {
+  const { version } = JSON.parse(await Deno.readTextFile("deno.json"));
+  assertEquals(await mainIn("--version"), { code: 0, out: [`weir ${version}`], err: [] });
 });
 
 Deno.test("main: usage errors and features not available yet return 2", async () => {
@@ -335,6 +349,12 @@ async function cli(...args: string[]): Promise<{ code: number; stdout: string; s
 Deno.test("cli: --help prints the usage and exits 0", async () => {
   const [long, short] = await Promise.all([cli("--help"), cli("-h")]);
   assertEquals(long, { code: 0, stdout: USAGE + "\n", stderr: "" });
+  assertEquals(short, long);
+});
+
+Deno.test("cli: --version and -V print the version and exit 0", async () => {
+  const [long, short] = await Promise.all([cli("--version"), cli("-V")]);
+  assertEquals(long, { code: 0, stdout: "weir 0.1.0\n", stderr: "" });
   assertEquals(short, long);
 });
 

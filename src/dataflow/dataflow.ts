@@ -6,13 +6,10 @@
  */
 import type { OperatorFunction } from "rxjs";
 import { checkStepId, describeType } from "./step_id.ts";
-import { type StepSpec, stepSpecOf } from "./op.ts";
+import { type AnyOperator, type StepSpec, stepSpecOf } from "./op.ts";
 import type { StepRecord } from "./graph.ts";
 import { isSource, type Source } from "../io/inputs.ts";
 import { type DynamicSink, type FixedPartitionedSink, isSink } from "../io/outputs.ts";
-
-// deno-lint-ignore no-explicit-any
-type AnyOperator = OperatorFunction<any, any>;
 
 /**
  * A dataflow: a graph of named steps from inputs to outputs.
@@ -45,6 +42,8 @@ export class Dataflow {
   readonly #autoCounters = new Map<string, number>();
 
   /**
+   * Starts an empty dataflow; add inputs with {@linkcode Dataflow.input}.
+   *
    * @param flowId A non-empty name without periods.
    * @throws {TypeError} If `flowId` is not a string.
    * @throws {RangeError} If `flowId` is empty or contains a period.

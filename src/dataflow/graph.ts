@@ -47,6 +47,7 @@ export interface OutputStep extends StepBase {
 export interface RxStep extends StepBase {
   /** Which kind of step this is. */
   readonly kind: "rx";
+  /** The RxJS operators, applied in order. */
   // deno-lint-ignore no-explicit-any
   readonly ops: readonly OperatorFunction<any, any>[];
 }

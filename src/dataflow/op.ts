@@ -17,6 +17,13 @@
 import type { OperatorFunction } from "rxjs";
 import type { Clock } from "../clock.ts";
 
+/**
+ * Any RxJS operator, whatever its item types: what `Stream.pipe` and `step` accept past their
+ * ninth operator, where the item types are no longer inferred.
+ */
+// deno-lint-ignore no-explicit-any
+export type AnyOperator = OperatorFunction<any, any>;
+
 /** The key under which a weir operator carries its {@linkcode StepSpec}. */
 export const STEP_SPEC: unique symbol = Symbol.for("weir.stepSpec");
 
@@ -74,13 +81,13 @@ export interface RuntimeNode<I> {
   epochEnded?(epoch: number): void;
   /**
    * Keyed state for recovery: calls `fn` for every key changed in the current epoch, with
-   * its snapshot or {@linkcode DISCARDED_STATE} when its state was dropped. Nodes that have
+   * its snapshot or `DISCARDED` when its state was dropped. Nodes that have
    * this method are snapshotted under their step id.
    */
   forEachChange?(fn: (key: string, snapshot: unknown) => void): void;
   /**
    * Rebuilds a key's state from its snapshot before the first activation of a resumed run
-   * (a later call for the same key replaces it; {@linkcode DISCARDED_STATE} removes it).
+   * (a later call for the same key replaces it; `DISCARDED` removes it).
    */
   restore?(key: string, snapshot: unknown): void;
   /** Forgets every restored key (the store recorded a drop of the step's state). */
@@ -89,7 +96,11 @@ export interface RuntimeNode<I> {
   close?(): void | Promise<void>;
 }
 
-/** What {@linkcode RuntimeNode.forEachChange} reports for a key whose state was dropped. */
+/**
+ * Marks a key whose state was dropped in the epoch: what {@linkcode RuntimeNode.forEachChange}
+ * reports for it, and what `RuntimeNode.restore` takes to remove it. Exported from mod.ts as
+ * `DISCARDED` (this module's name, `DISCARDED_STATE`, is internal).
+ */
 export const DISCARDED_STATE: unique symbol = Symbol("weir.discarded");
 
 /** A synchronous per-item step, fused with its neighbours into one RxJS chain. */

@@ -24,7 +24,12 @@ import { isPromiseLike } from "../runtime/util.ts";
  * ```
  */
 export class PollRetry extends Error {
-  /** @param timeoutMs How long until the next poll, in ms. */
+  /**
+   * Asks for the next poll after `timeoutMs` instead of the interval.
+   *
+   * @param timeoutMs How long until the next poll, in ms.
+   * @throws {RangeError} If `timeoutMs` is negative or NaN.
+   */
   constructor(readonly timeoutMs: number) {
     super(`Retry polling in ${timeoutMs} ms`);
     this.name = "PollRetry";
@@ -88,6 +93,8 @@ export abstract class SimplePollingSource<T, S = undefined>
   readonly alignTo: number | undefined;
 
   /**
+   * Polls every `interval` ms, aligned to `options.alignTo` if given.
+   *
    * @param interval Milliseconds between polls (≥ 0).
    * @param options Alignment.
    */

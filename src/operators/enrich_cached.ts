@@ -33,6 +33,8 @@ export class TTLCache<K, V> {
   readonly #entries = new Map<K, { value: V; at: number }>();
 
   /**
+   * An empty cache that fills itself through `getter`.
+   *
    * @param getter Looks a key up.
    * @param now The current time in ms.
    * @param ttl How long a value stays fresh, in ms (default forever).

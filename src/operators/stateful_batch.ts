@@ -6,7 +6,7 @@
 import { toEpochMs } from "../clock.ts";
 import { checkStepId } from "../dataflow/step_id.ts";
 import {
-  DISCARDED_STATE,
+  DISCARDED_STATE as DISCARDED,
   type Downstream,
   type RuntimeNode,
   type StepContext,
@@ -207,8 +207,9 @@ class EntryList<E> {
  */
 export const QUIET: Iterable<never> = Object.freeze([]) as Iterable<never>;
 
-/** Marks a key whose state was discarded in the epoch. */
-export const DISCARDED: typeof DISCARDED_STATE = DISCARDED_STATE;
+// Marks a key whose state was discarded in the epoch: the runtime's own symbol, public under
+// this name (so that its type, `typeof DISCARDED`, is public too).
+export { DISCARDED };
 
 /** A shared "emit nothing, retain" result, for callbacks that only update state. */
 export const NOTHING: LogicResult<never> = Object.freeze([

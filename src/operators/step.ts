@@ -5,10 +5,7 @@
  */
 import type { OperatorFunction } from "rxjs";
 import { checkStepId } from "../dataflow/step_id.ts";
-import { type WeirOperator, weirOperator } from "../dataflow/op.ts";
-
-// deno-lint-ignore no-explicit-any
-type AnyOperator = OperatorFunction<any, any>;
+import { type AnyOperator, type WeirOperator, weirOperator } from "../dataflow/op.ts";
 
 /**
  * Groups operators under one step id. Plain RxJS operators alone become a single step with

@@ -62,6 +62,8 @@ export interface ClassSerde<T = unknown, P = unknown> {
  */
 export class CodecError extends Error {
   /**
+   * The message reads `<message> at <path>`.
+   *
    * @param message What is wrong.
    * @param path Where in the value (e.g. `$.items[3].at`; for a cycle, the back reference
    * and the ancestor it leads to, e.g. `$.a.b → $`).

@@ -251,6 +251,8 @@ export interface RawSegmentVisitor {
  */
 export class CorruptSegmentError extends Error {
   /**
+   * The message names the segment, the byte offset and the problem.
+   *
    * @param segment The segment's name.
    * @param offset The byte offset of the problem.
    * @param problem What is wrong.

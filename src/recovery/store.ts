@@ -98,6 +98,8 @@ export interface RecoveryConfig {
  */
 export class RecoveryError extends Error {
   /**
+   * A recovery failure with its message and, if any, the original error as `cause`.
+   *
    * @param message What is wrong and how to fix it.
    * @param options The original error, if any.
    */

@@ -42,7 +42,12 @@ export class TestClock implements Clock {
   #sleepers: Array<{ at: number; resolve: () => void }> = [];
   #jumpScheduled = false;
 
-  /** @param options Start time and auto-advance. */
+  /**
+   * A clock that starts at `options.start` (default 0) and jumps to each sleeper's deadline
+   * (or, with `autoAdvance: false`, moves only when told to).
+   *
+   * @param options Start time and auto-advance.
+   */
   constructor(options: TestClockOptions = {}) {
     const start = options.start ?? 0;
     this.#now = typeof start === "number" ? start : start.getTime();

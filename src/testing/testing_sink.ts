@@ -23,7 +23,11 @@ import type { DynamicSink, StatelessSinkPartition } from "../io/outputs.ts";
  * ```
  */
 export class TestingSink<T> implements DynamicSink<T> {
-  /** @param items The array to append to. */
+  /**
+   * Appends every item the flow writes to `items`.
+   *
+   * @param items The array to append to.
+   */
   constructor(readonly items: T[]) {}
 
   /** Builds the writer (one per worker, all appending to the same array). */

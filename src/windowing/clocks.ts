@@ -86,6 +86,8 @@ export interface EventClockState {
  */
 export class EventClock<V> implements WindowClock<V, EventClockState> {
   /**
+   * A clock that reads each item's timestamp and waits `options.waitFor` ms for late items.
+   *
    * @param tsGetter Returns an item's timestamp: epoch ms (a finite number) or a valid Date.
    *   Anything else (`NaN`, `±Infinity`, an invalid Date, a string…) fails the run with a
    *   `DataflowError` naming the step, the key and the item.

@@ -75,6 +75,8 @@ export class SlidingWindower implements Windower<SlidingState> {
   readonly alignTo: number;
 
   /**
+   * Windows of `length` ms starting every `offset` ms, one of them at `alignTo`.
+   *
    * @param length Window length in ms (> 0).
    * @param offset Distance between window starts in ms (0 < offset ≤ length).
    * @param alignTo Any window start (epoch ms or Date).
@@ -129,6 +131,8 @@ export class SlidingWindower implements Windower<SlidingState> {
  */
 export class TumblingWindower extends SlidingWindower {
   /**
+   * Back-to-back windows of `length` ms, one of them starting at `alignTo`.
+   *
    * @param length Window length in ms.
    * @param alignTo Any window start (epoch ms or Date).
    */
@@ -219,7 +223,7 @@ class SlidingLogic implements WindowerLogic<SlidingState> {
 }
 
 /** The id late items get from a {@linkcode SessionWindower}. */
-export const LATE_SESSION_ID = -1;
+export const LATE_SESSION_ID: -1 = -1;
 
 /** One session of a {@linkcode SessionWindower}. */
 interface Session {
@@ -264,6 +268,8 @@ export class SessionWindower implements Windower<SessionState> {
   readonly ids: SessionIds;
 
   /**
+   * Sessions that close after `gap` ms without an item.
+   *
    * @param gap The longest quiet time (ms) inside a session (≥ 0).
    * @param options How ids are made (default `"sequential"`).
    */
