@@ -85,10 +85,11 @@ export interface KvBackendOptions {
    */
   readonly prefix?: Deno.KvKey;
   /**
-   * The lease time in ms (default 5000, at least 100): a claimed backend renews its lease
-   * every quarter of it, and a run restarted after a crash waits about this long before it
-   * takes the store over. A holder whose process stalls for longer than about three
-   * quarters of it may lose the store to another run (and then fails its next commit).
+   * The lease time in ms (default 5000, from 100 to 600000): a claimed backend renews its
+   * lease every quarter of it, and records it in the lease, so a run restarted after this
+   * one crashed waits about this long before it takes the store over (whatever its own
+   * `leaseMs`). A holder whose process stalls for longer than about three quarters of it
+   * may lose the store to another run started meanwhile (and then fails its next commit).
    *
    * @example
    * ```ts
@@ -129,8 +130,12 @@ export interface KvBackendOptions {
  *
  * One writer at a time, by a lease and a fencing token. `claim()` (called by a run before
  * it writes) takes the lease when it is free, when its expiry is long past, or when it did
- * not change for a whole lease time (`leaseMs`, default 5 s) on the claimant's own clock —
- * a live holder renews it every quarter of that, so no agreement between clocks is needed.
+ * not change for a whole lease time (the holder's `leaseMs`, default 5 s, recorded in the
+ * lease) on the claimant's own clock — a live holder renews it every quarter of that, so no
+ * agreement between clocks is needed. (An expiry more than a minute past, on the claimant's
+ * clock, is taken at once; clocks disagreeing by more than that could only fence out a live
+ * holder, never let two runs write.) A process stopped in the middle of a commit holds
+ * SQLite's write lock, so other processes' commits, and claims, wait until it resumes or dies.
  * Taking the lease bumps the fencing token in the same atomic commit, and every commit of a
  * claimed backend checks the token: a second run started while the first lives is refused
  * ("in use by another run") as soon as it sees a renewal; a run restarted after a crash
@@ -632,7 +637,9 @@ class KvBackend implements RecoveryBackend {
       const held = lease.value;
       if (held !== null && !(isLease(held) && Date.now() > held.expiresAt + LONG_PAST_MS)) {
         if (isLease(held) && LIVE_HOLDERS.has(held.holder)) return false;
-        const wait = isLease(held) ? Math.max(this.leaseMs, held.leaseMs) : this.leaseMs;
+        // The holder renews every quarter of its own lease time: watching that long is
+        // enough to see a live one.
+        const wait = isLease(held) ? held.leaseMs : this.leaseMs;
         const changed = await this.watch(kv, lease, wait);
         if (changed !== undefined) {
           if (changed.value !== null) return false; // renewed (or taken): alive

@@ -83,10 +83,11 @@ Deno.test("kvBackend claim: a lease renewed by another process is refused; an ab
     assertLess(performance.now() - t0, 400);
 
     // The same lease, no longer renewed (its holder died): taken once it did not change for
-    // a whole lease time, whatever its expiry says.
+    // a whole lease time — the holder's, recorded in the lease, not the claimant's own
+    // (5 s by default) — whatever its expiry says.
     await kv.set(leaseKey, lease("dead", Date.now() + 3_600_000));
     const tokenBefore = await kv.get([...kvRoot(), "token"]);
-    const backend = kvBackend(kv, { leaseMs: 400 });
+    const backend = kvBackend(kv);
     const t1 = performance.now();
     assertEquals(await backend.claim!(), true);
     const waited = performance.now() - t1;
@@ -94,9 +95,10 @@ Deno.test("kvBackend claim: a lease renewed by another process is refused; an ab
     // Taking it bumped the fencing token.
     const token = await kv.get<number>([...kvRoot(), "token"]);
     assertEquals([tokenBefore.value, token.value], [null, 1]);
-    // While held, the lease is renewed: its versionstamp moves.
+    // While held, the lease is renewed (every 1.25 s by default): its versionstamp moves.
     const held = await kv.get(leaseKey);
-    await new Promise((r) => setTimeout(r, 250));
+    assertEquals((held.value as { leaseMs: number }).leaseMs, 5000);
+    await new Promise((r) => setTimeout(r, 1400));
     assert((await kv.get(leaseKey)).versionstamp !== held.versionstamp);
     await backend.close();
 
