@@ -132,6 +132,10 @@ Deno.test("kvBackend claim: once another run took the store over, every write fa
           .set([...kvRoot(), "lease"], { holder: "other", expiresAt: 0, leaseMs: 400 })
           .commit();
       });
+      // A crash's leftovers, which only the claimed writer may collect.
+      await withKv(path, async (kv) => {
+        await kv.set([...kvRoot(), "chunk", "delta-0000000000000009", "dead", 0], 1);
+      });
       const before = await dump(path);
       const lost = (what: string) =>
         `${what} in ${backend.description} failed: this backend lost its claim on the store ` +
@@ -159,6 +163,11 @@ Deno.test("kvBackend claim: once another run took the store over, every write fa
         () => backend.writeSegment("delta-0000000000000001", new Uint8Array([9])),
         Error,
         lost("Writing segment delta-0000000000000001"),
+      );
+      await assertRejects(
+        () => backend.collectGarbage!(),
+        Error,
+        lost("Deleting orphaned chunks"),
       );
       await backend.close();
       // Not even the release of the lease: it is the other run's.
@@ -367,6 +376,10 @@ Deno.test("kvBackend single writer: a second run on a live run's store is refuse
       await second.send("a\n");
       await second.end();
       const status = await second.status;
+      console.log(
+        `second run refused and exited ${(performance.now() - second.t0).toFixed(0)} ms ` +
+          `after it started`,
+      );
       assertEquals(status.code, 1, second.err);
       assertStringIncludes(
         second.err,
