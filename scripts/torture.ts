@@ -58,7 +58,12 @@ console.log(
     `  interrupted before the run's first commit ${sum((r) => r.killedBeforeFirstCommit)}, ` +
     `after all output was written ${sum((r) => r.killedAfterAllOutput)}, ` +
     `inside a commit's segment write ${sum((r) => r.killedInCommitWrite)}, ` +
-    `inside a base write ${sum((r) => r.killedInBaseWrite)}\n` +
+    `inside a base write ${sum((r) => r.killedInBaseWrite)}` +
+    (store === "kv"
+      ? `, between chunk commits ${sum((r) => r.killedBetweenChunkCommits)}, ` +
+        `before a record commit ${sum((r) => r.killedBeforeRecordCommit)}`
+      : "") +
+    `\n` +
     `  restarts ${sum((r) => r.restarts)}, ` +
     `lost=${sum((r) => r.lost)} dup=${sum((r) => r.duplicated)} ` +
     `unexpected=${sum((r) => r.unexpected)}, ` +

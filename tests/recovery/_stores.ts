@@ -43,6 +43,11 @@ export interface TestStore {
 /** The KV key prefix the tests' kv stores use (the default). */
 export const KV_PREFIX = ["weir"] as const;
 
+/** Where kvBackend keeps the keys of the store under `prefix`: `[...prefix, false]`. */
+export function kvRoot(prefix: Deno.KvKey = KV_PREFIX): Deno.KvKey {
+  return [...prefix, false];
+}
+
 /** A fresh store in a temporary directory. */
 export async function fsStore(): Promise<TestStore> {
   const root = await Deno.makeTempDir({ prefix: "weir_fs_store_" });
@@ -96,8 +101,8 @@ export async function kvSegmentRecords(
   prefix: Deno.KvKey = KV_PREFIX,
 ): Promise<Map<string, { chunks: number; bytes: number; crc32: number; gen: string }>> {
   const out = new Map();
-  for await (const e of kv.list({ prefix: [...prefix, "seg"] })) {
-    out.set(e.key[prefix.length + 1] as string, e.value);
+  for await (const e of kv.list({ prefix: [...kvRoot(prefix), "seg"] })) {
+    out.set(e.key[prefix.length + 2] as string, e.value);
   }
   return out;
 }
@@ -108,8 +113,8 @@ export async function kvChunkKeys(
   prefix: Deno.KvKey = KV_PREFIX,
 ): Promise<string[]> {
   const out: string[] = [];
-  for await (const e of kv.list({ prefix: [...prefix, "chunk"] })) {
-    out.push(e.key.slice(prefix.length + 1).join("/"));
+  for await (const e of kv.list({ prefix: [...kvRoot(prefix), "chunk"] })) {
+    out.push(e.key.slice(prefix.length + 2).join("/"));
   }
   return out;
 }
@@ -121,8 +126,8 @@ export async function kvOrphanGroups(
 ): Promise<string[]> {
   const records = await kvSegmentRecords(kv, prefix);
   const groups = new Set<string>();
-  for await (const e of kv.list({ prefix: [...prefix, "chunk"] })) {
-    const [name, gen] = e.key.slice(prefix.length + 1) as [string, string];
+  for await (const e of kv.list({ prefix: [...kvRoot(prefix), "chunk"] })) {
+    const [name, gen] = e.key.slice(prefix.length + 2) as [string, string];
     if (records.get(name)?.gen !== gen) groups.add(`${name}/${gen}`);
   }
   return [...groups].sort();
@@ -132,7 +137,7 @@ export async function kvOrphanGroups(
 export async function kvStore(): Promise<TestStore> {
   const root = await Deno.makeTempDir({ prefix: "weir_kv_store_" });
   const path = `${root}/store.sqlite`;
-  const manifestKey = [...KV_PREFIX, "manifest"];
+  const manifestKey = [...kvRoot(), "manifest"];
   return {
     kind: "kvBackend",
     location: path,
@@ -156,7 +161,7 @@ export async function kvStore(): Promise<TestStore> {
       }),
     removeSegmentRaw: (name) =>
       withKv(path, async (kv) => {
-        await kv.delete([...KV_PREFIX, "seg", name]);
+        await kv.delete([...kvRoot(), "seg", name]);
       }),
     removeManifestRaw: () =>
       withKv(path, async (kv) => {

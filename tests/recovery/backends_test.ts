@@ -278,7 +278,7 @@ Deno.test("kvBackend: a 3 MiB segment is written in several commits within Deno 
       await backend.writeSegment(name, bytes);
       assertEquals(await backend.readSegment(name), bytes);
 
-      const record = await kv.get<Record<string, unknown>>(["weir", "seg", name]);
+      const record = await kv.get<Record<string, unknown>>(["weir", false, "seg", name]);
       const meta = record.value!;
       const gen = meta.gen as string;
       const chunks = Math.ceil((3 * MiB) / (60 * KiB));
@@ -289,7 +289,7 @@ Deno.test("kvBackend: a 3 MiB segment is written in several commits within Deno 
       // (its versionstamp), each commit below 1000 mutations and 800 KiB.
       const commits = new Map<string, { mutations: number; bytes: number }>();
       let n = 0;
-      for await (const e of kv.list<Uint8Array>({ prefix: ["weir", "chunk", name, gen] })) {
+      for await (const e of kv.list<Uint8Array>({ prefix: ["weir", false, "chunk", name, gen] })) {
         assertEquals(e.key.at(-1), n++);
         assertLessOrEqual(e.value.length, 60 * KiB);
         assertLess(e.value.length, 64 * KiB);
@@ -318,7 +318,7 @@ Deno.test("kvBackend: a 3 MiB segment is written in several commits within Deno 
   });
 });
 
-Deno.test("kvBackend: a partially written chunk group without metadata is ignored and removed", async () => {
+Deno.test("kvBackend: a partially written chunk group without metadata is ignored by listing and removed by collectGarbage", async () => {
   await withTempDir(async (dir) => {
     const path = `${dir}/store.sqlite`;
     const backend = kvBackend(path);
@@ -331,11 +331,14 @@ Deno.test("kvBackend: a partially written chunk group without metadata is ignore
       await withKv(path, async (kv) => {
         for (let i = 0; i < 2; i++) {
           await kv.set(
-            ["weir", "chunk", "delta-0000000000000002", "dead-gen", i],
+            ["weir", false, "chunk", "delta-0000000000000002", "dead-gen", i],
             randomBytes(60 * KiB),
           );
         }
-        await kv.set(["weir", "chunk", "delta-0000000000000001", "old-gen", 0], randomBytes(10));
+        await kv.set(
+          ["weir", false, "chunk", "delta-0000000000000001", "old-gen", 0],
+          randomBytes(10),
+        );
         assertEquals(await kvOrphanGroups(kv), [
           "delta-0000000000000001/old-gen",
           "delta-0000000000000002/dead-gen",
@@ -343,6 +346,10 @@ Deno.test("kvBackend: a partially written chunk group without metadata is ignore
       });
       assertEquals(await backend.listSegments(), ["delta-0000000000000001"]);
       await assertRejects(() => backend.readSegment("delta-0000000000000002"));
+      assertEquals(await backend.readSegment("delta-0000000000000001"), seg);
+      // Reading removed nothing; collectGarbage (run by the store under its claim) does.
+      await withKv(path, async (kv) => assertEquals((await kvOrphanGroups(kv)).length, 2));
+      await backend.collectGarbage!();
       assertEquals(await backend.readSegment("delta-0000000000000001"), seg);
       await withKv(path, async (kv) => {
         assertEquals(await kvOrphanGroups(kv), []);
@@ -390,7 +397,7 @@ Deno.test("kvBackend: a damaged segment is reported with its name", async () => 
       await backend.writeSegment(name, bytes);
       const meta = (await kvSegmentRecords(kv)).get(name)!;
       assertEquals(meta.chunks, 3);
-      const chunk1 = ["weir", "chunk", name, meta.gen, 1];
+      const chunk1 = ["weir", false, "chunk", name, meta.gen, 1];
       const original = (await kv.get<Uint8Array>(chunk1)).value!;
       const fails = async (expected: string) => {
         const err = await assertRejects(() => backend.readSegment(name));
@@ -415,7 +422,7 @@ Deno.test("kvBackend: a damaged segment is reported with its name", async () => 
       await fails("chunk 1 of 3 is not bytes");
       await kv.set(chunk1, original);
       assertEquals(await backend.readSegment(name), bytes);
-      await kv.set(["weir", "seg", name], { chunks: 3, bytes: "many" });
+      await kv.set(["weir", false, "seg", name], { chunks: 3, bytes: "many" });
       await fails("its metadata record is malformed");
     } finally {
       kv.close();
@@ -458,7 +465,7 @@ Deno.test("kvBackend: close() leaves a caller's Deno.Kv open and can be called a
     await backend.writeManifest(new Uint8Array([5]));
     await backend.close();
     await backend.close();
-    assertEquals((await kv.get(["p", "manifest"])).value, new Uint8Array([5]));
+    assertEquals((await kv.get(["p", false, "manifest"])).value, new Uint8Array([5]));
     // The backend still works: it uses the same Deno.Kv.
     assertEquals(await backend.readManifest(), new Uint8Array([5]));
   } finally {

@@ -17,7 +17,12 @@
  *    - `write`: after such a delay, the instant the output grows — right after a sink's write,
  *      typically during its fdatasync and before the epoch commits;
  *    - `commit`: after such a delay, the instant a segment's temporary file appears in the
- *      store — inside an epoch's commit (or a compaction), between its write, fsync and rename;
+ *      store — inside an epoch's commit (or a compaction), between its write, fsync and rename.
+ *      With Deno KV, inside a segment written by several commits (each key's state is padded
+ *      so that segments exceed the 720 KiB a commit carries): half of the time between two
+ *      chunk commits, half of the time after the last chunk commit and before the commit of
+ *      the segment's record. The flow stops itself right there (`WEIR_CRASH_KV_STOP`, see
+ *      fixtures/crash_flow.ts) and says so on stderr; the harness SIGKILLs it;
  *    - `eof`: the instant the output reaches its final size, plus 0–2 ms (half of the time)
  *      or 0–5 ms — during the final EOF epoch's commit, the sinks' close or the store's last
  *      compaction, or after all that, just before the process exits. Only the last three kills
@@ -48,11 +53,21 @@ export interface CrashRunOptions {
   /** Sink of the running aggregates (default: `"file"` for even seeds, `"dir"` for odd). */
   readonly sink?: RunningSink;
   /**
-   * The recovery backend (default `"fs"`). With `"kv"` (Deno KV), `commit` kills become
-   * `write` kills (a KV commit leaves no file to watch) and kills are not classified by
-   * the store's epochs.
+   * The recovery backend (default `"fs"`). With `"kv"` (Deno KV), `commit` kills land
+   * between a segment's chunk commits or before its record commit, and kills are not
+   * classified by the store's epochs.
    */
   readonly store?: "fs" | "kv";
+  /**
+   * With `"kv"`: bytes of padding in each key's state (default 24 KiB), so that segments
+   * of 30 keys or more (every base) span several commits.
+   */
+  readonly kvPad?: number;
+  /**
+   * With `"kv"`: the store's lease time (default 200 ms: a restart waits about that long).
+   * Short is safe here: runs never overlap, so no run can lose its claim.
+   */
+  readonly kvLeaseMs?: number;
   /** Keep the working directory when the output differs (default true). */
   readonly keepOnFailure?: boolean;
   /** Progress messages (default: none). */
@@ -81,6 +96,11 @@ export interface RunRecord {
    * (an epoch's commit), `"base"` (folding old epochs), or `null`.
    */
   readonly inSegmentWrite: "delta" | "base" | null;
+  /**
+   * Deno KV: where in a multi-commit segment write the run was killed: `"chunk"` (between
+   * two chunk commits) or `"record"` (after the last chunk commit, before the record's).
+   */
+  readonly kvStop: "chunk" | "record" | null;
 }
 
 /** Per output file: how it differs from the reference. */
@@ -136,6 +156,10 @@ export interface CrashReport {
   readonly killedInCommitWrite: number;
   /** Interrupted runs killed inside a compaction's base write. */
   readonly killedInBaseWrite: number;
+  /** Deno KV: interrupted runs killed between two chunk commits of a segment. */
+  readonly killedBetweenChunkCommits: number;
+  /** Deno KV: interrupted runs killed after a segment's chunks, before its record commit. */
+  readonly killedBeforeRecordCommit: number;
   /** Interruptions per kill mode. */
   readonly byMode: Readonly<Record<KillMode, number>>;
   /** Wall time of the crash loop. */
@@ -269,6 +293,7 @@ function spawnFlow(
   epochMs: number,
   sink: RunningSink,
   store: "fs" | "kv",
+  env: Record<string, string>,
 ): Deno.ChildProcess {
   return new Deno.Command(Deno.execPath(), {
     args: [
@@ -286,7 +311,7 @@ function spawnFlow(
       store,
     ],
     cwd: REPO,
-    env: { NO_COLOR: "1" },
+    env: { NO_COLOR: "1", ...env },
     stdin: "null",
     stdout: "piped",
     stderr: "piped",
@@ -302,6 +327,41 @@ function describeExit(output: Deno.CommandOutput): string {
     (err ? `\n--- stderr ---\n${err}` : "") + (out ? `\n--- stdout ---\n${out}` : "");
 }
 
+/**
+ * The process's output, collected as it comes: `stderr()` is what it wrote so far, and
+ * `output` the whole when it exited.
+ */
+function collect(child: Deno.ChildProcess): {
+  output: Promise<Deno.CommandOutput>;
+  stderr: () => string;
+} {
+  const err: Uint8Array[] = [];
+  let errText = "";
+  const decoder = new TextDecoder();
+  const read = async (stream: ReadableStream<Uint8Array>, into: Uint8Array[], text: boolean) => {
+    for await (const chunk of stream) {
+      into.push(chunk);
+      if (text) errText += decoder.decode(chunk, { stream: true });
+    }
+  };
+  const out: Uint8Array[] = [];
+  const concat = (parts: Uint8Array[]) => {
+    const all = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+    let at = 0;
+    for (const p of parts) {
+      all.set(p, at);
+      at += p.length;
+    }
+    return all;
+  };
+  const output = Promise.all([
+    child.status,
+    read(child.stdout, out, false),
+    read(child.stderr, err, true),
+  ]).then(([status]) => ({ ...status, stdout: concat(out), stderr: concat(err) }));
+  return { output, stderr: () => errText };
+}
+
 /** Runs the flow to completion; returns its wall time and the time to its first output byte. */
 async function referenceRun(
   input: string,
@@ -310,11 +370,12 @@ async function referenceRun(
   epochMs: number,
   sink: RunningSink,
   store: "fs" | "kv",
+  env: Record<string, string>,
 ): Promise<{ ms: number; startupMs: number }> {
   const t0 = performance.now();
-  const child = spawnFlow(input, outDir, storeDir, epochMs, sink, store);
+  const child = spawnFlow(input, outDir, storeDir, epochMs, sink, store, env);
   let exited = false;
-  const outP = child.output().finally(() => exited = true);
+  const outP = collect(child).output.finally(() => exited = true);
   let startupMs = Number.NaN;
   while (!exited) {
     if (await outputBytes(outDir) > 0) {
@@ -432,6 +493,12 @@ export async function crashRun(options: CrashRunOptions): Promise<CrashReport> {
   const epochMs = options.epochMs ?? 30;
   const sink: RunningSink = options.sink ?? (seed % 2 === 0 ? "file" : "dir");
   const storeKind = options.store ?? "fs";
+  const env: Record<string, string> = storeKind === "kv"
+    ? {
+      WEIR_CRASH_PAD: String(options.kvPad ?? 24 * 1024),
+      WEIR_CRASH_KV_LEASE_MS: String(options.kvLeaseMs ?? 200),
+    }
+    : {};
   const log = options.log ?? (() => {});
   if (!Number.isInteger(kills) || kills < 0) throw new RangeError(`kills: ${kills}`);
   if (!Number.isInteger(lines) || lines < 1) throw new RangeError(`lines: ${lines}`);
@@ -450,6 +517,7 @@ export async function crashRun(options: CrashRunOptions): Promise<CrashReport> {
       epochMs,
       sink,
       storeKind,
+      env,
     );
     const files = await listFiles(refOut);
     const expectedBytes = await outputBytes(refOut);
@@ -499,7 +567,7 @@ export async function crashRun(options: CrashRunOptions): Promise<CrashReport> {
           ? "early"
           : rest < 0.5
           ? "timed"
-          : rest < 0.8 || storeKind === "kv"
+          : rest < (storeKind === "kv" ? 0.65 : 0.8)
           ? "write"
           : "commit";
       }
@@ -515,11 +583,19 @@ export async function crashRun(options: CrashRunOptions): Promise<CrashReport> {
         : mode === "eof"
         ? (rnd() < 0.5 ? 2 : 5) * rnd()
         : 0;
+      // Deno KV: the flow itself stops inside a multi-commit segment write, once `delay` passed.
+      const kvStop = mode === "commit" && storeKind === "kv"
+        ? (rnd() < 0.5 ? "chunk" : "record")
+        : null;
+      const runEnv = kvStop === null
+        ? env
+        : { ...env, WEIR_CRASH_KV_STOP: `${kvStop}:${delay.toFixed(0)}` };
 
       const t0 = performance.now();
-      const child = spawnFlow(input, out, store, epochMs, sink, storeKind);
+      const child = spawnFlow(input, out, store, epochMs, sink, storeKind, runEnv);
       let exited = false;
-      const outP = child.output().finally(() => exited = true);
+      const collected = collect(child);
+      const outP = collected.output.finally(() => exited = true);
       let killSent = false;
       let atMs = 0;
       const kill = () => {
@@ -544,6 +620,11 @@ export async function crashRun(options: CrashRunOptions): Promise<CrashReport> {
             else if (sawShort) break;
             await sleep(0);
           }
+        }
+        if (kvStop !== null) {
+          while (!exited && !collected.stderr().includes("WEIR-KV-STOP")) await sleep(1);
+          kill();
+          return;
         }
         const until = performance.now() + delay;
         while (!exited && performance.now() < until) {
@@ -587,7 +668,12 @@ export async function crashRun(options: CrashRunOptions): Promise<CrashReport> {
           await storeEpoch(store) === epochBefore,
         // The dead process's output: had it written everything?
         afterAllOutput: wasInterrupted && await filesBytes(out, files) >= expectedBytes,
-        inSegmentWrite: wasInterrupted ? tmpKind(await newTmp()) : null,
+        inSegmentWrite: !wasInterrupted
+          ? null
+          : kvStop !== null
+          ? tmpKind(/WEIR-KV-STOP \S+ (\S+)/.exec(collected.stderr())?.[1])
+          : tmpKind(await newTmp()),
+        kvStop: wasInterrupted && kvStop !== null ? kvStop : null,
       };
       history.push(record);
       if (!wasInterrupted) break;
@@ -597,7 +683,12 @@ export async function crashRun(options: CrashRunOptions): Promise<CrashReport> {
         `  kill ${interrupted} (${mode}) at ${atMs.toFixed(0)} ms` +
           (record.beforeFirstCommit ? ", before the run's first commit" : "") +
           (record.afterAllOutput ? ", after all output was written" : "") +
-          (record.inSegmentWrite !== null ? `, inside a ${record.inSegmentWrite} write` : ""),
+          (record.inSegmentWrite !== null ? `, inside a ${record.inSegmentWrite} write` : "") +
+          (record.kvStop === "chunk"
+            ? " (between chunk commits)"
+            : record.kvStop === "record"
+            ? " (before its record commit)"
+            : ""),
       );
     }
     const crashLoopMs = performance.now() - loopStart;
@@ -626,6 +717,8 @@ export async function crashRun(options: CrashRunOptions): Promise<CrashReport> {
       killedAfterAllOutput: history.filter((r) => r.afterAllOutput).length,
       killedInCommitWrite: history.filter((r) => r.inSegmentWrite === "delta").length,
       killedInBaseWrite: history.filter((r) => r.inSegmentWrite === "base").length,
+      killedBetweenChunkCommits: history.filter((r) => r.kvStop === "chunk").length,
+      killedBeforeRecordCommit: history.filter((r) => r.kvStop === "record").length,
       byMode,
       crashLoopMs,
       history,
@@ -651,7 +744,12 @@ export function summarize(r: CrashReport): string {
     `commit ${r.byMode.commit}, eof ${r.byMode.eof}; ` +
     `${r.killedBeforeFirstCommit} before the run's first commit, ` +
     `${r.killedAfterAllOutput} after all output, ${r.killedInCommitWrite} inside a commit's ` +
-    `segment write, ${r.killedInBaseWrite} inside a base write), ${r.restarts} restarts, ` +
+    `segment write, ${r.killedInBaseWrite} inside a base write` +
+    (r.store === "kv"
+      ? `; ${r.killedBetweenChunkCommits} between chunk commits, ` +
+        `${r.killedBeforeRecordCommit} before a record commit`
+      : "") +
+    `), ${r.restarts} restarts, ` +
     `lost=${r.lost} dup=${r.duplicated} unexpected=${r.unexpected}, ` +
     `${r.identical ? "output identical" : "OUTPUT DIFFERS"} ` +
     `(${r.expectedLines} lines; reference ${r.referenceMs.toFixed(0)} ms, ` +

@@ -36,7 +36,8 @@ Deno.test("crash test: SIGKILL at random moments, restart, output identical to a
       assert(r.interrupted <= KILLS_PER_SEED);
     });
   }
-  // The same against the Deno KV backend (commits are KV transactions, not files).
+  // The same against the Deno KV backend (commits are KV transactions, not files; segments
+  // span several of them, and `commit` kills land between them).
   await t.step("seed 4, Deno KV store", async () => {
     const r = await crashRun({ seed: 4, kills: 8, store: "kv" });
     reports.push(r);
@@ -46,6 +47,9 @@ Deno.test("crash test: SIGKILL at random moments, restart, output identical to a
     assertEquals(r.store, "kv");
     assertEquals(r.runs, r.interrupted + 1);
     assert(r.interrupted >= 5, `${r.interrupted} kills interrupted a run`);
+    // Seed 4 draws two `commit` kills: inside multi-commit segment writes.
+    assertEquals(r.byMode.commit, r.killedBetweenChunkCommits + r.killedBeforeRecordCommit);
+    assert(r.byMode.commit >= 1, `${r.byMode.commit} kills inside a segment write`);
   });
   const total = reports.reduce((n, r) => n + r.interrupted, 0);
   console.log(`crash test: ${total} interrupted runs over ${reports.length} seeds`);

@@ -17,7 +17,7 @@ import {
 import { crc32 } from "../../src/recovery/codec.ts";
 import {
   fsStore,
-  KV_PREFIX,
+  kvRoot,
   kvStore,
   STORE_KINDS,
   storeTest,
@@ -345,10 +345,10 @@ Deno.test("a corrupt chunk is refused with its segment's name [kvBackend]", asyn
     const { flow } = maxFlow();
     await run(flow, { recovery: s.config(), epochInterval: 0 });
     const seg = (await s.segmentNames()).at(-1)!;
-    const recordKey = [...KV_PREFIX, "seg", seg];
+    const recordKey = [...kvRoot(), "seg", seg];
     const record = await withKv(s.location, async (kv) => (await kv.get<Meta>(recordKey)).value!);
     assertEquals(record.chunks, 1);
-    const chunkKey = [...KV_PREFIX, "chunk", seg, record.gen, 0];
+    const chunkKey = [...kvRoot(), "chunk", seg, record.gen, 0];
     const bytes = await withKv(
       s.location,
       async (kv) => (await kv.get<Uint8Array>(chunkKey)).value!,
