@@ -21,7 +21,7 @@ import { notIterable } from "./flat_map.ts";
  *
  * const out: number[] = [];
  * const flow = new Dataflow("flatten_demo");
- * flow.input("inp", new TestingSource([[1, 2], [], [3]]))
+ * flow.input("inp", new TestingSource<number[]>([[1, 2], [], [3]]))
  *   .pipe(flatten("flat"))
  *   .output("out", new TestingSink(out));
  * await runMain(flow);
