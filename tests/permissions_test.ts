@@ -137,7 +137,8 @@ Deno.test("kvBackend needs --unstable-kv and read and write on the database's di
       await runWith(dir, ["--unstable-kv", ...onFile], ["kv", "db/weir.sqlite"]),
       "ok eof\n",
     );
-    // Creating it needs write on the directory, which kvBackend creates.
+    // Creating it needs read and write on the directory, which kvBackend creates (it checks
+    // whether the directory exists first).
     assertDenied(
       await runWith(dir, [
         "--unstable-kv",
@@ -147,7 +148,7 @@ Deno.test("kvBackend needs --unstable-kv and read and write on the database's di
         "kv",
         "db2/weir.sqlite",
       ]),
-      'Requires write access to "db2", run again with the --allow-write flag',
+      'Requires read access to "db2", run again with the --allow-read flag',
     );
     assertDenied(
       await runWith(dir, onFile, ["kv", "db/weir.sqlite"]),

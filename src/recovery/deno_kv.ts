@@ -323,7 +323,8 @@ class KvBackend implements RecoveryBackend {
       }
       if (this.opening === undefined) {
         this.checkUnstable();
-        const opening = Deno.openKv(this.path);
+        const path = this.path;
+        const opening = whenNotBusy(() => Deno.openKv(path));
         this.opening = opening;
         opening.catch(() => {
           if (this.opening === opening) this.opening = undefined;
@@ -548,7 +549,8 @@ class KvBackend implements RecoveryBackend {
       let done = false;
       for (let attempt = 0; attempt < META_ATTEMPTS && !done; attempt++) {
         const current = await kv.get(metaKey);
-        const res = await this.atomic(kv, what).check(current).set(metaKey, meta).commit();
+        const op = this.atomic(kv, what).check(current).set(metaKey, meta);
+        const res = await whenNotBusy(() => op.commit());
         if (res.ok) {
           previous = current.value;
           done = true;
@@ -649,10 +651,10 @@ class KvBackend implements RecoveryBackend {
       }
       const holder = crypto.randomUUID();
       const n = typeof token.value === "number" ? token.value + 1 : 1;
-      const res = await kv.atomic().check(lease).check(token)
+      const take = kv.atomic().check(lease).check(token)
         .set(this.leaseKey, this.leaseRecord(holder))
-        .set(this.tokenKey, n)
-        .commit();
+        .set(this.tokenKey, n);
+      const res = await whenNotBusy(() => take.commit());
       if (!res.ok) continue; // another claimant, or a renewal, came first: look again
       this.holder = holder;
       this.claimedKv = kv;
@@ -735,7 +737,7 @@ class KvBackend implements RecoveryBackend {
   }
 
   private async commit(kv: Deno.Kv, op: Deno.AtomicOperation, what: string): Promise<void> {
-    const res = await op.commit();
+    const res = await whenNotBusy(() => op.commit());
     if (res.ok) return;
     await this.checkFence(kv, what);
     throw new Error(`Deno KV refused the commit ${what} in ${this.description}`);
@@ -835,4 +837,29 @@ function formatKey(key: Deno.KvKey): string {
       : JSON.stringify(p)
   );
   return `[${parts.join(",")}]`;
+}
+
+/** How long a commit or an open waits, in all, for another connection's lock on the database. */
+const BUSY_BUDGET_MS = 10_000;
+
+/**
+ * Runs `fn` again while SQLite reports the database locked by another connection (SQLITE_BUSY:
+ * another process opening the database, e.g. `weir recovery inspect`, or committing), backing
+ * off from 2 ms to 100 ms, for at most {@linkcode BUSY_BUDGET_MS}. A locked commit wrote
+ * nothing, so trying it again is safe; its checks are evaluated again.
+ */
+async function whenNotBusy<T>(fn: () => Promise<T>): Promise<T> {
+  const deadline = performance.now() + BUSY_BUDGET_MS;
+  for (let wait = 2;; wait = Math.min(100, wait * 2)) {
+    try {
+      return await fn();
+    } catch (err) {
+      if (!isBusy(err) || performance.now() + wait > deadline) throw err;
+    }
+    await new Promise((resolve) => setTimeout(resolve, wait));
+  }
+}
+
+function isBusy(err: unknown): boolean {
+  return err instanceof Error && /database (table )?is locked|database is busy/.test(err.message);
 }

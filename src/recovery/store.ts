@@ -238,15 +238,6 @@ export class RecoveryStore {
             `process, or another run in this one); two writers would corrupt it`,
         );
       }
-      try {
-        await backend.collectGarbage?.();
-      } catch (err) {
-        throw new RecoveryError(
-          `Cannot remove the leftovers of interrupted writes from the recovery store in ` +
-            `${backend.description}`,
-          { cause: err },
-        );
-      }
     }
     // Under the claim, the manifest is read again: another writer may have changed it.
     const bytes = await readManifestOf(backend);
