@@ -5,25 +5,12 @@
 import { fileURLToPath } from "node:url";
 import { assert, assertEquals, assertStringIncludes } from "@std/assert";
 import { rank, words } from "../examples/wordcount.ts";
+import { type Ran, runDeno } from "./_deno_process.ts";
 
 const CHECKOUT = fileURLToPath(new URL("..", import.meta.url)).replace(/\/$/, "");
 
-interface Ran {
-  readonly code: number;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-async function deno(args: string[], cwd = CHECKOUT): Promise<Ran> {
-  const out = await new Deno.Command(Deno.execPath(), {
-    args,
-    cwd,
-    env: { NO_COLOR: "1" },
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const dec = new TextDecoder();
-  return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
+function deno(args: string[], cwd = CHECKOUT): Promise<Ran> {
+  return runDeno(args, cwd);
 }
 
 /** Asserts a clean run and returns its lines. */

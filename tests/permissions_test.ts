@@ -3,27 +3,14 @@
 // real Deno process (tests/fixtures/permissions_flow.ts) in a fresh directory.
 import { fileURLToPath } from "node:url";
 import { assertEquals, assertStringIncludes } from "@std/assert";
+import { type Ran, runDeno } from "./_deno_process.ts";
 
 const FIXTURE = fileURLToPath(new URL("./fixtures/permissions_flow.ts", import.meta.url));
 const CONFIG = fileURLToPath(new URL("../deno.json", import.meta.url));
 
-interface Ran {
-  readonly code: number;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
 /** Runs the fixture with `flags` in `cwd`, so relative paths in flags and arguments agree. */
-async function runWith(cwd: string, flags: string[], args: string[]): Promise<Ran> {
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "--config", CONFIG, ...flags, FIXTURE, ...args],
-    cwd,
-    env: { NO_COLOR: "1" },
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const dec = new TextDecoder();
-  return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
+function runWith(cwd: string, flags: string[], args: string[]): Promise<Ran> {
+  return runDeno(["run", "--config", CONFIG, ...flags, FIXTURE, ...args], cwd);
 }
 
 function assertOk(r: Ran, stdout: string): void {

@@ -816,11 +816,7 @@ export function window<V, W, S>(
   const builder = optionsOrBuilder as WindowBuilder<V, W, S>;
   checkOptions(stepId, options);
   const late = options.late;
-  if (late !== "drop" && late !== "fail" && typeof late !== "function") {
-    throw new TypeError(
-      `Window step "${stepId}" needs options.late: "drop", "fail" or a function`,
-    );
-  }
+  checkLatePolicy(stepId, late);
   return step(
     stepId,
     windowDriver<V, W, S>("windows", options, builder, false),
@@ -883,6 +879,15 @@ export function windowStreams<V, W, S>(
     meta: scope.pipe(events, filterMap("meta", pick<WindowMetadata>(META))),
     early: scope.pipe(events, filterMap("early", pick<W>(EARLY))),
   };
+}
+
+/** A pipeable window operator's `late` policy must be given: late data is never lost silently. */
+export function checkLatePolicy(stepId: string, late: unknown): void {
+  if (late !== "drop" && late !== "fail" && typeof late !== "function") {
+    throw new TypeError(
+      `Window step "${stepId}" needs options.late: "drop", "fail" or a function`,
+    );
+  }
 }
 
 function checkOptions<V>(stepId: string, options: WindowOptions<V>): void {

@@ -13,6 +13,7 @@ import { checkStream } from "../operators/_check_stream.ts";
 import { keyOn } from "../operators/key_on.ts";
 import { step } from "../operators/step.ts";
 import {
+  checkLatePolicy,
   type PipeableWindowOptions,
   window,
   type WindowBuilder,
@@ -533,12 +534,7 @@ export function countWindow<T>(
         `countWindow("${stepId}"): options must be an options object, got ${describeType(options)}`,
       );
     }
-    const late = options.late;
-    if (late !== "drop" && late !== "fail" && typeof late !== "function") {
-      throw new TypeError(
-        `Window step "${stepId}" needs options.late: "drop", "fail" or a function`,
-      );
-    }
+    checkLatePolicy(stepId, options.late);
     return step(
       stepId,
       keyOn("key", options.keyFn),
