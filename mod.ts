@@ -113,7 +113,12 @@ export {
 } from "./src/io/outputs.ts";
 
 // Serde and dead letters (Avro: "@weir/weir/serde/avro")
-export { DeadLetter, type DeadLetterLocation, isDeadLetter } from "./src/serde/dead_letter.ts";
+export {
+  DeadLetter,
+  type DeadLetterLocation,
+  type DeadLettersOf,
+  isDeadLetter,
+} from "./src/serde/dead_letter.ts";
 export { jsonSerde, type Raw, type Serde, stringSerde } from "./src/serde/serde.ts";
 export {
   deserialize,

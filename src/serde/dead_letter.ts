@@ -102,9 +102,18 @@ export class DeadLetter<R = unknown> {
  * assert(!isDeadLetter({ raw: "x" }));
  * ```
  */
-export function isDeadLetter(value: unknown): value is DeadLetter {
+export function isDeadLetter<T>(value: T): value is DeadLettersOf<T> {
   return value instanceof DeadLetter;
 }
+
+/**
+ * The dead letters among `T`: `Extract<T, DeadLetter>`, or `DeadLetter` when `T` is
+ * `unknown`. What {@linkcode isDeadLetter} narrows to, so that `branch(id, isDeadLetter)`
+ * types both streams.
+ */
+export type DeadLettersOf<T> = unknown extends T ? DeadLetter & T
+  // deno-lint-ignore no-explicit-any
+  : Extract<T, DeadLetter<any>>;
 
 function reasonText(reason: unknown): string {
   return reason instanceof Error ? reason.message : String(reason);
