@@ -61,7 +61,10 @@ export interface CSVSourceOptions<B extends BadRecords = "fail"> {
    * A record that cannot be parsed (an unclosed quote, a stray quote, a ragged row): `"fail"`
    * (default) stops the run with a `DataflowError` naming the step, the path and the line;
    * `"emit"` emits a {@linkcode DeadLetter} (raw record text, reason, path, line) among the
-   * rows and reads on — split them off with `branch(id, isDeadLetter)`.
+   * rows and reads on — split them off with `branch(id, isDeadLetter)`. The reason is the
+   * parser's error with its record-relative line number taken out of the message (its `name`
+   * is csv-parse's code, e.g. `CSV_RECORD_INCONSISTENT_COLUMNS`; the parser's own error is its
+   * `cause`).
    */
   readonly badRecords?: B;
   /** Records per batch (default 1000). */

@@ -156,10 +156,11 @@ class JSONLinesPartition implements StatefulSourcePartition<unknown, FilePositio
     const out: unknown[] = [];
     for (let i = 0; i < lines.length; i++) {
       const text = lines[i]!;
-      if (text.trim() === "") continue;
+      if (text === "") continue;
       try {
         out.push(JSON.parse(text));
       } catch (err) {
+        if (text.trim() === "") continue; // a blank line (only checked off the hot path)
         const line = batch.line + i;
         const raw = text.endsWith("\r") ? text.slice(0, -1) : text;
         if (!this.emit) {
