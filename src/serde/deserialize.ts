@@ -147,7 +147,8 @@ export function deserializeValue<O, I extends Raw = Raw>(
 /**
  * Decodes one field of each record, keeping the others: `{ ...record, [field]: decoded }` on
  * `oks`. This is the form for Kafka messages (`{ key, value: Uint8Array, topic, partition,
- * offset, … }`): `deserializeField("parse", messages, "value", serde)`.
+ * offset, … }`): `deserializeField("parse", messages, "value", serde)`. A `null` or missing
+ * field (a Kafka tombstone) is a bad record: a dead letter, or a failure in `"fail"` mode.
  *
  * @typeParam M The records.
  * @typeParam F The field decoded.
@@ -182,7 +183,11 @@ export function deserializeValue<O, I extends Raw = Raw>(
  * assertEquals(bad.map((l) => l.raw.offset), ["1"]);
  * ```
  */
-export function deserializeField<M extends { readonly [k in F]: Raw }, F extends keyof M, O>(
+export function deserializeField<
+  M extends { readonly [k in F]: Raw | null | undefined },
+  F extends keyof M,
+  O,
+>(
   stepId: string,
   up: Stream<M>,
   field: F,
@@ -201,7 +206,13 @@ export function deserializeField<M extends { readonly [k in F]: Raw }, F extends
         if (item === null || typeof item !== "object") {
           throw new TypeError(`Expected a record with field ${String(field)}`);
         }
-        decoded = serde.deserialize(item[field]);
+        const raw = item[field] as Raw | null | undefined;
+        if (raw === null || raw === undefined) {
+          throw new TypeError(
+            `Field ${JSON.stringify(String(field))} is ${raw}: there is nothing to deserialize`,
+          );
+        }
+        decoded = serde.deserialize(raw);
       } catch (err) {
         if (fail) throw failure(id, item, undefined, err);
         return new DeadLetter(id, item, err);

@@ -174,3 +174,23 @@ Deno.test("deserialize refuses a bad errors mode and a missing serde at definiti
     `deserialize("b") needs a serde with deserialize and serialize functions, got undefined`,
   );
 });
+
+Deno.test("deserializeField: a null value (a Kafka tombstone) is a dead letter, not a crash", async () => {
+  const flow = new Dataflow("f");
+  const msgs = [{ key: "k", value: null as Uint8Array | null, offset: "7" }];
+  const { oks, errs } = deserializeField(
+    "parse",
+    flow.input("inp", new TestingSource(msgs)),
+    "value",
+    stringSerde,
+  );
+  const good: unknown[] = [];
+  const bad: DeadLetter<(typeof msgs)[number]>[] = [];
+  oks.output("good", new TestingSink(good));
+  errs.output("bad", new TestingSink(bad));
+  await runMain(flow);
+  assertEquals(good, []);
+  assertEquals(bad.map((l) => [l.raw.offset, (l.reason as Error).message]), [
+    ["7", `Field "value" is null: there is nothing to deserialize`],
+  ]);
+});
