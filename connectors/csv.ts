@@ -197,7 +197,17 @@ export class CSVSource<B extends BadRecords = "fail">
       let columns = this.#options.columns;
       if (columns === undefined) {
         const head = await reader.next(1);
-        const names = head === null ? [] : parseOne(head.text, this.#options.delimiter);
+        let names: string[] = [];
+        try {
+          names = head === null ? [] : parseOne(head.text, this.#options.delimiter);
+        } catch (err) {
+          throw new Error(
+            `Cannot parse the CSV header of ${where} (line 1): ${
+              withoutLibraryLine(err).message
+            }; fix the file, or give the column names in options.columns`,
+            { cause: err },
+          );
+        }
         if (names.length === 0) {
           throw new Error(`Cannot read the CSV header of ${where}: the file is empty`);
         }

@@ -177,6 +177,17 @@ Deno.test("CSVSource refuses a resume position beyond the end, an empty file, ba
       empty.message,
       `Cannot read the CSV header of ${JSON.stringify(path)}: the file is empty`,
     );
+    await Deno.writeTextFile(path, 'a,"b\n1,2\n');
+    const header = await assertRejects(
+      () => new CSVSource(path).buildPart("f.inp", path, undefined, ctx),
+      Error,
+    );
+    assertEquals(
+      header.message,
+      `Cannot parse the CSV header of ${JSON.stringify(path)} (line 1): Quote Not Closed: the ` +
+        `parsing is finished with an opening quote; fix the file, or give the column names in ` +
+        `options.columns`,
+    );
     const e = assertThrows(() => new CSVSource(path, { badRecords: "skip" as "fail" }), RangeError);
     assertEquals(e.message, `badRecords must be "fail" or "emit", got "skip"`);
   });
