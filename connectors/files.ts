@@ -1,6 +1,8 @@
 /**
  * File connectors for Deno, all resumable at a byte offset:
  * - {@linkcode FileSource} reads a file line by line;
+ * - {@linkcode DirSource} reads the files of a directory that match a glob, one partition per
+ *   file (lines by default, or CSV or JSON lines);
  * - {@linkcode FileSink} writes one line per value to a file, exactly once;
  * - {@linkcode DirSink} writes one line per value to N files of a directory, chosen by key,
  *   exactly once.
@@ -18,7 +20,8 @@ import {
   type StatefulSinkPartition,
   type StatefulSourcePartition,
 } from "../mod.ts";
-import { formatLine, writeAll } from "./stdio.ts";
+import { formatLine } from "./stdio.ts";
+import { ioError, openSinkFile } from "./_file_sink.ts";
 
 /** Options of {@linkcode FileSource}. */
 export interface FileSourceOptions {
@@ -185,6 +188,130 @@ class FilePartition implements StatefulSourcePartition<string, number> {
 }
 
 /**
+ * Options of {@linkcode DirSource}.
+ *
+ * @typeParam T The items of one file.
+ * @typeParam S One file's snapshot.
+ */
+export interface DirSourceOptions<T, S> {
+  /**
+   * Builds the reader of one file from its path (default: a {@linkcode FileSource}, lines).
+   * It must be a one-partition source whose partition is the path, like `FileSource`,
+   * `CSVSource` (`@weir/weir/connectors/csv`) and `JSONLinesSource`
+   * (`@weir/weir/connectors/jsonl`).
+   */
+  readonly source?: (path: string) => FixedPartitionedSource<T, S>;
+}
+
+/**
+ * Reads every file of a directory whose name matches a glob: one partition per file, named
+ * after the file, each read and resumed like the one-file source that `options.source`
+ * builds (a `FileSource` of lines by default), so a resumed run continues every file at its
+ * own snapshot.
+ *
+ * The glob matches file names in `dir` itself (not in subdirectories): `*` is any run of
+ * characters, `?` one character, anything else itself; names starting with `.` match only a
+ * glob that starts with `.`. Only regular files are read.
+ *
+ * Files are listed once, when the run starts. A file added later is not read by that run;
+ * the next run (a resume) lists it and reads it from the start. A file that disappears
+ * between a run and its resume has a snapshot nothing lists, which the resume refuses (or,
+ * with `dropOrphans`, forgets) like any renamed input. Appending to a file is fine: a resumed
+ * run reads the new records after its offset. A file that shrank below its snapshot fails the
+ * resume.
+ *
+ * @typeParam T The items.
+ * @typeParam S One file's snapshot.
+ *
+ * @example Two files of lines, in name order
+ * ```ts
+ * import { Dataflow } from "@weir/weir";
+ * import { DirSource } from "@weir/weir/connectors/files";
+ * import { runMain, TestingSink } from "@weir/weir/testing";
+ * import { assertEquals } from "@std/assert";
+ *
+ * const dir = await Deno.makeTempDir();
+ * await Deno.writeTextFile(`${dir}/a.log`, "a1\na2\n");
+ * await Deno.writeTextFile(`${dir}/b.log`, "b1\n");
+ * await Deno.writeTextFile(`${dir}/notes.txt`, "skipped\n");
+ * const source = new DirSource(dir, "*.log");
+ * assertEquals(await source.listParts(), ["a.log", "b.log"]);
+ * const out: string[] = [];
+ * const flow = new Dataflow("read_dir");
+ * flow.input("logs", source).output("out", new TestingSink(out));
+ * await runMain(flow);
+ * assertEquals(out.sort(), ["a1", "a2", "b1"]);
+ * await Deno.remove(dir, { recursive: true });
+ * ```
+ */
+export class DirSource<T = string, S = number> implements FixedPartitionedSource<T, S> {
+  readonly #pattern: RegExp;
+  readonly #source: (path: string) => FixedPartitionedSource<T, S>;
+
+  /**
+   * @param dir The directory.
+   * @param glob The file names to read, e.g. `"*.csv"`.
+   * @param options The one-file source.
+   * @throws {TypeError} When `dir` or `glob` is not a non-empty string, or `glob` holds `/`.
+   */
+  constructor(readonly dir: string, readonly glob: string, options: DirSourceOptions<T, S> = {}) {
+    if (typeof dir !== "string" || dir === "") {
+      throw new TypeError(`DirSource needs a non-empty directory, got ${JSON.stringify(dir)}`);
+    }
+    if (typeof glob !== "string" || glob === "" || glob.includes("/")) {
+      throw new TypeError(
+        `DirSource needs a glob of file names without "/", got ${JSON.stringify(glob)}`,
+      );
+    }
+    this.#pattern = globToRegExp(glob);
+    const source = options.source ??
+      ((path: string) => new FileSource(path) as unknown as FixedPartitionedSource<T, S>);
+    if (typeof source !== "function") throw new TypeError("source must be a function");
+    this.#source = source;
+  }
+
+  /** The names of the matching regular files, sorted. */
+  async listParts(): Promise<string[]> {
+    const names: string[] = [];
+    try {
+      for await (const entry of Deno.readDir(this.dir)) {
+        if (entry.isFile && this.#pattern.test(entry.name)) names.push(entry.name);
+      }
+    } catch (err) {
+      throw ioError(`Cannot list the directory ${JSON.stringify(this.dir)}`, err);
+    }
+    return names.sort();
+  }
+
+  /** The path of one file: the directory and the name joined with `/`. */
+  pathOf(part: string): string {
+    return /[\\/]$/.test(this.dir) ? this.dir + part : `${this.dir}/${part}`;
+  }
+
+  /** Builds the reader of one file with `options.source`, from its snapshot on a resume. */
+  async buildPart(
+    stepId: string,
+    forPart: string,
+    resumeState: S | undefined,
+    ctx: PartitionContext,
+  ): Promise<StatefulSourcePartition<T, S>> {
+    const path = this.pathOf(forPart);
+    return await this.#source(path).buildPart(stepId, path, resumeState, ctx);
+  }
+}
+
+/** `*` and `?` over one path segment; a leading `.` only matched literally. */
+function globToRegExp(glob: string): RegExp {
+  let re = glob.startsWith(".") ? "^" : "^(?!\\.)";
+  for (const ch of glob) {
+    if (ch === "*") re += "[^/]*";
+    else if (ch === "?") re += "[^/]";
+    else re += ch.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+  }
+  return new RegExp(re + "$");
+}
+
+/**
  * Options of {@linkcode FileSink} (and of {@linkcode DirSink}).
  *
  * @typeParam V The values written.
@@ -331,7 +458,11 @@ export class FileSink<V = unknown> implements FixedPartitionedSink<V, number> {
         `FileSink of ${JSON.stringify(this.path)} has no partition ${JSON.stringify(forPart)}`,
       );
     }
-    return await openSinkFile(this.path, resumeState, this.#formatter, this.#end);
+    return await openSinkFile(
+      this.path,
+      resumeState,
+      lineFormat(this.path, this.#formatter, this.#end),
+    );
   }
 }
 
@@ -495,7 +626,8 @@ export class DirSink<V = unknown> implements FixedPartitionedSink<V, number> {
         `DirSink of ${JSON.stringify(this.dir)} has no file ${JSON.stringify(forPart)}`,
       );
     }
-    return await openSinkFile(this.pathOf(forPart), resumeState, this.#formatter, this.#end);
+    const path = this.pathOf(forPart);
+    return await openSinkFile(path, resumeState, lineFormat(path, this.#formatter, this.#end));
   }
 }
 
@@ -508,156 +640,21 @@ function checkLineOptions<V>(options: FileSinkOptions<V>): [(value: V) => string
 }
 
 /**
- * Opens `path` for a sink partition: truncated to 0 (fresh) or to the resume offset, which
- * must be a non-negative integer no greater than the file's size.
+ * The batch formatter of FileSink and DirSink: each value through `formatter`, followed by
+ * `end`. Refuses a formatter result that is not a string.
  */
-async function openSinkFile<V>(
-  path: string,
-  resumeState: number | undefined,
-  formatter: (value: V) => string,
-  end: string,
-): Promise<FileSinkPartition<V>> {
-  const where = JSON.stringify(path);
-  if (resumeState === undefined) {
-    const file = await openForWriting(path, { write: true, create: true, truncate: true });
-    return new FileSinkPartition(path, file, 0, formatter, end);
-  }
-  const offset: unknown = resumeState;
-  if (typeof offset !== "number" || !Number.isSafeInteger(offset) || offset < 0) {
-    throw new (typeof offset === "number" ? RangeError : TypeError)(
-      `Cannot resume writing ${where}: the resume state must be a byte offset (a non-negative ` +
-        `integer), got ${describeState(offset)}`,
-    );
-  }
-  // Offset 0 needs no earlier content, so a missing file is simply created.
-  const file = await openForWriting(path, { write: true, create: offset === 0 });
-  try {
-    let size;
-    try {
-      size = (await file.stat()).size;
-    } catch (err) {
-      throw ioError(`Cannot stat ${where}`, err);
-    }
-    if (offset > size) {
-      throw new RangeError(
-        `Cannot resume writing ${where} at byte offset ${offset}: the file has only ${size} ` +
-          `bytes, so it was replaced or truncated since the snapshot`,
-      );
-    }
-    try {
-      await file.truncate(offset);
-      await file.seek(offset, Deno.SeekMode.Start);
-    } catch (err) {
-      throw ioError(`Cannot truncate ${where} to byte offset ${offset}`, err);
-    }
-  } catch (err) {
-    file.close();
-    throw err;
-  }
-  return new FileSinkPartition(path, file, offset, formatter, end);
-}
-
-async function openForWriting(path: string, options: Deno.OpenOptions): Promise<Deno.FsFile> {
-  try {
-    return await Deno.open(path, options);
-  } catch (err) {
-    const where = JSON.stringify(path);
-    if (err instanceof Deno.errors.NotFound) {
-      throw new Error(
-        options.create
-          ? `Cannot create ${where}: its directory ${
-            JSON.stringify(parentDir(path))
-          } does not exist`
-          : `Cannot resume writing ${where}: the file does not exist`,
-        { cause: err },
-      );
-    }
-    throw ioError(`Cannot open ${where} for writing`, err);
-  }
-}
-
-/** An Error for a failed I/O call: `what`, then the original message; the original as cause. */
-function ioError(what: string, cause: unknown): Error {
-  const reason = cause instanceof Error ? cause.message : String(cause);
-  return new Error(`${what}: ${reason}`, { cause });
-}
-
-function parentDir(path: string): string {
-  const sep = Deno.build.os === "windows" ? /[\\/][^\\/]*$/ : /\/[^/]*$/;
-  const m = sep.exec(path);
-  if (m === null) return ".";
-  return m.index === 0 ? path[0]! : path.slice(0, m.index);
-}
-
-function describeState(state: unknown): string {
-  if (typeof state === "number") return String(state);
-  if (typeof state === "bigint") return `${state}n`;
-  try {
-    return JSON.stringify(state) ?? String(state);
-  } catch {
-    return String(state);
-  }
-}
-
-const encoder = new TextEncoder();
-
-/** One open file of a FileSink or DirSink: appends batches at `offset`. */
-class FileSinkPartition<V> implements StatefulSinkPartition<V, number> {
-  #closed = false;
-  /** Set when a write or sync failed: the file may hold part of a batch after `offset`. */
-  #failed = false;
-
-  constructor(
-    private readonly path: string,
-    private readonly file: Deno.FsFile,
-    private offset: number,
-    private readonly formatter: (value: V) => string,
-    private readonly end: string,
-  ) {}
-
-  async writeBatch(values: V[]): Promise<void> {
-    const where = JSON.stringify(this.path);
-    if (this.#closed) throw new Error(`Cannot write to ${where}: the partition is closed`);
-    if (this.#failed) {
-      throw new Error(
-        `Cannot write to ${where}: an earlier write failed, so the file may end with part of ` +
-          `a batch; build the partition again from its last snapshot`,
-      );
-    }
-    if (values.length === 0) return;
+function lineFormat<V>(path: string, formatter: (value: V) => string, end: string) {
+  return (values: V[]): string => {
     let text = "";
     for (let i = 0; i < values.length; i++) {
-      const line = this.formatter(values[i]!);
+      const line = formatter(values[i]!);
       if (typeof line !== "string") {
         throw new TypeError(
-          `The formatter of ${where} must return a string, got ${typeof line}`,
+          `The formatter of ${JSON.stringify(path)} must return a string, got ${typeof line}`,
         );
       }
-      text += line + this.end;
+      text += line + end;
     }
-    const bytes = encoder.encode(text);
-    if (bytes.length === 0) return;
-    try {
-      await writeAll(this.file, bytes);
-      await this.file.syncData();
-    } catch (err) {
-      this.#failed = true;
-      throw ioError(`Cannot write to ${where}`, err);
-    }
-    this.offset += bytes.length;
-  }
-
-  snapshot(): number {
-    return this.offset;
-  }
-
-  close(): void {
-    if (this.#closed) return;
-    this.#closed = true;
-    try {
-      this.file.close();
-    } catch (err) {
-      throw ioError(`Cannot close ${JSON.stringify(this.path)}`, err);
-    }
-  }
+    return text;
+  };
 }

@@ -156,6 +156,42 @@ Deno.test("every example runs from a scratch project that links the checkout", a
       ]);
     });
 
+    await t.step(
+      "csv_to_jsonl.ts: orders as JSON lines, the bad row as a dead letter",
+      async () => {
+        const dir = "out dir";
+        await Deno.mkdir(`${project}/${dir}`);
+        const out = await run(
+          "--allow-read=examples/data",
+          `--allow-write=${dir}`,
+          "examples/csv_to_jsonl.ts",
+          dir,
+        );
+        assertEquals(lines(out), [
+          "rejected: examples/data/orders.csv line 6: Invalid Record Length: columns length is " +
+          "4, got 2",
+        ]);
+        const orders = await Deno.readTextFile(`${project}/${dir}/orders.jsonl`);
+        assertEquals(orders.trimEnd().split("\n").map((l) => JSON.parse(l)), [
+          { id: 1, customer: "Smith, Ada", cents: 1250, note: null },
+          { id: 2, customer: "Bob", cents: 300, note: 'said "hi"' },
+          { id: 3, customer: "Cid", cents: 725, note: "two\nlines" },
+          { id: 5, customer: "Eve", cents: 2000, note: "last" },
+        ]);
+        assertEquals(JSON.parse(await Deno.readTextFile(`${project}/${dir}/rejected.jsonl`)), {
+          stepId: "csv_to_jsonl.orders",
+          raw: "4,Dee\n",
+          reason: "Invalid Record Length: columns length is 4, got 2",
+          path: "examples/data/orders.csv",
+          line: 6,
+        });
+        // Without write on the output directory the run fails, naming the file.
+        const denied = await run("--allow-read=examples/data", "examples/csv_to_jsonl.ts", dir);
+        assertEquals(denied.code, 1);
+        assertStringIncludes(denied.stderr, `Requires write access to "${dir}/orders.jsonl"`);
+      },
+    );
+
     await t.step("recovery.ts: resumes with totals restored, each line once", async () => {
       const dir = "work dir";
       await Deno.mkdir(`${project}/${dir}`);

@@ -46,6 +46,39 @@ Deno.test("FileSource needs read on its file, and nothing else", async () => {
   });
 });
 
+Deno.test("CSVSource needs read on its file, and nothing else", async () => {
+  await inTempDir(async (dir) => {
+    await Deno.writeTextFile(`${dir}/in.csv`, 'a,b\n1,"x,y"\n2,z\n');
+    assertOk(
+      await runWith(dir, ["--allow-read=in.csv"], ["csv", "in.csv"]),
+      "ok eof, read 2 lines\n",
+    );
+    assertDenied(
+      await runWith(dir, [], ["csv", "in.csv"]),
+      'DataflowError: Step "flow.lines" on partition "in.csv": Failed to build the partition: ' +
+        'Cannot open "in.csv" for reading: Requires read access to "in.csv", run again with the ' +
+        "--allow-read flag",
+    );
+  });
+});
+
+Deno.test("DirSource needs read on its directory, and nothing else", async () => {
+  await inTempDir(async (dir) => {
+    await Deno.mkdir(`${dir}/in`);
+    await Deno.writeTextFile(`${dir}/in/a.jsonl`, "1\n2\n");
+    await Deno.writeTextFile(`${dir}/in/b.jsonl`, "3\n");
+    assertOk(
+      await runWith(dir, ["--allow-read=in"], ["dirsrc", "in"]),
+      "ok eof, read 3 lines\n",
+    );
+    assertDenied(
+      await runWith(dir, [], ["dirsrc", "in"]),
+      'DataflowError: Step "flow.lines": Failed to list the source\'s partitions: Cannot list ' +
+        'the directory "in": Requires read access to "in", run again with the --allow-read flag',
+    );
+  });
+});
+
 Deno.test("FileSink needs write on its file, and read too to resume", async () => {
   await inTempDir(async (dir) => {
     const flags = ["--allow-read=out.txt,state", "--allow-write=out.txt,state"];

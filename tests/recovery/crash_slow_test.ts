@@ -36,6 +36,17 @@ Deno.test("crash test: SIGKILL at random moments, restart, output identical to a
       assert(r.interrupted <= KILLS_PER_SEED);
     });
   }
+  // CSVSource → running sums → JSONLinesSink: record-boundary offsets and truncation under
+  // SIGKILL for the file formats.
+  await t.step("seed 5, CSV source and JSON lines sink", async () => {
+    const r = await crashRun({ seed: 5, kills: 6, sink: "csv" });
+    reports.push(r);
+    console.log(summarize(r));
+    assertEquals(r.diffs, []);
+    assertEquals([r.lost, r.duplicated, r.unexpected, r.identical], [0, 0, 0, true]);
+    assertEquals(r.files, ["running.jsonl", "windows.txt"]);
+    assertEquals(r.runs, r.interrupted + 1);
+  });
   // The same against the Deno KV backend (commits are KV transactions, not files; segments
   // span several of them, and `commit` kills land between them).
   await t.step("seed 4, Deno KV store", async () => {
@@ -53,6 +64,6 @@ Deno.test("crash test: SIGKILL at random moments, restart, output identical to a
   });
   const total = reports.reduce((n, r) => n + r.interrupted, 0);
   console.log(`crash test: ${total} interrupted runs over ${reports.length} seeds`);
-  assertEquals(reports.length, SEEDS.length + 1);
+  assertEquals(reports.length, SEEDS.length + 2);
   assert(total >= 20, `only ${total} kills interrupted a run`);
 });
