@@ -141,6 +141,8 @@ export class CSVSource<B extends BadRecords = "fail">
   readonly #chunkSize: number;
 
   /**
+   * A CSV source reading `path`.
+   *
    * @param path The file to read.
    * @param options Columns, delimiter, bad-record policy, batch and chunk sizes.
    * @throws {TypeError} When `path` is not a non-empty string or `columns` not strings.
@@ -416,6 +418,8 @@ export class CSVSink implements FixedPartitionedSink<unknown, number> {
   readonly #columns: string[] | undefined;
 
   /**
+   * A CSV sink writing to `path`.
+   *
    * @param path The file to write; its directory must exist.
    * @param options Columns, header, delimiters.
    * @throws {TypeError} When `path` is not a non-empty string or `columns` not strings.

@@ -249,6 +249,8 @@ export class DirSource<T = string, S = number> implements FixedPartitionedSource
   readonly #source: (path: string) => FixedPartitionedSource<T, S>;
 
   /**
+   * A source over the files of `dir` whose names match `glob`.
+   *
    * @param dir The directory.
    * @param glob The file names to read, e.g. `"*.csv"`.
    * @param options The one-file source.

@@ -75,6 +75,8 @@ export class JSONLinesSource<T = unknown, B extends "fail" | "emit" = "fail">
   readonly #chunkSize: number;
 
   /**
+   * A JSON-lines source reading `path`.
+   *
    * @param path The file to read.
    * @param options Bad-line policy, batch and chunk sizes.
    * @throws {TypeError} When `path` is not a non-empty string.
@@ -215,6 +217,8 @@ class JSONLinesPartition implements StatefulSourcePartition<unknown, FilePositio
  */
 export class JSONLinesSink<V = unknown> extends FileSink<V> {
   /**
+   * A JSON-lines sink writing to `path`.
+   *
    * @param path The file to write; its directory must exist.
    * @throws {TypeError} When `path` is not a non-empty string.
    */

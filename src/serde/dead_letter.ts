@@ -46,6 +46,8 @@ export class DeadLetter<R = unknown> {
   readonly line: number | undefined;
 
   /**
+   * A record a step refused, with the reason.
+   *
    * @param stepId The fully qualified id of the step that refused the record.
    * @param raw The record as the step received it.
    * @param reason Why: the original error.
