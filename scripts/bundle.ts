@@ -29,7 +29,7 @@ export async function bundle(entry: string, out: string, options: BundleOptions 
   const args = ["bundle", "--quiet", "--platform=browser", "--format=esm", "-o", out];
   if (options.minify) args.push("--minify");
   if (options.sourcemap) args.push("--sourcemap=linked");
-  for (const e of options.external ?? []) args.push("--external", e);
+  for (const e of options.external ?? []) args.push(`--external=${e}`);
   if (options.importMap) args.push("--import-map", options.importMap);
   args.push(entry);
   const { code, stdout, stderr } = await new Deno.Command(Deno.execPath(), {
@@ -44,6 +44,11 @@ export async function bundle(entry: string, out: string, options: BundleOptions 
       `deno bundle of ${entry} into ${out} failed (exit ${code}): ` +
         `${dec.decode(stderr)}${dec.decode(stdout)}`.trim(),
     );
+  }
+  try {
+    await Deno.stat(out.startsWith("/") ? out : `${ROOT}${out}`);
+  } catch (err) {
+    throw new Error(`deno bundle of ${entry} succeeded but wrote no ${out}`, { cause: err });
   }
 }
 
