@@ -14,7 +14,10 @@ import { Cdp, Page } from "./_cdp.ts";
 import { bundle, ROOT } from "../../scripts/bundle.ts";
 import { serveStatic } from "../../scripts/_static.ts";
 
-/** Where Chromium may be: `$WEIR_CHROMIUM`, then the Debian and other usual places. */
+/**
+ * Where Chromium may be: `$WEIR_CHROMIUM` when set (a path that is not a file skips the
+ * tests), else the Debian and other usual places.
+ */
 const CANDIDATES = [
   "/usr/lib/chromium/chromium", // Debian's binary (/usr/bin/chromium is a shell wrapper)
   "/usr/bin/chromium",
@@ -24,8 +27,7 @@ const CANDIDATES = [
 
 function findChromium(): string | undefined {
   const fromEnv = Deno.env.get("WEIR_CHROMIUM");
-  if (fromEnv) return fromEnv;
-  for (const c of CANDIDATES) {
+  for (const c of fromEnv ? [fromEnv] : CANDIDATES) {
     try {
       if (Deno.statSync(c).isFile) return c;
     } catch {
