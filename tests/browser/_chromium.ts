@@ -76,21 +76,26 @@ export async function makeSite(
   files: Readonly<Record<string, string>> = {},
 ): Promise<Site> {
   const dir = await Deno.makeTempDir({ prefix: "weir_browser_site_" });
-  // deno.json's imports, but `@std/assert` is the browser stand-in (tests/_assert.ts needs
-  // node:assert).
-  const config = JSON.parse(await Deno.readTextFile(`${ROOT}deno.json`));
-  const imports: Record<string, string> = {};
-  for (const [k, v] of Object.entries(config.imports as Record<string, string>)) {
-    imports[k] = v.startsWith("./") ? new URL(v, `file://${ROOT}`).href : v;
-  }
-  imports["@std/assert"] = new URL("pages/_assert_browser.ts", import.meta.url).href;
-  const importMap = `${dir}/import_map.json`;
-  await Deno.writeTextFile(importMap, JSON.stringify({ imports }));
-  for (const [entry, out, opts] of bundles) {
-    await bundle(entry, `${dir}/${out}`, { ...opts, importMap });
-  }
-  for (const [path, text] of Object.entries(files)) {
-    await Deno.writeTextFile(`${dir}/${path}`, text);
+  try {
+    // deno.json's imports, but `@std/assert` is the browser stand-in (tests/_assert.ts needs
+    // node:assert).
+    const config = JSON.parse(await Deno.readTextFile(`${ROOT}deno.json`));
+    const imports: Record<string, string> = {};
+    for (const [k, v] of Object.entries(config.imports as Record<string, string>)) {
+      imports[k] = v.startsWith("./") ? new URL(v, `file://${ROOT}`).href : v;
+    }
+    imports["@std/assert"] = new URL("pages/_assert_browser.ts", import.meta.url).href;
+    const importMap = `${dir}/import_map.json`;
+    await Deno.writeTextFile(importMap, JSON.stringify({ imports }));
+    for (const [entry, out, opts] of bundles) {
+      await bundle(entry, `${dir}/${out}`, { ...opts, importMap });
+    }
+    for (const [path, text] of Object.entries(files)) {
+      await Deno.writeTextFile(`${dir}/${path}`, text);
+    }
+  } catch (err) {
+    await Deno.remove(dir, { recursive: true });
+    throw err;
   }
   const server = await serveStatic(dir, 0);
   return {

@@ -3,7 +3,13 @@
 // mid-run (SIGKILL of the browser process), each resumed run must end with exactly the
 // windows of an uninterrupted run of the same flow (computed here, in Deno); and the chart
 // must be drawn (its sensor colours found in a screenshot).
-import { assert, assertEquals, assertGreater, assertGreaterOrEqual } from "@std/assert";
+import {
+  assert,
+  assertEquals,
+  assertGreater,
+  assertGreaterOrEqual,
+  assertStringIncludes,
+} from "@std/assert";
 import { run } from "../../mod.ts";
 import { serveStatic } from "../../scripts/_static.ts";
 import { buildDemo } from "../../scripts/serve.ts";
@@ -62,12 +68,15 @@ async function withDemo(
 ): Promise<void> {
   const dir = await Deno.makeTempDir({ prefix: "weir_browser_demo_" });
   const profile = await Deno.makeTempDir({ prefix: "weir_browser_profile_" });
-  await buildDemo(dir);
-  const server = await serveStatic(dir, 0);
   try {
-    await fn(`http://127.0.0.1:${server.addr.port}`, profile);
+    await buildDemo(dir);
+    const server = await serveStatic(dir, 0);
+    try {
+      await fn(`http://127.0.0.1:${server.addr.port}`, profile);
+    } finally {
+      await server.shutdown();
+    }
   } finally {
-    await server.shutdown();
     await Deno.remove(dir, { recursive: true });
     await Deno.remove(profile, { recursive: true });
   }
@@ -159,12 +168,13 @@ browserTest(
 );
 
 browserTest(
-  "browser demo: the chart is drawn (every sensor's colour in the chart area of a screenshot)",
+  "browser demo: the chart is drawn (every sensor's colour in the chart area of a screenshot); a second tab is refused",
   async () => {
     await withDemo(async (origin, profile) => {
       const chromium = await Chromium.launch(profile);
       try {
-        const page = await chromium.open(`${origin}/?store=shot-${Date.now()}&rate=400&limit=4000`);
+        const url = `${origin}/?store=shot-${Date.now()}&rate=400&limit=20000`;
+        const page = await chromium.open(url);
         await page.waitFor("globalThis.weirDemo?.points.length >= 40", 20_000);
         // Let the next animation frame draw the latest points.
         await page.evaluate(
@@ -192,6 +202,12 @@ browserTest(
         // Outside the chart, none of them (the chart is where the lines are).
         const below = { x: 0, y: rect.y + rect.height + 40, width: img.width, height: 100 };
         for (const color of Object.keys(colors)) assertEquals(countColor(img, color, below), 0);
+        // A second tab on the same store is refused while this one runs.
+        const second = await chromium.open(url);
+        await second.waitFor(`globalThis.weirDemo?.status === "error"`, 10_000);
+        const refused = await state(second);
+        assertStringIncludes(refused.error!, `is in use by another run`);
+        assertEquals((await state(page)).status, "running");
       } finally {
         await chromium.close();
       }
