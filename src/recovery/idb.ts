@@ -26,7 +26,7 @@
  *
  * @module
  */
-import { get, promisifyRequest } from "idb-keyval";
+import { get, promisifyRequest as idbPromisify } from "idb-keyval";
 import type {
   BrowserGlobals,
   IdbDatabase,
@@ -35,10 +35,19 @@ import type {
   IdbKeyRangeStatic,
   IdbObjectStore,
   IdbRequest,
+  IdbTransaction,
 } from "./_idb_types.ts";
 import type { RecoveryBackend } from "./backend.ts";
 import { crc32 } from "./codec.ts";
 import { RecoveryError } from "./store.ts";
+
+/**
+ * idb-keyval's request-to-Promise helper, typed with this module's IndexedDB types (which the
+ * DOM library's types satisfy too).
+ */
+const promisifyRequest = idbPromisify as unknown as <T>(
+  request: IdbRequest<T> | IdbTransaction,
+) => Promise<T>;
 
 /** The object store holding a store's keys. */
 const STORE = "weir";
@@ -171,7 +180,7 @@ class IdbBackend implements RecoveryBackend {
   }
 
   #globals(): { idb: IdbFactory; range: IdbKeyRangeStatic } {
-    const g = globalThis as BrowserGlobals;
+    const g = globalThis as unknown as BrowserGlobals;
     if (g.indexedDB === undefined || g.IDBKeyRange === undefined) {
       throw new Error(
         `Cannot open ${this.description}: this runtime has no IndexedDB (globalThis.indexedDB); ` +
@@ -239,10 +248,14 @@ class IdbBackend implements RecoveryBackend {
   async readManifest(): Promise<Uint8Array | undefined> {
     const db = await this.#open(false);
     if (db === undefined) return undefined;
-    const value = await get(MANIFEST, (mode, callback) => {
+    // idb-keyval's `get` over this connection (a read-only transaction).
+    const useStore = <T>(
+      _mode: unknown,
       // deno-lint-ignore no-explicit-any
-      return Promise.resolve(callback(db.transaction(STORE, mode).objectStore(STORE) as any));
-    });
+      callback: (store: any) => T | PromiseLike<T>,
+    ): Promise<T> =>
+      Promise.resolve(callback(db.transaction(STORE, "readonly").objectStore(STORE)));
+    const value = await get(MANIFEST, useStore);
     if (value === undefined) return undefined;
     if (!(value instanceof Uint8Array)) {
       throw new Error(`The manifest in ${this.description} is not bytes: the store is damaged`);
@@ -380,7 +393,7 @@ class IdbBackend implements RecoveryBackend {
    */
   async claim(): Promise<boolean> {
     if (this.#release !== undefined && !this.#lost) return true;
-    const locks = (globalThis as BrowserGlobals).navigator?.locks;
+    const locks = (globalThis as unknown as BrowserGlobals).navigator?.locks;
     if (locks === undefined) {
       throw new Error(
         `Cannot claim ${this.description}: this context has no Web Locks API ` +
@@ -508,7 +521,7 @@ class IdbBackend implements RecoveryBackend {
     }
     let usage = "";
     try {
-      const est = await (globalThis as BrowserGlobals).navigator?.storage?.estimate?.();
+      const est = await (globalThis as unknown as BrowserGlobals).navigator?.storage?.estimate?.();
       if (est?.usage !== undefined && est.quota !== undefined) {
         usage = ` (the browser reports ${formatBytes(est.usage)} used of a quota of ` +
           `${formatBytes(est.quota)})`;
