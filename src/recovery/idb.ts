@@ -466,7 +466,7 @@ class IdbBackend implements RecoveryBackend {
     try {
       db = (await this.#open(true))!;
     } catch (err) {
-      throw this.#writeError(what, bytes, err);
+      throw this.#writeError(what, err);
     }
     const token = fenced ? this.#token : undefined;
     try {
@@ -475,7 +475,10 @@ class IdbBackend implements RecoveryBackend {
         const store = tx.objectStore(STORE);
         let fencedOut = false;
         tx.oncomplete = () => resolve();
-        tx.onabort = () => reject(fencedOut ? new Fenced() : tx.error);
+        tx.onabort = () =>
+          reject(
+            fencedOut ? new Fenced() : tx.error ?? new Error("the transaction was aborted"),
+          );
         if (token === undefined) {
           ops(store);
           return;
@@ -508,7 +511,7 @@ class IdbBackend implements RecoveryBackend {
     );
   }
 
-  #writeError(what: string, _bytes: number, err: unknown): Error {
+  #writeError(what: string, err: unknown): Error {
     const reason = err instanceof Error ? err.message : String(err);
     return new Error(`${capitalize(what)} in ${this.description} failed: ${reason}`, {
       cause: err,
@@ -517,7 +520,7 @@ class IdbBackend implements RecoveryBackend {
 
   async #describeWriteError(what: string, bytes: number, err: unknown): Promise<Error> {
     if (!(err instanceof Error && err.name === "QuotaExceededError")) {
-      return this.#writeError(what, bytes, err);
+      return this.#writeError(what, err);
     }
     let usage = "";
     try {
