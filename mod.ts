@@ -49,6 +49,15 @@ export type {
   StepRecord,
 } from "./src/dataflow/graph.ts";
 export {
+  type FlowGraph,
+  flowGraph,
+  type FlowGraphStep,
+  type FlowGraphStream,
+  visualize,
+  type VisualizeFormat,
+  type VisualizeOptions,
+} from "./src/dataflow/visualize.ts";
+export {
   type AnyOperator,
   type ChainStepSpec,
   type Downstream,

@@ -21,6 +21,7 @@ import { kvBackend } from "./recovery/deno_kv.ts";
 import type { RecoveryBackend } from "./recovery/backend.ts";
 import { initStore, inspectStore, RecoveryError, type StoreReport } from "./recovery/store.ts";
 import { VERSION } from "./version.ts";
+import { visualize, type VisualizeFormat } from "./dataflow/visualize.ts";
 
 /**
  * The usage text printed by `--help`.
@@ -36,6 +37,7 @@ import { VERSION } from "./version.ts";
 export const USAGE: string = `Usage: weir [flags] <flow.ts>[:<name>]
        weir recovery init [--adopt] <dir>
        weir recovery inspect <dir>
+       weir visualize [--format mermaid|dot|json] <flow.ts>[:<name>]
 
 Runs the Dataflow exported as <name> (default: flow) by the module <flow.ts> (a path,
 resolved against the working directory, or a URL). If the export is a function, it is
@@ -55,6 +57,7 @@ Flags:
 "recovery init" creates an empty store in DIR (the first run binds it to its flow);
 with --adopt, it writes a manifest over the segments of a store whose manifest was lost;
 "recovery inspect" prints a store's epochs, segments, and keys and bytes per step.
+"visualize" prints the flow's graph (default Mermaid) without running it.
 
 SIGINT (Ctrl-C) or SIGTERM stops the run gracefully: it reads no more input, finishes the
 current epoch (with -r it commits it, so the next run continues where this one stopped) and
@@ -510,6 +513,7 @@ export function stopOnSignals(out: CliOutput = console): SignalStop {
  */
 export async function main(argv: readonly string[], out: CliOutput = console): Promise<number> {
   if (argv[0] === "recovery") return await recoveryCommand(argv.slice(1), out);
+  if (argv[0] === "visualize") return await visualizeCommand(argv.slice(1), out);
   let opts: CliOptions;
   try {
     opts = parseArgs(argv);
@@ -575,6 +579,51 @@ export async function main(argv: readonly string[], out: CliOutput = console): P
  */
 function backendFor(store: string): RecoveryBackend {
   return store.startsWith("kv:") ? kvBackend(store.slice(3)) : fsBackend(store);
+}
+
+const FORMATS: readonly VisualizeFormat[] = ["mermaid", "dot", "json"];
+
+/** `weir visualize [--format F] <flow.ts>[:<name>]`: prints the graph, runs nothing. */
+async function visualizeCommand(argv: readonly string[], out: CliOutput): Promise<number> {
+  let format: VisualizeFormat = "mermaid";
+  const rest: string[] = [];
+  let flow: Dataflow;
+  try {
+    for (let i = 0; i < argv.length; i++) {
+      const arg = argv[i]!;
+      if (arg === "-f" || arg === "--format" || arg.startsWith("--format=")) {
+        const value = arg.startsWith("--format=") ? arg.slice(9) : argv[++i];
+        if (!FORMATS.includes(value as VisualizeFormat)) {
+          throw new UsageError(
+            `--format needs one of ${FORMATS.join(", ")}, got ${
+              value === undefined ? "nothing" : `"${value}"`
+            }`,
+          );
+        }
+        format = value as VisualizeFormat;
+      } else if (arg.startsWith("-") && arg !== "-") {
+        throw new UsageError(`Unknown flag ${arg} for visualize`);
+      } else {
+        rest.push(arg);
+      }
+    }
+    if (rest.length !== 1) {
+      throw new UsageError(
+        `visualize needs one flow module, e.g. weir visualize flow.ts, got ${rest.length}`,
+      );
+    }
+    flow = await loadFlow({ ...parseArgs([rest[0]!]) });
+  } catch (err) {
+    out.error(`weir: ${describe(err)}`);
+    if (err instanceof UsageError) {
+      out.error("Run with --help for usage");
+      return 2;
+    }
+    printCause(err, out);
+    return 1;
+  }
+  out.log(visualize(flow, { format }));
+  return 0;
 }
 
 /** `weir recovery init [--adopt] <dir>` and `weir recovery inspect <dir>`. */
