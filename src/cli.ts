@@ -22,6 +22,8 @@ import type { RecoveryBackend } from "./recovery/backend.ts";
 import { initStore, inspectStore, RecoveryError, type StoreReport } from "./recovery/store.ts";
 import { VERSION } from "./version.ts";
 import { visualize, type VisualizeFormat } from "./dataflow/visualize.ts";
+import type { RunProgress } from "./observe/monitor.ts";
+import { formatProgress } from "./observe/progress_line.ts";
 
 /**
  * The usage text printed by `--help`.
@@ -51,6 +53,12 @@ Flags:
                                  its last committed epoch (create it with recovery init);
                                  kv:PATH uses a Deno KV database (run with --unstable-kv)
   -b, --backup-interval SECONDS  with -r: how long superseded epochs are kept (default 0)
+  -q, --quiet                    print no progress (default: a line on stderr, redrawn on
+                                 a terminal; otherwise, past the first second, a line per
+                                 epoch at most every second, and a last one at the end)
+  -m, --metrics-port PORT        serve Prometheus metrics at /metrics and a live dashboard
+                                 at / on PORT while the flow runs (0: a free port)
+      --metrics-host ADDRESS     the address to bind (default 127.0.0.1, this machine only)
   -h, --help                     print this help
   -V, --version                  print weir's version
 
@@ -115,6 +123,12 @@ export interface CliOptions {
   readonly recoveryDir: string | undefined;
   /** Backup interval in milliseconds, if given. */
   readonly backupIntervalMs: number | undefined;
+  /** `-q`/`--quiet`: no progress on stderr. */
+  readonly quiet: boolean;
+  /** `--metrics-port`: serve metrics and the dashboard on this port. */
+  readonly metricsPort: number | undefined;
+  /** `--metrics-host`: the address the metrics server binds (default 127.0.0.1). */
+  readonly metricsHost: string | undefined;
 }
 
 /** Where {@linkcode main} prints; `console` by default. */
@@ -134,6 +148,9 @@ const FLAG_NAMES: Readonly<Record<string, string>> = {
   "--recovery-dir": "recovery-dir",
   "-b": "backup-interval",
   "--backup-interval": "backup-interval",
+  "-m": "metrics-port",
+  "--metrics-port": "metrics-port",
+  "--metrics-host": "metrics-host",
 };
 
 const DECIMAL = /^(\d+\.?\d*|\.\d+)$/;
@@ -181,6 +198,7 @@ export function parseArgs(argv: readonly string[]): CliOptions {
   const positional: string[] = [];
   let help = false;
   let version = false;
+  let quiet = false;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     if (arg === "-h" || arg === "--help") {
@@ -189,6 +207,10 @@ export function parseArgs(argv: readonly string[]): CliOptions {
     }
     if (arg === "-V" || arg === "--version") {
       version = true;
+      continue;
+    }
+    if (arg === "-q" || arg === "--quiet") {
+      quiet = true;
       continue;
     }
     if (arg === "--") {
@@ -227,6 +249,9 @@ export function parseArgs(argv: readonly string[]): CliOptions {
       workers: 1,
       recoveryDir: undefined,
       backupIntervalMs: undefined,
+      quiet,
+      metricsPort: undefined,
+      metricsHost: undefined,
     };
   }
   if (positional.length === 0) {
@@ -248,6 +273,18 @@ export function parseArgs(argv: readonly string[]): CliOptions {
   }
   const epoch = values.get("epoch-interval");
   const backup = values.get("backup-interval");
+  const portText = values.get("metrics-port");
+  let metricsPort: number | undefined;
+  if (portText !== undefined) {
+    metricsPort = Number(portText);
+    if (!/^\d+$/.test(portText) || metricsPort > 65535) {
+      throw new UsageError(`--metrics-port needs a port from 0 to 65535, got "${portText}"`);
+    }
+  }
+  const metricsHost = values.get("metrics-host");
+  if (metricsHost !== undefined && metricsPort === undefined) {
+    throw new UsageError("--metrics-host needs --metrics-port");
+  }
   return {
     help,
     version: false,
@@ -258,6 +295,9 @@ export function parseArgs(argv: readonly string[]): CliOptions {
     workers,
     recoveryDir: values.get("recovery-dir"),
     backupIntervalMs: backup === undefined ? undefined : seconds("backup-interval", backup),
+    quiet,
+    metricsPort,
+    metricsHost,
   };
 }
 
@@ -551,6 +591,8 @@ export async function main(argv: readonly string[], out: CliOutput = console): P
   }
   // The signals stop the run only while it runs; the listeners go when main returns.
   using stop = stopOnSignals(out);
+  const tty = out === console && Deno.stderr.isTerminal();
+  const progress = opts.quiet ? undefined : progressPrinter(out, tty);
   try {
     const summary = await run(flow, {
       epochInterval: opts.epochIntervalMs,
@@ -559,6 +601,18 @@ export async function main(argv: readonly string[], out: CliOutput = console): P
         backupInterval: opts.backupIntervalMs ?? 0,
       },
       signal: stop.signal,
+      onProgress: progress,
+      progressInterval: tty ? 250 : 1000,
+      metrics: opts.metricsPort === undefined ? undefined : {
+        port: opts.metricsPort,
+        hostname: opts.metricsHost,
+        onListen: ({ hostname, port }) => {
+          const host = hostname.includes(":") ? `[${hostname}]` : hostname;
+          out.error(
+            `weir: metrics at http://${host}:${port}/metrics, dashboard at http://${host}:${port}/`,
+          );
+        },
+      },
     });
     if (summary.status === "stopped") return stop.exitCode!;
     if (summary.status === "aborted") {
@@ -570,6 +624,47 @@ export async function main(argv: readonly string[], out: CliOutput = console): P
     out.error(`weir: ${describe(err)}`);
     if (isDataflowError(err) || err instanceof RecoveryError) printCause(err, out);
     return 1;
+  }
+}
+
+/**
+ * The CLI's progress report. On a terminal, one line on stderr redrawn at every snapshot and
+ * ended with a newline when the run ends. Otherwise plain lines: one at an epoch's end at most
+ * every second, from one second after the start, and a last one when the run ends if any was
+ * printed (a run shorter than a second prints none). "resumed from epoch N" is its own line.
+ */
+function progressPrinter(out: CliOutput, tty: boolean): (p: RunProgress) => void {
+  const encoder = new TextEncoder();
+  let printedAt = Number.POSITIVE_INFINITY;
+  let printed = false;
+  return (p) => {
+    if (p.event === "started") printedAt = p.at;
+    if (p.event === "started" && p.resumedFrom !== undefined && p.resumedFrom > 0) {
+      if (tty) Deno.stderr.writeSync(encoder.encode("\r\x1b[2K"));
+      out.error(`weir: resumed from epoch ${p.resumedFrom}`);
+    }
+    const line = `weir: ${formatProgress(p)}`;
+    if (tty) {
+      const columns = consoleColumns();
+      const shown = line.length > columns - 1 ? line.slice(0, columns - 2) + "…" : line;
+      const end = p.event === "finished" ? "\n" : "";
+      Deno.stderr.writeSync(encoder.encode(`\r\x1b[2K${shown}${end}`));
+      return;
+    }
+    const due = p.event === "epoch" && p.at - printedAt >= 1000;
+    if (due || (p.event === "finished" && printed)) {
+      printedAt = p.at;
+      printed = true;
+      out.error(line);
+    }
+  };
+}
+
+function consoleColumns(): number {
+  try {
+    return Deno.consoleSize().columns;
+  } catch {
+    return 120;
   }
 }
 
