@@ -22,7 +22,7 @@ import type { RecoveryBackend } from "./recovery/backend.ts";
 import { initStore, inspectStore, RecoveryError, type StoreReport } from "./recovery/store.ts";
 import { VERSION } from "./version.ts";
 import { visualize, type VisualizeFormat } from "./dataflow/visualize.ts";
-import type { RunProgress } from "./observe/monitor.ts";
+import type { RunProgress, Tracer } from "./observe/monitor.ts";
 import { formatProgress } from "./observe/progress_line.ts";
 
 /**
@@ -66,6 +66,9 @@ Flags:
 with --adopt, it writes a manifest over the segments of a store whose manifest was lost;
 "recovery inspect" prints a store's epochs, segments, and keys and bytes per step.
 "visualize" prints the flow's graph (default Mermaid) without running it.
+
+With OTEL_DENO=true (and --allow-env), each epoch and commit is an OpenTelemetry span
+(weir.epoch, weir.commit) that Deno exports over OTLP (OTEL_EXPORTER_OTLP_ENDPOINT).
 
 SIGINT (Ctrl-C) or SIGTERM stops the run gracefully: it reads no more input, finishes the
 current epoch (with -r it commits it, so the next run continues where this one stopped) and
@@ -592,6 +595,7 @@ export async function main(argv: readonly string[], out: CliOutput = console): P
   // The signals stop the run only while it runs; the listeners go when main returns.
   using stop = stopOnSignals(out);
   const tty = out === console && Deno.stderr.isTerminal();
+  const tracer = await otelTracer();
   const progress = opts.quiet ? undefined : progressPrinter(out, tty);
   try {
     const summary = await run(flow, {
@@ -603,6 +607,7 @@ export async function main(argv: readonly string[], out: CliOutput = console): P
       signal: stop.signal,
       onProgress: progress,
       progressInterval: tty ? 250 : 1000,
+      tracer,
       metrics: opts.metricsPort === undefined ? undefined : {
         port: opts.metricsPort,
         hostname: opts.metricsHost,
@@ -658,6 +663,18 @@ function progressPrinter(out: CliOutput, tty: boolean): (p: RunProgress) => void
       out.error(line);
     }
   };
+}
+
+/**
+ * With `OTEL_DENO=true` (Deno's built-in OpenTelemetry export), a tracer from
+ * `@opentelemetry/api`, whose spans Deno exports; otherwise `undefined` and the package is
+ * not loaded. Reading the variable needs no prompt: without env permission, no tracing.
+ */
+async function otelTracer(): Promise<Tracer | undefined> {
+  const env = Deno.permissions.querySync({ name: "env", variable: "OTEL_DENO" });
+  if (env.state !== "granted" || Deno.env.get("OTEL_DENO") !== "true") return undefined;
+  const { trace } = await import("@opentelemetry/api");
+  return trace.getTracer("weir", VERSION);
 }
 
 function consoleColumns(): number {
