@@ -25,10 +25,10 @@ export const DASHBOARD_HTML: string = `<!doctype html>
   main { display:grid; grid-template-columns: minmax(420px, 1fr) 420px; gap:16px; padding:16px 20px; }
   section { background:var(--panel); border:1px solid var(--line); border-radius:8px; padding:12px 14px; }
   section h2 { font-size:12px; text-transform:uppercase; letter-spacing:.06em; color:var(--dim); margin:0 0 10px; }
-  #graph svg { width:100%; height:auto; }
+  #graph svg { display:block; margin:0 auto; max-width:100%; height:auto; }
   .node rect { fill:#1d2630; stroke:#3a4757; rx:6; }
-  .node.input rect { stroke:var(--accent); } .node.output rect { stroke:var(--ok); }
-  .node.node rect { stroke:var(--warn); } .node .name { font-weight:600; fill:var(--text); font-size:12px; }
+  .node.k-input rect { stroke:var(--accent); } .node.k-output rect { stroke:var(--ok); }
+  .node.k-node rect { stroke:var(--warn); } .node .name { font-weight:600; fill:var(--text); font-size:12px; }
   .node .op { fill:var(--dim); font-size:10px; } .node .stat { fill:var(--accent); font-size:11px; }
   .scope rect { fill:none; stroke:#4a5868; stroke-dasharray:4 3; rx:8; } .scope text { fill:var(--dim); font-size:10px; }
   .edge { stroke:#52606f; fill:none; stroke-width:1.3; } .edge.live { stroke:var(--accent); }
@@ -68,7 +68,8 @@ const fmt = (n) => n >= 1e6 ? (n / 1e6).toFixed(1) + "M" : n >= 1e4 ? (n / 1e3).
 const bytes = (n) => n < 1024 ? n + " B" : n < 1048576 ? (n / 1024).toFixed(1) + " KiB" : (n / 1048576).toFixed(1) + " MiB";
 const dur = (ms) => ms < 1000 ? Math.round(ms) + " ms" : ms < 60000 ? (ms / 1000).toFixed(1) + " s" : Math.floor(ms / 60000) + " min " + Math.round(ms % 60000 / 1000) + " s";
 const stats = new Map();
-const timeline = [];
+const timeline = new Map();
+const addT = (t) => timeline.set(t.kind + t.epoch, t);
 let graph;
 
 function layout(g) {
@@ -96,6 +97,7 @@ function drawGraph(g) {
   const svg = $("svg");
   const { steps, pos, width, height } = layout(g);
   svg.setAttribute("viewBox", "0 0 " + width + " " + height);
+  svg.setAttribute("width", width);
   for (const sc of g.steps.filter((s) => s.kind === "scope").reverse()) {
     const inner = [...pos].filter(([id]) => id.startsWith(sc.id + ".")).map(([, p]) => p);
     if (inner.length === 0) continue;
@@ -119,7 +121,7 @@ function drawGraph(g) {
   el("path", { d: "M0,0 L10,5 L0,10 z", fill: "#6b7a8a" }, m);
   for (const s of steps) {
     const p = pos.get(s.id);
-    const gn = el("g", { class: "node " + s.kind, "data-step": s.id, transform: "translate(" + p.x + "," + p.y + ")" }, svg);
+    const gn = el("g", { class: "node k-" + s.kind, "data-step": s.id, transform: "translate(" + p.x + "," + p.y + ")" }, svg);
     el("rect", { width: p.w, height: p.h }, gn);
     el("text", { class: "name", x: 10, y: 17 }, gn).textContent = s.name;
     el("text", { class: "op", x: p.w - 8, y: 17, "text-anchor": "end" }, gn).textContent = s.opType;
@@ -135,7 +137,7 @@ function update(p) {
   $("status").className = p.status;
   $("epoch").textContent = p.epoch;
   $("elapsed").textContent = dur(p.elapsedMs);
-  $("resumed").innerHTML = p.resumedFrom !== undefined ? "resumed from epoch <b>" + p.resumedFrom + "</b>" : "";
+  $("resumed").innerHTML = p.resumedFrom > 0 ? "resumed from epoch <b>" + p.resumedFrom + "</b>" : "";
   if (p.lastCommit) $("commit").textContent = "epoch " + p.lastCommit.epoch + ", " + bytes(p.lastCommit.bytes) + ", " + Math.round(p.lastCommit.latencyMs) + " ms";
   for (const s of p.steps) {
     const t = stats.get(s.stepId);
@@ -157,16 +159,17 @@ function update(p) {
   }).join("");
   $("outputs").innerHTML = p.outputs.map((o) => '<tr data-output="' + o.stepId + '"><td>' + o.stepId +
     '</td><td class="n">' + fmt(o.items) + '</td><td class="n">' + fmt(o.rate) + "/s</td></tr>").join("");
-  if (p.event === "epoch" && p.lastEpoch) timeline.push({ kind: "e", epoch: p.lastEpoch.epoch, v: p.lastEpoch.durationMs });
-  if (p.event === "commit" && p.lastCommit) timeline.push({ kind: "c", epoch: p.lastCommit.epoch, v: p.lastCommit.bytes });
+  if (p.event === "epoch" && p.lastEpoch) addT({ kind: "e", epoch: p.lastEpoch.epoch, v: p.lastEpoch.durationMs });
+  if (p.event === "commit" && p.lastCommit) addT({ kind: "c", epoch: p.lastCommit.epoch, v: p.lastCommit.bytes });
   drawTimeline();
 }
 
 function drawTimeline() {
   const svg = $("tl");
   svg.innerHTML = "";
-  const es = timeline.filter((t) => t.kind === "e").slice(-60);
-  const cs = timeline.filter((t) => t.kind === "c").slice(-60);
+  const all = [...timeline.values()].sort((a, b) => a.epoch - b.epoch);
+  const es = all.filter((t) => t.kind === "e").slice(-60);
+  const cs = all.filter((t) => t.kind === "c").slice(-60);
   const maxE = Math.max(1, ...es.map((t) => t.v)), maxC = Math.max(1, ...cs.map((t) => t.v));
   const w = svg.clientWidth || 380, h = 90, bw = w / 60;
   const first = es.length ? es[0].epoch : 0;
@@ -181,7 +184,7 @@ function drawTimeline() {
 fetch("/graph").then((r) => r.json()).then((g) => {
   graph = g;
   drawGraph(g);
-  fetch("/progress").then((r) => r.json()).then((p) => { if (p) update(p); });
+  fetch("/history").then((r) => r.json()).then((h) => { h.forEach(addT); drawTimeline(); });
   const es = new EventSource("/events");
   es.onmessage = (m) => update(JSON.parse(m.data));
   es.onerror = () => { if ($("status").textContent === "running") $("status").textContent = "disconnected"; };

@@ -8,7 +8,9 @@
  * - `/`: the live dashboard (see `dashboard.ts`);
  * - `/graph`: the flow's graph as `flowGraph` JSON;
  * - `/progress`: the current `RunProgress` as JSON;
- * - `/events`: server-sent events, one `RunProgress` JSON per event.
+ * - `/events`: server-sent events, one `RunProgress` JSON per event;
+ * - `/history`: the last 120 epoch ends and commits, `{ kind: "e" | "c", epoch, v }` (`v`: an
+ *   epoch's duration in ms, a commit's bytes), for the dashboard's timeline.
  *
  * @module
  */
@@ -39,6 +41,7 @@ export async function serveMetrics(
   const hostname = options.hostname ?? "127.0.0.1";
   const graph = JSON.stringify(flowGraph(flow));
   const totals = emptyTotals();
+  const history: Array<{ kind: "e" | "c"; epoch: number; v: number }> = [];
   let monitor: Monitor | undefined;
   let latest: RunProgress | undefined;
   const streams = new Set<ReadableStreamDefaultController<Uint8Array>>();
@@ -67,6 +70,8 @@ export async function serveMetrics(
         return new Response(DASHBOARD_HTML, {
           headers: { "content-type": "text/html; charset=utf-8" },
         });
+      case "/history":
+        return Response.json(history);
       case "/graph":
         return new Response(graph, { headers: { "content-type": "application/json" } });
       case "/progress": {
@@ -93,9 +98,12 @@ export async function serveMetrics(
         });
       }
       default:
-        return new Response("Not found: try /, /metrics, /graph, /progress or /events\n", {
-          status: 404,
-        });
+        return new Response(
+          "Not found: try /, /metrics, /graph, /progress, /events or /history\n",
+          {
+            status: 404,
+          },
+        );
     }
   };
 
@@ -126,6 +134,12 @@ export async function serveMetrics(
       unsubscribe = m.subscribe((p) => {
         latest = p;
         addToTotals(totals, p);
+        if (p.event === "epoch" && p.lastEpoch !== undefined) {
+          history.push({ kind: "e", epoch: p.lastEpoch.epoch, v: p.lastEpoch.durationMs });
+        } else if (p.event === "commit" && p.lastCommit !== undefined) {
+          history.push({ kind: "c", epoch: p.lastCommit.epoch, v: p.lastCommit.bytes });
+        }
+        if (history.length > 120) history.splice(0, history.length - 120);
         for (const c of streams) send(c, p);
       });
     },
