@@ -11,7 +11,7 @@ import { launchChromium } from "./_browser.ts";
 const [url, dir] = Deno.args as [string, string];
 const browser = await launchChromium();
 try {
-  const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+  const page = await browser.newPage({ viewport: { width: 1280, height: 680 } });
   page.setDefaultTimeout(20_000);
   await page.goto(url);
   await page.waitForSelector('g.node[data-step="words.out"]');

@@ -67,8 +67,8 @@ Deno.test({
       // The screenshots: the viewport's size, different while the flow ran.
       const before = await Deno.readFile(`${dir}/before.png`);
       const after = await Deno.readFile(`${dir}/after.png`);
-      assertEquals(pngSize(before), [1280, 900]);
-      assertEquals(pngSize(after), [1280, 900]);
+      assertEquals(pngSize(before), [1280, 680]);
+      assertEquals(pngSize(after), [1280, 680]);
       assertNotEquals(before, after);
       const keep = Deno.env.get("WEIR_SCREENSHOT");
       if (keep !== undefined) await Deno.copyFile(`${dir}/after.png`, keep);
