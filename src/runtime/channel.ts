@@ -59,11 +59,23 @@ export class Channel<T> implements Downstream<T> {
    * run never calls this, so its `next` stays the prototype's, with no counter.
    */
   countItems(): void {
-    const next = Channel.prototype.next;
-    this.next = function (this: Channel<T>, item: T): void {
-      this.items++;
-      next.call(this, item);
-    };
+    this.next = this.countingNext;
+  }
+
+  /** `next` with a count: what {@linkcode Channel.countItems} installs. */
+  private countingNext(item: T): void {
+    this.items++;
+    if (!this.rt.inActivation) {
+      this.rt.emittedOutsideActivation(this.stepId);
+      return;
+    }
+    const only = this.only;
+    if (only !== undefined) {
+      only.next(item);
+      return;
+    }
+    const cs = this.consumers;
+    for (let i = 0; i < cs.length; i++) cs[i]!.next(item);
   }
 
   /** Pushes an item to every consumer. */
