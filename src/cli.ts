@@ -677,9 +677,11 @@ async function otelTracer(): Promise<Tracer | undefined> {
   return trace.getTracer("weir", VERSION);
 }
 
+/** The terminal's width; 120 when unknown (or implausibly small, as on a fresh pty). */
 function consoleColumns(): number {
   try {
-    return Deno.consoleSize().columns;
+    const { columns } = Deno.consoleSize();
+    return columns >= 20 ? columns : 120;
   } catch {
     return 120;
   }

@@ -163,3 +163,48 @@ Deno.test("progress() of FileSource, CSVSource and JSONLinesSource partitions: b
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test({
+  name: "weir CLI on a terminal: one progress line on stderr, redrawn in place, ending at 100%",
+  ignore: Deno.build.os !== "linux",
+  async fn() {
+    const dir = await Deno.makeTempDir();
+    try {
+      const { path } = await textFile(dir, 2000);
+      const flowFile = `${dir}/flow.ts`;
+      const fixture = new URL("../fixtures/observe_flows.ts", import.meta.url).href;
+      await Deno.writeTextFile(
+        flowFile,
+        `import { wordsOf } from ${JSON.stringify(fixture)};\n` +
+          `export const flow = wordsOf(${JSON.stringify(path)}, ${
+            JSON.stringify(`${dir}/out.txt`)
+          }, 100, 40);\n`,
+      );
+      const cli = new URL("../../src/cli.ts", import.meta.url).pathname;
+      // util-linux `script` runs the CLI on a pseudo-terminal 100 columns wide; stderr goes to
+      // the terminal, stdout (the flow writes to a file) has nothing.
+      const command = `stty cols 100; ${Deno.execPath()} run -A ${cli} -s 0.05 ${flowFile}`;
+      const r = await new Deno.Command("script", {
+        args: ["-qec", command, "/dev/null"],
+        env: { NO_COLOR: "1" },
+        stdout: "piped",
+        stderr: "piped",
+      }).output();
+      const out = new TextDecoder().decode(r.stdout);
+      assertEquals(r.code, 0, out);
+      // Every redraw starts with a carriage return and an erase-line; one newline at the end.
+      const frames = out.split("\r\x1b[2K").slice(1);
+      assert(frames.length >= 3, JSON.stringify(out));
+      for (const f of frames.slice(0, -1)) {
+        assertMatch(f, /^weir: epoch \d+ · lines \d+(\.\d)?k? items/);
+        assert(!f.includes("\n"), JSON.stringify(f));
+        assert(f.length <= 99, `a frame wider than the terminal: ${f}`);
+      }
+      const last = frames.at(-1)!;
+      assertMatch(last, /^weir: epoch \d+ · lines 2000 items .*\[#{20}\] 100% .*…\r?\n$/);
+      assert(frames.some((f) => /\] \d{1,2}% /.test(f)), "no frame shows the file part-read");
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
