@@ -116,9 +116,13 @@ export async function serveMetrics(
       onListen: (addr) => listening.resolve(addr),
     }, handler);
   } catch (err) {
+    const denied = err instanceof Deno.errors.NotCapable ||
+      err instanceof Deno.errors.PermissionDenied && /--allow-net/.test(String(err));
+    const fix = denied
+      ? `run Deno with --allow-net=${hostname}:${port}`
+      : `pick another port with metrics.port (or --metrics-port), or 0 for a free one`;
     throw new Error(
-      `Cannot serve metrics on ${hostname}:${port}: ${(err as Error).message}; ` +
-        `pick another port with metrics.port (or --metrics-port), or 0 for a free one`,
+      `Cannot serve metrics on ${hostname}:${port}: ${(err as Error).message}; ${fix}`,
       { cause: err },
     );
   }

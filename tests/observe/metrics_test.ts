@@ -199,3 +199,40 @@ Deno.test("weir CLI: --metrics-port and --metrics-host", async () => {
     assertEquals(got, message);
   }
 });
+
+Deno.test("weir CLI --metrics-port without net permission: exit 1 naming the flag to add", async () => {
+  const cli = new URL("../../src/cli.ts", import.meta.url).pathname;
+  const flows = new URL("../fixtures/cli_flows.ts", import.meta.url).pathname;
+  const r = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "--allow-read", cli, "-q", "--metrics-port", "9464", flows],
+    env: { NO_COLOR: "1" },
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const stderr = new TextDecoder().decode(r.stderr);
+  assertEquals(r.code, 1, stderr);
+  assertEquals(
+    stderr.split("\n")[0],
+    'weir: Cannot serve metrics on 127.0.0.1:9464: Requires net access to "127.0.0.1:9464", ' +
+      "run again with the --allow-net flag; run Deno with --allow-net=127.0.0.1:9464",
+  );
+  assertEquals(new TextDecoder().decode(r.stdout), "");
+});
+
+Deno.test("weir CLI --metrics-port 0: prints where the metrics and the dashboard are", async () => {
+  const cli = new URL("../../src/cli.ts", import.meta.url).pathname;
+  const flows = new URL("../fixtures/cli_flows.ts", import.meta.url).pathname;
+  const r = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "--allow-read", "--allow-net=127.0.0.1", cli, "-q", "-m", "0", flows],
+    env: { NO_COLOR: "1" },
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const stderr = new TextDecoder().decode(r.stderr);
+  assertEquals(r.code, 0, stderr);
+  assertMatch(
+    stderr,
+    /^weir: metrics at http:\/\/127\.0\.0\.1:(\d+)\/metrics, dashboard at http:\/\/127\.0\.0\.1:\1\/\n$/,
+  );
+  assertEquals(new TextDecoder().decode(r.stdout), "2\n4\n6\n");
+});
