@@ -243,32 +243,36 @@ export class Monitor implements RunObserver {
     const at = Date.now();
     this.lastEpoch = { epoch, durationMs, at };
     this.epoch = epoch + 1;
-    if (this.tracer !== undefined) {
-      const span = this.tracer.startSpan("weir.epoch", {
-        startTime: at - durationMs,
-        attributes: { "weir.flow": this.flowId, "weir.epoch": epoch, "weir.worker": 0 },
-      });
-      span.end(at);
-    }
+    this.span("weir.epoch", at - durationMs, at, { "weir.epoch": epoch });
     this.emit("epoch");
   }
 
   committed(epoch: number, bytes: number, latencyMs: number): void {
     const at = Date.now();
     this.lastCommit = { epoch, bytes, latencyMs, at };
-    if (this.tracer !== undefined) {
-      const span = this.tracer.startSpan("weir.commit", {
-        startTime: at - latencyMs,
-        attributes: {
-          "weir.flow": this.flowId,
-          "weir.epoch": epoch,
-          "weir.worker": 0,
-          "weir.snapshot_bytes": bytes,
-        },
-      });
-      span.end(at);
-    }
+    this.span("weir.commit", at - latencyMs, at, {
+      "weir.epoch": epoch,
+      "weir.snapshot_bytes": bytes,
+    });
     this.emit("commit");
+  }
+
+  /** Records a finished span; a tracer that throws is ignored, as a listener would be. */
+  private span(
+    name: string,
+    start: number,
+    end: number,
+    attributes: Record<string, string | number>,
+  ): void {
+    if (this.tracer === undefined) return;
+    try {
+      this.tracer.startSpan(name, {
+        startTime: start,
+        attributes: { "weir.flow": this.flowId, "weir.worker": 0, ...attributes },
+      }).end(end);
+    } catch {
+      // Tracing must not fail the run (the scheduler would report it as a commit failure).
+    }
   }
 
   /** The run ended: sends the `"finished"` snapshot and stops the ticks. */

@@ -208,3 +208,34 @@ Deno.test({
     }
   },
 });
+
+Deno.test("a throwing onProgress or tracer does not fail the run (recovery on: commits too)", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const { initStore } = await import("../../mod.ts");
+    const { fsBackend } = await import("../../src/recovery/deno_fs.ts");
+    await initStore(fsBackend(dir), Date.now());
+    const out: number[] = [];
+    const flow = new Dataflow("loud");
+    flow.input("inp", new TestingSource([1, 2, 3])).output("out", new TestingSink(out));
+    let calls = 0;
+    const summary = await run(flow, {
+      epochInterval: 0,
+      recovery: { backend: fsBackend(dir) },
+      onProgress: () => {
+        calls++;
+        throw new Error("listener");
+      },
+      tracer: {
+        startSpan: () => {
+          calls++;
+          throw new Error("tracer");
+        },
+      },
+    });
+    assertEquals([summary.status, out], ["eof", [1, 2, 3]]);
+    assert(calls > 3, `${calls}`);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
