@@ -120,13 +120,66 @@ export interface RunOptions {
   /**
    * Serves Prometheus metrics at `/metrics` and a live dashboard at `/` on this port while
    * the run runs (Deno only: the server's module is loaded only when this is given). Binds
-   * `127.0.0.1` unless `hostname` says otherwise; the server stops when the run ends.
+   * `127.0.0.1` unless `hostname` says otherwise; the server stops when the run ends. See
+   * the README's "Watching a flow" for the metrics and the routes.
+   *
+   * @example Scraping /metrics while the run reads its input
+   * ```ts
+   * import { Dataflow, type DynamicSource, EOF, run } from "@weir/weir";
+   * import { TestingSink } from "@weir/weir/testing";
+   * import { assertStringIncludes } from "@std/assert";
+   *
+   * let base = "";
+   * let text = "";
+   * const source: DynamicSource<number> = {
+   *   build() {
+   *     let sent = 0;
+   *     return {
+   *       async nextBatch() {
+   *         if (sent === 2) return EOF;
+   *         if (sent++ === 1) text = await (await fetch(`${base}/metrics`)).text();
+   *         return [1, 2, 3];
+   *       },
+   *     };
+   *   },
+   * };
+   * const flow = new Dataflow("scraped");
+   * flow.input("inp", source).output("out", new TestingSink([]));
+   * await run(flow, {
+   *   epochInterval: 0,
+   *   metrics: { port: 0, onListen: ({ hostname, port }) => base = `http://${hostname}:${port}` },
+   * });
+   * assertStringIncludes(
+   *   text,
+   *   'weir_step_items_in_total{flow="scraped",worker="0",step="scraped.out"} 3',
+   * );
+   * ```
    */
   readonly metrics?: MetricsServerOptions;
   /**
    * Records a span per epoch (`weir.epoch`) and per commit (`weir.commit`) with this
    * OpenTelemetry tracer, e.g. `trace.getTracer("weir")` from `npm:@opentelemetry/api`
-   * (Deno exports them with `OTEL_DENO=true`; see the README). Off when absent.
+   * (Deno exports them with `OTEL_DENO=true`; see the README). Off when absent. A tracer
+   * that throws is ignored.
+   *
+   * @example Any object shaped like OpenTelemetry's tracer will do
+   * ```ts
+   * import { Dataflow, run, type Tracer } from "@weir/weir";
+   * import { TestingSink, TestingSource } from "@weir/weir/testing";
+   * import { assertEquals } from "@std/assert";
+   *
+   * const spans: string[] = [];
+   * const tracer: Tracer = {
+   *   startSpan: (name, options) => ({
+   *     setAttribute: () => {},
+   *     end: () => spans.push(`${name} ${options?.attributes?.["weir.epoch"]}`),
+   *   }),
+   * };
+   * const flow = new Dataflow("traced");
+   * flow.input("inp", new TestingSource([1, 2])).output("out", new TestingSink([]));
+   * await run(flow, { tracer });
+   * assertEquals(spans, ["weir.epoch 1"]);
+   * ```
    */
   readonly tracer?: Tracer;
 }
