@@ -49,6 +49,15 @@ export type {
   StepRecord,
 } from "./src/dataflow/graph.ts";
 export {
+  type FlowGraph,
+  flowGraph,
+  type FlowGraphStep,
+  type FlowGraphStream,
+  visualize,
+  type VisualizeFormat,
+  type VisualizeOptions,
+} from "./src/dataflow/visualize.ts";
+export {
   type AnyOperator,
   type ChainStepSpec,
   type Downstream,
@@ -64,6 +73,16 @@ export {
 
 // Running
 export { DEFAULT_EPOCH_INTERVAL_MS, run, type RunOptions } from "./src/runtime/run.ts";
+export type {
+  InputProgress,
+  MetricsServerOptions,
+  OutputProgress,
+  ProgressEvent,
+  RunProgress,
+  StepProgress,
+  Tracer,
+  TraceSpan,
+} from "./src/observe/monitor.ts";
 export type { RunSummary } from "./src/runtime/scheduler.ts";
 
 // Recovery (the Deno backends: "@weir/weir/recovery/fs" and "@weir/weir/recovery/kv")
@@ -95,6 +114,7 @@ export {
   type FixedPartitionedSource,
   type PartitionContext,
   type Source,
+  type SourceProgress,
   type StatefulSourcePartition,
   type StatelessSourcePartition,
 } from "./src/io/inputs.ts";

@@ -19,6 +19,7 @@ import {
   type FixedPartitionedSink,
   type FixedPartitionedSource,
   type PartitionContext,
+  type SourceProgress,
   type StatefulSinkPartition,
   type StatefulSourcePartition,
 } from "../mod.ts";
@@ -232,6 +233,7 @@ export class CSVSource<B extends BadRecords = "fail">
           true,
         );
       }
+      const { size } = await file.stat();
       return new CSVPartition(
         stepId,
         this.path,
@@ -239,6 +241,7 @@ export class CSVSource<B extends BadRecords = "fail">
         reader,
         { ...this.#options, columns },
         this.#batchSize,
+        size,
       ) as StatefulSourcePartition<never, FilePosition>;
     } catch (err) {
       file.close();
@@ -265,6 +268,7 @@ class CSVPartition implements StatefulSourcePartition<CSVRow | DeadLetter<string
     private readonly reader: RecordReader,
     private readonly options: ParseOptions,
     private readonly batchSize: number,
+    private readonly size: number,
   ) {
     this.#parseOptions = {
       columns: options.columns,
@@ -311,6 +315,12 @@ class CSVPartition implements StatefulSourcePartition<CSVRow | DeadLetter<string
 
   snapshot(): FilePosition {
     return { offset: this.reader.offset, line: this.reader.line };
+  }
+
+  /** Bytes read (the offset of the next record) out of the file's size when opened. */
+  progress(): SourceProgress {
+    const position = this.reader.offset;
+    return { position, end: Math.max(this.size, position) };
   }
 
   close(): void {

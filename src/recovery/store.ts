@@ -385,8 +385,9 @@ export class RecoveryStore {
   /**
    * Commits `epoch`: writes its delta durably. When this resolves, a crash resumes after
    * `epoch`. Then folds old deltas in the background (awaited by the next commit or close).
+   * Resolves with the segment's size in bytes (for metrics).
    */
-  async commit(epoch: number, seg: SegmentWriter, now: number): Promise<void> {
+  async commit(epoch: number, seg: SegmentWriter, now: number): Promise<number> {
     if (this.compactionError !== undefined) throw this.compactionFailure();
     if (!(epoch > this.lastEpoch)) {
       throw new RangeError(`Epoch ${epoch} is not after the last committed ${this.lastEpoch}`);
@@ -433,6 +434,7 @@ export class RecoveryStore {
         });
       }
     }
+    return bytes.length;
   }
 
   /** The deltas to fold now, if folding is due. */

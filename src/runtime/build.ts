@@ -27,6 +27,10 @@ export interface BuiltWorker {
   readonly inputs: readonly InputNode[];
   /** Node and output steps, in topological order: flushed in this order. */
   readonly nodes: readonly RuntimeNode<unknown>[];
+  /** The step id of each node, in `nodes` order. */
+  readonly nodeIds: readonly string[];
+  /** Each stream's channel, by stream id (streams inside a fused chain have none). */
+  readonly streams: ReadonlyMap<string, Channel<unknown>>;
   /** Output steps. */
   readonly outputs: readonly OutputNode[];
   /** Tears down the RxJS chains. */
@@ -79,6 +83,7 @@ export function buildWorker(flow: Dataflow, rt: WorkerRuntime): BuiltWorker {
   const open = new Map<string, OpenChain>();
   const inputs: InputNode[] = [];
   const nodes: RuntimeNode<unknown>[] = [];
+  const nodeIds: string[] = [];
   const outputs: OutputNode[] = [];
   const stateful: Array<{ stepId: string; node: RuntimeNode<unknown> }> = [];
 
@@ -144,6 +149,7 @@ export function buildWorker(flow: Dataflow, rt: WorkerRuntime): BuiltWorker {
         }
         channelOf(s.ups[0]!).addConsumer(node);
         nodes.push(node);
+        nodeIds.push(s.id);
         if (node.forEachChange !== undefined) stateful.push({ stepId: s.id, node });
         break;
       }
@@ -187,6 +193,7 @@ export function buildWorker(flow: Dataflow, rt: WorkerRuntime): BuiltWorker {
         const node = makeOutputNode(s, rt);
         channelOf(s.ups[0]!).addConsumer(node);
         nodes.push(node);
+        nodeIds.push(s.id);
         outputs.push(node);
         break;
       }
@@ -194,7 +201,16 @@ export function buildWorker(flow: Dataflow, rt: WorkerRuntime): BuiltWorker {
         break;
     }
   }
-  return { rt, inputs, nodes, outputs, channels: [...channels.values()], stateful };
+  return {
+    rt,
+    inputs,
+    nodes,
+    nodeIds,
+    streams: channels,
+    outputs,
+    channels: [...channels.values()],
+    stateful,
+  };
 }
 
 /** An Observable whose subscriber is registered directly as a consumer of `ch`. */

@@ -18,6 +18,13 @@ import { DISCARDED_STATE, type RuntimeNode } from "../dataflow/op.ts";
 import { buildWorker, type BuiltWorker, validateFlow } from "./build.ts";
 import { type RunSummary, Scheduler } from "./scheduler.ts";
 import { WorkerRuntime } from "./worker_runtime.ts";
+import {
+  type MetricsServer,
+  type MetricsServerOptions,
+  Monitor,
+  type RunProgress,
+  type Tracer,
+} from "../observe/monitor.ts";
 
 export type { RunSummary };
 
@@ -82,6 +89,99 @@ export interface RunOptions {
    * ```
    */
   readonly signal?: AbortSignal;
+  /**
+   * Called with a {@linkcode RunProgress} snapshot when the run starts, every
+   * `progressInterval` milliseconds, at each epoch's end and commit, and when the run ends
+   * (`event: "finished"`, also after a failure). Counting costs nothing when neither this,
+   * `metrics` nor `tracer` is given. A listener that throws is ignored.
+   *
+   * @example Watching a run
+   * ```ts
+   * import { Dataflow, run, type RunProgress } from "@weir/weir";
+   * import { TestingSink, TestingSource } from "@weir/weir/testing";
+   * import { map } from "rxjs";
+   * import { assertEquals } from "@std/assert";
+   *
+   * const seen: RunProgress[] = [];
+   * const flow = new Dataflow("watched");
+   * flow.input("inp", new TestingSource([1, 2, 3]))
+   *   .pipe(map((x) => x * 2))
+   *   .output("out", new TestingSink([]));
+   * await run(flow, { onProgress: (p) => seen.push(p) });
+   * const last = seen.at(-1)!;
+   * assertEquals([seen[0]!.event, last.event, last.status], ["started", "finished", "eof"]);
+   * assertEquals(last.inputs[0]!.items, 3);
+   * assertEquals(last.outputs, [{ stepId: "watched.out", items: 3, rate: last.outputs[0]!.rate }]);
+   * ```
+   */
+  readonly onProgress?: (progress: RunProgress) => void;
+  /** Milliseconds between periodic `onProgress` snapshots (default 1000; 0: none). */
+  readonly progressInterval?: number;
+  /**
+   * Serves Prometheus metrics at `/metrics` and a live dashboard at `/` on this port while
+   * the run runs (Deno only: the server's module is loaded only when this is given). Binds
+   * `127.0.0.1` unless `hostname` says otherwise; the server stops when the run ends. See
+   * the README's "Watching a flow" for the metrics and the routes.
+   *
+   * @example Scraping /metrics while the run reads its input
+   * ```ts
+   * import { Dataflow, type DynamicSource, EOF, run } from "@weir/weir";
+   * import { TestingSink } from "@weir/weir/testing";
+   * import { assertStringIncludes } from "@std/assert";
+   *
+   * let base = "";
+   * let text = "";
+   * const source: DynamicSource<number> = {
+   *   build() {
+   *     let sent = 0;
+   *     return {
+   *       async nextBatch() {
+   *         if (sent === 2) return EOF;
+   *         if (sent++ === 1) text = await (await fetch(`${base}/metrics`)).text();
+   *         return [1, 2, 3];
+   *       },
+   *     };
+   *   },
+   * };
+   * const flow = new Dataflow("scraped");
+   * flow.input("inp", source).output("out", new TestingSink([]));
+   * await run(flow, {
+   *   epochInterval: 0,
+   *   metrics: { port: 0, onListen: ({ hostname, port }) => base = `http://${hostname}:${port}` },
+   * });
+   * assertStringIncludes(
+   *   text,
+   *   'weir_step_items_in_total{flow="scraped",worker="0",step="scraped.out"} 3',
+   * );
+   * ```
+   */
+  readonly metrics?: MetricsServerOptions;
+  /**
+   * Records a span per epoch (`weir.epoch`) and per commit (`weir.commit`) with this
+   * OpenTelemetry tracer, e.g. `trace.getTracer("weir")` from `npm:@opentelemetry/api`
+   * (Deno exports them with `OTEL_DENO=true`; see the README). Off when absent. A tracer
+   * that throws is ignored.
+   *
+   * @example Any object shaped like OpenTelemetry's tracer will do
+   * ```ts
+   * import { Dataflow, run, type Tracer } from "@weir/weir";
+   * import { TestingSink, TestingSource } from "@weir/weir/testing";
+   * import { assertEquals } from "@std/assert";
+   *
+   * const spans: string[] = [];
+   * const tracer: Tracer = {
+   *   startSpan: (name, options) => ({
+   *     setAttribute: () => {},
+   *     end: () => spans.push(`${name} ${options?.attributes?.["weir.epoch"]}`),
+   *   }),
+   * };
+   * const flow = new Dataflow("traced");
+   * flow.input("inp", new TestingSource([1, 2])).output("out", new TestingSink([]));
+   * await run(flow, { tracer });
+   * assertEquals(spans, ["weir.epoch 1"]);
+   * ```
+   */
+  readonly tracer?: Tracer;
 }
 
 /** The default epoch length: 10 seconds, like Bytewax. */
@@ -133,12 +233,62 @@ export async function run(flow: Dataflow, options: RunOptions = {}): Promise<Run
     throw new TypeError(`signal must be an AbortSignal, got ${typeNameOf(signal)}`);
   }
   validateFlow(flow);
+  const interval = options.progressInterval ?? 1000;
+  if (typeof interval !== "number" || !(interval >= 0)) {
+    throw new RangeError(
+      `progressInterval must be a number of milliseconds >= 0, got ${interval}`,
+    );
+  }
+  const observed = options.onProgress !== undefined || options.metrics !== undefined ||
+    options.tracer !== undefined;
+  if (!observed) return await runWorker(flow, options, epochInterval, undefined);
+  let server: MetricsServer | undefined;
+  let monitor: Monitor | undefined;
+  const observe = (resumedFrom: number | undefined) => {
+    monitor = new Monitor(flow, { interval, resumedFrom, tracer: options.tracer });
+    if (options.onProgress !== undefined) monitor.subscribe(options.onProgress);
+    server?.attach(monitor);
+    return monitor;
+  };
+  try {
+    if (options.metrics !== undefined) {
+      // Deno only, and kept out of a browser bundle: its specifier is not a literal.
+      const where = new URL("../observe/server.ts", import.meta.url).href;
+      const mod: {
+        serveMetrics(flow: Dataflow, options: MetricsServerOptions): Promise<MetricsServer>;
+      } = await import(where);
+      server = await mod.serveMetrics(flow, options.metrics);
+    }
+    const summary = await runWorker(flow, options, epochInterval, observe);
+    (monitor as Monitor | undefined)?.finished(summary.status, summary.epoch);
+    return summary;
+  } catch (err) {
+    (monitor as Monitor | undefined)?.finished("failed");
+    throw err;
+  } finally {
+    await server?.close();
+  }
+}
+
+/** Builds the worker and runs it, with recovery when configured. */
+async function runWorker(
+  flow: Dataflow,
+  options: RunOptions,
+  epochInterval: number,
+  observe: ((resumedFrom: number | undefined) => Monitor) | undefined,
+): Promise<RunSummary> {
+  const signal = options.signal;
   const clock = options.clock ?? new WallClock();
   const config = options.recovery;
   if (config === undefined) {
     const rt = new WorkerRuntime(clock, 0, 1);
     const worker = buildWorker(flow, rt);
-    return await new Scheduler(worker, { epochInterval, flowId: flow.flowId, signal }).run();
+    return await new Scheduler(worker, {
+      epochInterval,
+      flowId: flow.flowId,
+      signal,
+      observer: observe?.(undefined),
+    }).run();
   }
   const store = await RecoveryStore.open(config, flow.flowId, clock.now());
   try {
@@ -158,6 +308,7 @@ export async function run(flow: Dataflow, options: RunOptions = {}): Promise<Run
       resume,
       opened: () => restorer.checkPartitions(worker, store, dropOrphans),
       signal,
+      observer: observe?.(resumedFrom),
     }).run();
     await store.close();
     return { ...summary, resumedFrom };

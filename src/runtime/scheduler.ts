@@ -33,6 +33,7 @@ import type { BuiltWorker } from "./build.ts";
 import type { InputNode } from "./input_node.ts";
 import type { OutputNode } from "./output_node.ts";
 import { macrotask, timerTask } from "./util.ts";
+import type { BusyTimes, RunObserver } from "./observer.ts";
 
 /** How a run ended. */
 export interface RunSummary {
@@ -71,6 +72,8 @@ export interface SchedulerOptions {
   readonly opened?: () => void;
   /** Stops the run gracefully when it aborts (see {@linkcode Scheduler.stop}). */
   readonly signal?: AbortSignal;
+  /** Told of the run's start, epoch ends and commits (progress, metrics, tracing). */
+  readonly observer?: RunObserver;
 }
 
 /** Time slice after which a busy scheduler yields to the event loop (wall-clock ms). */
@@ -93,6 +96,10 @@ export class Scheduler {
   /** Wall-clock time at which the host last ran timers (seen by a heartbeat timer). */
   private timersRanAt = 0;
   private heartbeat: ReturnType<typeof setTimeout> | undefined = undefined;
+  /** Busy times per input and node, kept only when the run is observed. */
+  private busy: BusyTimes | undefined = undefined;
+  /** Wall-clock time the current epoch started (observed runs). */
+  private epochStartedAt = 0;
 
   constructor(private readonly w: BuiltWorker, private readonly opts: SchedulerOptions) {}
 
@@ -110,6 +117,12 @@ export class Scheduler {
       for (const inp of inputs) await inp.open(resume?.get(stateKey("source", inp.step.id)));
       for (const out of outputs) await out.open(resume?.get(stateKey("sink", out.step.id)));
       this.opts.opened?.();
+      const observer = this.opts.observer;
+      if (observer !== undefined) {
+        this.busy = { inputs: inputs.map(() => 0), nodes: this.w.nodes.map(() => 0) };
+        this.epochStartedAt = performance.now();
+        observer.started(this.w, this.busy, rt.epoch);
+      }
       this.epochEndsAt = this.sampleNow() + this.opts.epochInterval;
       this.sliceStart = this.timersRanAt = performance.now();
       for (;;) {
@@ -205,6 +218,7 @@ export class Scheduler {
   /** One activation: poll due partitions, push their items, flush nodes in order. */
   activate(now: number, allowPoll: boolean): number {
     const { rt, inputs } = this.w;
+    const busy = this.busy;
     rt.clearWake();
     rt.now = now;
     rt.inActivation = true;
@@ -216,7 +230,9 @@ export class Scheduler {
       if (rt.failure !== undefined) return pushed;
       for (let i = 0; i < inputs.length; i++) {
         const inp = inputs[i]!;
+        const t0 = busy === undefined ? 0 : performance.now();
         pushed += inp.activate(now, allowPoll);
+        if (busy !== undefined) busy.inputs[i]! += performance.now() - t0;
         if (rt.failure !== undefined || inp.aborted) return pushed;
       }
       this.flushNodes(now);
@@ -230,8 +246,11 @@ export class Scheduler {
 
   private flushNodes(now: number): void {
     const { rt, nodes } = this.w;
+    const busy = this.busy;
     for (let i = 0; i < nodes.length; i++) {
+      const t0 = busy === undefined ? 0 : performance.now();
       nodes[i]!.flush?.(now);
+      if (busy !== undefined) busy.nodes[i]! += performance.now() - t0;
       if (rt.failure !== undefined) return;
     }
   }
@@ -263,6 +282,11 @@ export class Scheduler {
     if (rt.failure !== undefined) throw rt.failure;
     if (this.opts.store !== undefined) await this.commitEpoch(this.opts.store);
     for (const node of this.w.nodes) node.epochEnded?.(rt.epoch);
+    if (this.opts.observer !== undefined) {
+      const t = performance.now();
+      this.opts.observer.epochEnded(rt.epoch, t - this.epochStartedAt);
+      this.epochStartedAt = t;
+    }
   }
 
   /** The previous epoch's commit, still being written (see `commitEpoch`). */
@@ -330,7 +354,12 @@ export class Scheduler {
       }
       throw rt.failure;
     }
-    const commit = store.commit(rt.epoch, seg, this.sampleNow());
+    const observer = this.opts.observer;
+    const epoch = rt.epoch;
+    const t0 = observer === undefined ? 0 : performance.now();
+    const commit = store.commit(epoch, seg, this.sampleNow()).then((bytes) => {
+      observer?.committed(epoch, bytes, performance.now() - t0);
+    });
     // A failed write fails the run at once (and again when awaited).
     commit.catch((err) => rt.fail(attributeError(err, this.opts.flowId, "Commit failed")));
     this.committing = commit;
