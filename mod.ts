@@ -133,24 +133,6 @@ export {
   type StatelessSinkPartition,
 } from "./src/io/outputs.ts";
 
-// Serde and dead letters (Avro: "@weir/weir/serde/avro")
-export {
-  DeadLetter,
-  type DeadLetterLocation,
-  type DeadLettersOf,
-  isDeadLetter,
-} from "./src/serde/dead_letter.ts";
-export { jsonSerde, type Raw, type Serde, stringSerde } from "./src/serde/serde.ts";
-export {
-  deserialize,
-  deserializeField,
-  type DeserializeOptions,
-  type DeserializeOut,
-  deserializeValue,
-  serialize,
-  serializeValue,
-} from "./src/serde/deserialize.ts";
-
 // Keyed state: the primitive and its compositions
 export {
   DISCARD,

@@ -14,7 +14,6 @@
 import { parse } from "csv-parse/sync";
 import { stringify } from "csv-stringify/sync";
 import {
-  DeadLetter,
   EOF,
   type FixedPartitionedSink,
   type FixedPartitionedSource,
@@ -23,6 +22,7 @@ import {
   type StatefulSinkPartition,
   type StatefulSourcePartition,
 } from "../mod.ts";
+import { DeadLetter } from "../src/serde/mod.ts";
 import {
   checkPosition,
   checkSizes,
@@ -113,7 +113,8 @@ export interface CSVSourceOptions<B extends BadRecords = "fail"> {
  *
  * @example Bad records as dead letters
  * ```ts
- * import { Dataflow, type DeadLetter, isDeadLetter } from "@weir/weir";
+ * import { Dataflow } from "@weir/weir";
+ * import { type DeadLetter, isDeadLetter } from "@weir/weir/serde";
  * import { CSVSource } from "@weir/weir/connectors/csv";
  * import { runMain, TestingSink } from "@weir/weir/testing";
  * import { assertEquals } from "@std/assert";

@@ -5,7 +5,8 @@
  *
  * @module
  */
-import { DeadLetter, EOF, type PartitionContext, type StatefulSourcePartition } from "../mod.ts";
+import { EOF, type PartitionContext, type StatefulSourcePartition } from "../mod.ts";
+import { DeadLetter } from "../src/serde/mod.ts";
 import type { FixedPartitionedSource, SourceProgress } from "../mod.ts";
 import {
   checkPosition,
@@ -47,7 +48,8 @@ export interface JSONLinesSourceOptions<B extends "fail" | "emit" = "fail"> {
  *
  * @example A bad line as a dead letter
  * ```ts
- * import { Dataflow, type DeadLetter, isDeadLetter } from "@weir/weir";
+ * import { Dataflow } from "@weir/weir";
+ * import { type DeadLetter, isDeadLetter } from "@weir/weir/serde";
  * import { JSONLinesSource } from "@weir/weir/connectors/jsonl";
  * import { runMain, TestingSink } from "@weir/weir/testing";
  * import { assertEquals } from "@std/assert";

@@ -18,7 +18,6 @@ export const DEMO_PORT = 8417;
 /** The specifiers the demo page's import map resolves to dist/weir.js. */
 export const WEIR_SPECIFIERS: string[] = [
   "@weir/weir",
-  "@weir/weir/testing",
   "@weir/weir/recovery/idb",
 ];
 

@@ -5,7 +5,13 @@ import { assert, assertEquals, assertLessOrEqual } from "@std/assert";
 import { bundle, denoReferences, gzipSize, ROOT } from "../../scripts/bundle.ts";
 
 /** The browser entry points: each is bundled for the browser and searched for `Deno`. */
-const ENTRIES = ["mod.ts", "src/testing/mod.ts", "src/recovery/idb.ts", "src/browser.ts"];
+const ENTRIES = [
+  "mod.ts",
+  "src/testing/mod.ts",
+  "src/serde/mod.ts",
+  "src/recovery/idb.ts",
+  "src/browser.ts",
+];
 
 /** The gzipped size budget of dist/weir.js (issue #14). */
 const BUDGET = 40 * 1024;

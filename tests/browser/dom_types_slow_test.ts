@@ -4,7 +4,13 @@
 import { assertEquals } from "@std/assert";
 import { ROOT } from "../../scripts/bundle.ts";
 
-const ENTRIES = ["mod.ts", "src/testing/mod.ts", "src/recovery/idb.ts", "src/browser.ts"];
+const ENTRIES = [
+  "mod.ts",
+  "src/testing/mod.ts",
+  "src/serde/mod.ts",
+  "src/recovery/idb.ts",
+  "src/browser.ts",
+];
 
 Deno.test("browser-safe: the browser entries type-check with the DOM library and without Deno's", async () => {
   const dir = await Deno.makeTempDir({ prefix: "weir_dom_check_" });

@@ -54,7 +54,7 @@ function script(input: string, out: string, store: string, epochMs = 10_000, slo
 
 /** The CLI running the fixture's flow with the store (default epoch interval: 10 s). */
 function cli(input: string, out: string, store: string): Proc {
-  return new Proc(["src/cli.ts", "-r", store, `${FIXTURE}:stopFlow("${input}", "${out}")`]);
+  return new Proc(["src/cli.ts", "-q", "-r", store, `${FIXTURE}:stopFlow("${input}", "${out}")`]);
 }
 
 async function size(path: string): Promise<number> {
