@@ -8,6 +8,10 @@
  * @module
  */
 import { Kafka, logLevel } from "kafkajs";
+import { dropTimeoutNegativeWarning } from "../../connectors/kafka/client.ts";
+
+// The helpers' own kafkajs clients, like the connector's, keep kafkajs's timer warning quiet.
+dropTimeoutNegativeWarning();
 
 /** The broker under test, or `undefined`. */
 export const BROKERS: string | undefined = Deno.env.get("WEIR_KAFKA_BROKERS") || undefined;
