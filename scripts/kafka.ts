@@ -1,10 +1,11 @@
 /**
  * A single-node Apache Kafka broker for tests and for trying the Kafka connector.
  *
- *   deno task kafka [--port 9092]
+ *   deno task kafka [--port 9092] [--topics lines,word-counts:3]
  *
- * starts one in the foreground (Ctrl-C stops it and deletes its data), printing its
- * bootstrap address. Tests use {@linkcode startKafka}.
+ * starts one in the foreground (Ctrl-C stops it and deletes its data), creates the topics
+ * (`name` or `name:partitions`) and prints its bootstrap address. Tests use
+ * {@linkcode startKafka}.
  *
  * How: the jars of `org.apache.kafka:kafka_2.13` (plus slf4j) are copied from Maven Central
  * with `mvn dependency:copy-dependencies` on `scripts/kafka/pom.xml` into
@@ -44,7 +45,7 @@ export interface KafkaBroker {
 
 /** Options of {@linkcode startKafka}. */
 export interface StartKafkaOptions {
-  /** The broker's port (default: a free one). */
+  /** The broker's port (default, or 0: a free one). */
   readonly port?: number;
   /** How long to wait for the broker to be ready, in ms (default 120 000). */
   readonly timeoutMs?: number;
@@ -181,7 +182,7 @@ export async function startKafka(options: StartKafkaOptions = {}): Promise<Kafka
   const timeoutMs = options.timeoutMs ?? 120_000;
   const lib = await ensureJars(log);
   const dir = await Deno.makeTempDir({ prefix: "weir-kafka-" });
-  const port = options.port ?? freePort();
+  const port = options.port || freePort();
   const controllerPort = freePort();
   const props = `${dir}/server.properties`;
   const logFile = `${dir}/broker.log`;
@@ -307,16 +308,56 @@ async function readFrom(path: string, from: number): Promise<string> {
   return new TextDecoder().decode(bytes.subarray(from));
 }
 
+/**
+ * Creates topics (`name` or `name:partitions`, 1 partition by default) on `brokers`; those
+ * that exist are left alone.
+ */
+export async function createTopics(brokers: string, specs: readonly string[]): Promise<void> {
+  const { Kafka, logLevel } = await import("kafkajs");
+  const { dropTimeoutNegativeWarning } = await import("../connectors/kafka/client.ts");
+  dropTimeoutNegativeWarning();
+  const admin = new Kafka({ brokers: [brokers], logLevel: logLevel.NOTHING }).admin();
+  await admin.connect();
+  try {
+    const existing = new Set(await admin.listTopics());
+    const topics = specs.map((spec) => {
+      const [topic, n] = spec.split(":");
+      const numPartitions = n === undefined ? 1 : Number(n);
+      if (!topic || !Number.isInteger(numPartitions) || numPartitions < 1) {
+        throw new Error(
+          `Cannot read the topic ${JSON.stringify(spec)}: write name or name:partitions`,
+        );
+      }
+      return { topic, numPartitions, replicationFactor: 1 };
+    }).filter((t) => !existing.has(t.topic));
+    if (topics.length > 0) await admin.createTopics({ topics, waitForLeaders: true });
+  } finally {
+    await admin.disconnect();
+  }
+}
+
 if (import.meta.main) {
   const i = Deno.args.indexOf("--port");
   const port = i >= 0 ? Number(Deno.args[i + 1]) : 9092;
+  const t = Deno.args.indexOf("--topics");
+  const topics = t >= 0 ? (Deno.args[t + 1] ?? "").split(",").filter((x) => x !== "") : [];
   const missing = await missingTools();
   if (missing !== undefined) {
     console.error(missing.replace("Kafka tests skipped: i", "I"));
     Deno.exit(1);
   }
   const broker = await startKafka({ port, log: (l) => console.error(l) });
+  if (topics.length > 0) {
+    try {
+      await createTopics(broker.brokers, topics);
+    } catch (err) {
+      await broker.stop();
+      throw err;
+    }
+    console.error(`Created topics ${topics.join(", ")}`);
+  }
   console.log(broker.brokers);
+  console.error("Ctrl-C stops the broker and deletes its data");
   let stopping = false;
   const stop = async () => {
     if (stopping) return;
