@@ -54,16 +54,46 @@ export type KafkaSinkItem = readonly [key: string | null, value: Uint8Array | st
  *   resumed run aborts an uncommitted one and redoes that epoch. Consumers that read
  *   `read_committed` see every record once.
  *
- * @example At-least-once
- * ```ts ignore
+ * @example Exactly-once: a run resumed from its store adds only what is new
+ * ```ts
+ * import { map } from "rxjs";
  * import { Dataflow, run } from "@weir/weir";
- * import { KafkaSink } from "@weir/weir/connectors/kafka";
- * import { TestingSource } from "@weir/weir/testing";
+ * import { KafkaSink, type KafkaMessage, KafkaSource } from "@weir/weir/connectors/kafka";
+ * import { fsBackend } from "@weir/weir/recovery/fs";
+ * import { TestingSink, TestingSource } from "@weir/weir/testing";
+ * import { Kafka, logLevel } from "kafkajs";
+ * import { assertEquals } from "@std/assert";
  *
- * const flow = new Dataflow("write");
- * flow.input("in", new TestingSource([["k", "hello"]] as [string, string][]))
- *   .output("out", new KafkaSink(["127.0.0.1:9092"], "greetings"));
- * await run(flow);
+ * // A broker, e.g. from `deno task kafka` (`deno task test` sets this variable).
+ * const brokers = Deno.env.get("WEIR_KAFKA_BROKERS")?.split(",");
+ * if (brokers !== undefined) {
+ *   const topic = `doc-${crypto.randomUUID()}`;
+ *   const admin = new Kafka({ brokers, logLevel: logLevel.NOTHING }).admin();
+ *   await admin.connect();
+ *   await admin.createTopics({ topics: [{ topic }], waitForLeaders: true });
+ *   await admin.disconnect();
+ *
+ *   const dir = await Deno.makeTempDir();
+ *   const recovery = { backend: fsBackend(dir), create: true };
+ *   const items = [["a", "1"], ["b", "2"], TestingSource.EOF(), ["c", "3"]] as const;
+ *   const flow = new Dataflow("eos_doc");
+ *   flow.input("in", new TestingSource(items))
+ *     .output("out", new KafkaSink(brokers, topic, {
+ *       exactlyOnce: true,
+ *       transactionalId: `eos-doc-${topic}`,
+ *     }));
+ *   await run(flow, { recovery }); // to the EOF marker
+ *   await run(flow, { recovery }); // resumes after it
+ *
+ *   const seen: string[] = [];
+ *   const read = new Dataflow("read");
+ *   read.input("in", new KafkaSource(brokers, [topic], { tail: false }))
+ *     .pipe(map((m: KafkaMessage) => new TextDecoder().decode(m.value!)))
+ *     .output("out", new TestingSink(seen));
+ *   await run(read);
+ *   assertEquals(seen, ["1", "2", "3"]);
+ *   await Deno.remove(dir, { recursive: true });
+ * }
  * ```
  */
 export class KafkaSink implements DynamicSink<KafkaSinkItem>, EpochCommitter {

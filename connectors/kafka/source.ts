@@ -63,18 +63,38 @@ const IDLE_WAIT_MS = 50;
  *
  * Values are raw bytes ({@linkcode KafkaMessage}): deserialize them in a step.
  *
- * @example Reading a topic to its current end
- * ```ts ignore
- * import { Dataflow, mapValue, run } from "@weir/weir";
- * import { KafkaSource } from "@weir/weir/connectors/kafka";
- * import { TestingSink } from "@weir/weir/testing";
+ * @example Writing records, then reading the topic to its current end
+ * ```ts
+ * import { map } from "rxjs";
+ * import { Dataflow, run } from "@weir/weir";
+ * import { KafkaSink, type KafkaMessage, KafkaSource } from "@weir/weir/connectors/kafka";
+ * import { TestingSink, TestingSource } from "@weir/weir/testing";
+ * import { Kafka, logLevel } from "kafkajs";
+ * import { assertEquals } from "@std/assert";
  *
- * const out: string[] = [];
- * const flow = new Dataflow("read");
- * flow.input("in", new KafkaSource(["127.0.0.1:9092"], ["lines"], { tail: false }))
- *   .map((m) => new TextDecoder().decode(m.value!))
- *   .output("out", new TestingSink(out));
- * await run(flow);
+ * // A broker, e.g. from `deno task kafka` (`deno task test` sets this variable).
+ * const brokers = Deno.env.get("WEIR_KAFKA_BROKERS")?.split(",");
+ * if (brokers !== undefined) {
+ *   const topic = `doc-${crypto.randomUUID()}`;
+ *   const admin = new Kafka({ brokers, logLevel: logLevel.NOTHING }).admin();
+ *   await admin.connect();
+ *   await admin.createTopics({ topics: [{ topic, numPartitions: 2 }], waitForLeaders: true });
+ *   await admin.disconnect();
+ *
+ *   const write = new Dataflow("write");
+ *   write.input("in", new TestingSource<[string, string]>([["a", "1"], ["b", "2"], ["a", "3"]]))
+ *     .output("out", new KafkaSink(brokers, topic));
+ *   await run(write);
+ *
+ *   const seen: string[] = [];
+ *   const read = new Dataflow("read");
+ *   const decoder = new TextDecoder();
+ *   read.input("in", new KafkaSource(brokers, [topic], { tail: false }))
+ *     .pipe(map((m: KafkaMessage) => `${decoder.decode(m.key!)}=${decoder.decode(m.value!)}`))
+ *     .output("out", new TestingSink(seen));
+ *   await run(read);
+ *   assertEquals(seen.sort(), ["a=1", "a=3", "b=2"]);
+ * }
  * ```
  */
 export class KafkaSource implements FixedPartitionedSource<KafkaMessage, number> {
