@@ -36,11 +36,14 @@ export interface KafkaMessage {
   readonly headers: Readonly<Record<string, Uint8Array | readonly Uint8Array[] | undefined>>;
 }
 
-/** A record to write. */
-export interface KafkaRecord {
-  readonly key: Uint8Array | string | null;
-  readonly value: Uint8Array | string | null;
-}
+/**
+ * A record to write: `[key, value]` (the sink's items, handed over without copying). A `null`
+ * value is a tombstone.
+ */
+export type KafkaRecord = readonly [
+  key: Uint8Array | string | null,
+  value: Uint8Array | string | null,
+];
 
 /** A topic-partition and an offset. */
 export interface PartitionOffset {
@@ -201,9 +204,10 @@ function toMessage(
   partition: number,
   m: EachBatchPayload["batch"]["messages"][number],
 ): KafkaMessage {
-  const headers: Record<string, Uint8Array | Uint8Array[] | undefined> = {};
+  let headers: Record<string, Uint8Array | Uint8Array[] | undefined> = NO_HEADERS;
   if (m.headers !== undefined) {
     for (const name in m.headers) {
+      if (headers === NO_HEADERS) headers = {};
       const h = m.headers[name];
       headers[name] = h === undefined
         ? undefined
@@ -222,6 +226,9 @@ function toMessage(
     headers,
   };
 }
+
+/** The headers of every record without any (shared, frozen: no object per record). */
+const NO_HEADERS: Record<string, Uint8Array> = Object.freeze({}) as Record<string, Uint8Array>;
 
 const encoder = new TextEncoder();
 function bytes(v: Uint8Array | string): Uint8Array {
@@ -243,7 +250,7 @@ function messagesOf(records: readonly KafkaRecord[]) {
   const out = new Array(records.length);
   for (let i = 0; i < records.length; i++) {
     const r = records[i]!;
-    out[i] = { key: toBuffer(r.key), value: toBuffer(r.value) };
+    out[i] = { key: toBuffer(r[0]), value: toBuffer(r[1]) };
   }
   return out;
 }
