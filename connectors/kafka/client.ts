@@ -371,7 +371,7 @@ class KafkajsClient implements KafkaClient {
       autoCommit: false,
       eachBatchAutoResolve: false,
       // deno-lint-ignore require-await
-      eachBatch: async ({ batch }) => {
+      eachBatch: async ({ batch, resolveOffset }) => {
         const { topic, partition } = batch;
         const k = keyOf(topic, partition);
         const expected = next.get(k) ?? 0;
@@ -384,6 +384,9 @@ class KafkajsClient implements KafkaClient {
           records.push(toMessage(topic, partition, m));
         }
         const after = num(batch.lastOffset()) + 1;
+        // kafkajs fetches the next batch after the last resolved offset (nothing is
+        // committed: autoCommit is off), so the batch is resolved once it is buffered.
+        resolveOffset(batch.lastOffset());
         if (after <= expected) return;
         next.set(k, after);
         handler.onRecords(topic, partition, records, after);

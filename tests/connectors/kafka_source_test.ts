@@ -190,3 +190,31 @@ kafkaTest("KafkaSource names the step and the brokers it cannot reach", async ()
     "Check that a broker runs there (deno task kafka starts one)",
   );
 });
+
+kafkaTest(
+  "KafkaSource reads past a fetch's size, pausing a partition whose buffer is full",
+  async () => {
+    // 2 MB in one partition: kafkajs fetches at most 1 MB per partition at a time.
+    const topic = await createTopic("big", 1);
+    const n = 40_000;
+    const pad = "x".repeat(40);
+    for (let i = 0; i < n; i += 10_000) {
+      await produce(
+        topic,
+        Array.from({ length: 10_000 }, (_, j) => [null, `${i + j}:${pad}`] as [null, string]),
+      );
+    }
+    let count = 0;
+    let next = 0;
+    let inOrder = true;
+    const flow = new Dataflow("kafka_big");
+    flow.input("in", new KafkaSource(brokers(), [topic], { tail: false, maxBuffered: 500 }))
+      .pipe(inspect("count", (_id, m: KafkaMessage) => {
+        if (m.offset !== next++) inOrder = false;
+        count++;
+      }))
+      .output("out", new TestingSink([]));
+    assertEquals((await run(flow, { epochInterval: 100 })).status, "eof");
+    assertEquals([count, inOrder], [n, true]);
+  },
+);
