@@ -331,6 +331,8 @@ class KafkajsClient implements KafkaClient {
     const consumer: Consumer = this.kafka.consumer({
       groupId: `weir-${options.label}-${crypto.randomUUID()}`,
       readUncommitted: false,
+      // Short long-polls: a partition resumed after a pause is fetched again soon.
+      maxWaitTimeInMs: 100,
       allowAutoTopicCreation: false,
       retry: {
         ...(this.options.retry ?? DEFAULT_RETRY),
