@@ -165,6 +165,11 @@ export class KafkaSink implements DynamicSink<KafkaSinkItem>, EpochCommitter {
     void stepId;
   }
 
+  /** Whether this sink commits its epochs: with `exactlyOnce` only. */
+  get commitsEpochs(): boolean {
+    return this.#exactlyOnce;
+  }
+
   /** Only with `exactlyOnce` (otherwise 0): see {@linkcode EpochCommitter.confirmedEpoch}. */
   async confirmedEpoch(stepId: string): Promise<number> {
     if (!this.#exactlyOnce) return 0;

@@ -186,6 +186,11 @@ export interface DynamicSink<T> {
  * ```
  */
 export interface EpochCommitter {
+  /**
+   * `false` when this sink, as configured, does not commit its epochs (an at-least-once
+   * `KafkaSink`): the runtime then treats it as an ordinary sink. Default `true`.
+   */
+  readonly commitsEpochs?: boolean;
   /** The last epoch this sink committed, after settling earlier uncommitted output. */
   confirmedEpoch(stepId: string): Promise<number>;
   /** Commits the output of `epoch` (its store commit is durable). */
@@ -196,7 +201,8 @@ export interface EpochCommitter {
 export function isEpochCommitter(sink: unknown): sink is EpochCommitter {
   if (typeof sink !== "object" || sink === null) return false;
   const s = sink as Record<string, unknown>;
-  return typeof s.confirmedEpoch === "function" && typeof s.commitEpoch === "function";
+  return typeof s.confirmedEpoch === "function" && typeof s.commitEpoch === "function" &&
+    s.commitsEpochs !== false;
 }
 
 /** Any output connector. */

@@ -104,3 +104,25 @@ Deno.test("KafkaSink with exactlyOnce needs a transactionalId", () => {
       "this sink), got undefined",
   );
 });
+
+kafkaTest(
+  "at-least-once KafkaSinks resume with recovery like any sink, two in one flow",
+  async () => {
+    const one = await createTopic("sink-alo-rec-1", 1);
+    const two = await createTopic("sink-alo-rec-2", 1);
+    const dir = await Deno.makeTempDir({ prefix: "weir_kafka_sink_alo_" });
+    const items = [["a", "1"], ["b", "2"], TestingSource.EOF(), ["c", "3"]] as const;
+    const flow = new Dataflow("kafka_sink_alo_rec");
+    const s = flow.input("in", new TestingSource(items));
+    s.output("one", new KafkaSink(brokers(), one));
+    s.output("two", new KafkaSink(brokers(), two));
+    const recovery = { backend: fsBackend(dir), create: true };
+    assertEquals((await run(flow, { epochInterval: 0, recovery })).status, "eof");
+    const second = await run(flow, { epochInterval: 0, recovery });
+    assertEquals(second.status, "eof");
+    for (const t of [one, two]) {
+      assertEquals((await readAll(t)).map((r) => r.value), ["1", "2", "3"]);
+    }
+    await Deno.remove(dir, { recursive: true });
+  },
+);

@@ -196,3 +196,15 @@ Deno.test("a flow with two sinks that commit their epochs themselves is refused"
       `once. Write one of them at least once`,
   );
 });
+
+Deno.test("a sink with commitsEpochs: false is an ordinary sink", async () => {
+  const flow = new Dataflow("ordinary");
+  const s = flow.input("in", new TestingSource<[string, number]>([["a", 1]]));
+  const one = Object.assign(new TwoPhaseSink(), { commitsEpochs: false });
+  const two = Object.assign(new TwoPhaseSink(), { commitsEpochs: false });
+  s.output("one", one);
+  s.output("two", two);
+  await run(flow);
+  // Never asked to commit: its writes stay where the sink put them.
+  assertEquals([one.pending, one.commits, two.pending], [["a=1"], [], ["a=1"]]);
+});
