@@ -187,6 +187,34 @@ export function dropTimeoutNegativeWarning(): void {
   } as typeof process.emitWarning;
 }
 
+/**
+ * Runs `op` again while the broker answers CONCURRENT_TRANSACTIONS: the previous transaction's
+ * commit is still being completed (its markers written), which Kafka's own producer retries but
+ * kafkajs 2.2.4 does not for AddOffsetsToTxn. The request changed nothing, so it is safe to
+ * repeat. Gives up after about 15 s.
+ */
+async function whileConcurrent<T>(op: () => Promise<T>): Promise<T> {
+  let delay = 10;
+  for (let waited = 0;; waited += delay, delay = Math.min(delay * 2, 500)) {
+    try {
+      return await op();
+    } catch (err) {
+      if (!isConcurrentTransactions(err) || waited > 15_000) throw err;
+    }
+    await new Promise((r) => setTimeout(r, delay));
+  }
+}
+
+/** Whether `err`, or an error it wraps (kafkajs's retries do), is CONCURRENT_TRANSACTIONS. */
+function isConcurrentTransactions(err: unknown): boolean {
+  for (let e = err, depth = 0; e !== null && typeof e === "object" && depth < 5; depth++) {
+    const x = e as { type?: string; originalError?: unknown; cause?: unknown };
+    if (x.type === "CONCURRENT_TRANSACTIONS") return true;
+    e = x.originalError ?? x.cause;
+  }
+  return false;
+}
+
 /** A {@linkcode KafkaClient} on kafkajs, connected to `brokers`. */
 export function kafkajsClient(
   brokers: readonly string[],
@@ -435,7 +463,8 @@ class KafkajsClient implements KafkaClient {
         const txn: Transaction = await producer.transaction();
         return {
           send: async (topic, records) => {
-            await txn.send({ topic, acks: -1, messages: messagesOf(records) });
+            const messages = messagesOf(records);
+            await whileConcurrent(() => txn.send({ topic, acks: -1, messages }));
           },
           sendOffsets: async (groupId, offsets) => {
             const byTopic = new Map<string, { partition: number; offset: string }[]>();
@@ -444,10 +473,8 @@ class KafkajsClient implements KafkaClient {
               if (l === undefined) byTopic.set(o.topic, l = []);
               l.push({ partition: o.partition, offset: String(o.offset) });
             }
-            await txn.sendOffsets({
-              consumerGroupId: groupId,
-              topics: [...byTopic].map(([topic, partitions]) => ({ topic, partitions })),
-            });
+            const topics = [...byTopic].map(([topic, partitions]) => ({ topic, partitions }));
+            await whileConcurrent(() => txn.sendOffsets({ consumerGroupId: groupId, topics }));
           },
           commit: () => txn.commit(),
           abort: () => txn.abort(),
