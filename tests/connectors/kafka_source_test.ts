@@ -224,3 +224,34 @@ kafkaTest(
     assertEquals([summary.status, count, inOrder], ["eof", n, true]);
   },
 );
+
+Deno.test("KafkaSource refuses bad arguments when the flow is defined", () => {
+  const cases: Array<[() => unknown, string]> = [
+    [
+      () => new KafkaSource([], ["t"]),
+      "KafkaSource needs at least one broker address, got []",
+    ],
+    [
+      () => new KafkaSource(["127.0.0.1:9092"], []),
+      "KafkaSource needs a non-empty list of topic names, got []",
+    ],
+    [
+      // deno-lint-ignore no-explicit-any
+      () => new KafkaSource(["127.0.0.1:9092"], ["t"], { startingOffset: "middle" as any }),
+      'startingOffset must be "earliest" or "latest", got "middle"',
+    ],
+    [
+      () => new KafkaSource(["127.0.0.1:9092"], ["t"], { batchSize: 0 }),
+      "batchSize must be a positive integer, got 0",
+    ],
+  ];
+  for (const [make, message] of cases) {
+    let thrown: unknown;
+    try {
+      make();
+    } catch (err) {
+      thrown = err;
+    }
+    assertEquals((thrown as Error | undefined)?.message, message);
+  }
+});
