@@ -127,7 +127,9 @@ export { batch, batchAsync, type BatchAsyncOptions, batchGetter, NO_ITEM } from 
 export {
   adler32,
   type DynamicSink,
+  type EpochCommitter,
   type FixedPartitionedSink,
+  isEpochCommitter,
   type Sink,
   type StatefulSinkPartition,
   type StatelessSinkPartition,

@@ -15,6 +15,8 @@ import {
 import type { RestoredState } from "../recovery/store.ts";
 import type { SegmentVisitor, SnapshotKind } from "../recovery/segment.ts";
 import { DISCARDED_STATE, type RuntimeNode } from "../dataflow/op.ts";
+import { DataflowError } from "../errors.ts";
+import { type EpochCommitter, isEpochCommitter } from "../io/outputs.ts";
 import { buildWorker, type BuiltWorker, validateFlow } from "./build.ts";
 import { type RunSummary, Scheduler } from "./scheduler.ts";
 import { WorkerRuntime } from "./worker_runtime.ts";
@@ -233,6 +235,14 @@ export async function run(flow: Dataflow, options: RunOptions = {}): Promise<Run
     throw new TypeError(`signal must be an AbortSignal, got ${typeNameOf(signal)}`);
   }
   validateFlow(flow);
+  const committers = flow.steps.filter((s) => s.kind === "output" && isEpochCommitter(s.sink));
+  if (committers.length > 1) {
+    throw new RangeError(
+      `A flow can have one sink that commits its epochs itself (exactly-once Kafka), but ` +
+        `${committers.map((s) => `"${s.id}"`).join(" and ")} both do: a crash between their ` +
+        `commits could not be resumed exactly once. Write one of them at least once`,
+    );
+  }
   const interval = options.progressInterval ?? 1000;
   if (typeof interval !== "number" || !(interval >= 0)) {
     throw new RangeError(
@@ -295,7 +305,8 @@ async function runWorker(
     const rt = new WorkerRuntime(clock, 0, 1);
     const worker = buildWorker(flow, rt);
     const restorer = new Restorer(worker);
-    await store.loadInto(restorer);
+    const upTo = await twoCommitters(flow, worker, store);
+    await store.loadInto(restorer, { upTo });
     restorer.checkOrphans(store, config.dropOrphans === true);
     const resumedFrom = store.lastEpoch;
     rt.epoch = resumedFrom + 1;
@@ -317,6 +328,39 @@ async function runWorker(
     await store.close().catch(() => {});
     throw err;
   }
+}
+
+/**
+ * With a sink that commits each epoch after the store ({@linkcode EpochCommitter}): asks it
+ * which epoch it committed last and returns the epoch to load the store up to — the epoch
+ * before the store's newest when the crash came between the two commits (see "Two
+ * committers" in ARCHITECTURE.md). Keeps the newest epoch out of folding from now on.
+ */
+async function twoCommitters(
+  flow: Dataflow,
+  worker: BuiltWorker,
+  store: RecoveryStore,
+): Promise<number | undefined> {
+  const out = worker.outputs.find((o) => isEpochCommitter(o.step.sink));
+  if (out === undefined) return undefined;
+  store.keepNewestEpoch = true;
+  const newest = await store.newestEpoch();
+  let confirmed: number;
+  try {
+    confirmed = await (out.step.sink as EpochCommitter).confirmedEpoch(out.step.id);
+  } catch (err) {
+    throw new DataflowError(out.step.id, "Cannot read the last epoch the sink committed", {
+      cause: err,
+    });
+  }
+  if (confirmed === newest) return undefined;
+  if (confirmed === newest - 1) return confirmed;
+  throw new RecoveryError(
+    `Flow "${flow.flowId}": the sink of step "${out.step.id}" committed epoch ${confirmed} ` +
+      `last, but the recovery store in ${store.backend.description} ends at epoch ${newest}; ` +
+      `they may differ by one epoch at most. One of them was reset or replaced: start both ` +
+      `afresh (a new store and a new transactional id), or restore the matching pair`,
+  );
 }
 
 /** Describes a value's type for an error message. */

@@ -32,6 +32,7 @@ import { type RecoveryStore, type RestoredState, stateKey } from "../recovery/st
 import type { BuiltWorker } from "./build.ts";
 import type { InputNode } from "./input_node.ts";
 import type { OutputNode } from "./output_node.ts";
+import { type EpochCommitter, isEpochCommitter } from "../io/outputs.ts";
 import { macrotask, timerTask } from "./util.ts";
 import type { BusyTimes, RunObserver } from "./observer.ts";
 
@@ -101,7 +102,12 @@ export class Scheduler {
   /** Wall-clock time the current epoch started (observed runs). */
   private epochStartedAt = 0;
 
-  constructor(private readonly w: BuiltWorker, private readonly opts: SchedulerOptions) {}
+  /** The output whose sink commits each epoch after the store (at most one per flow). */
+  private readonly committer: OutputNode | undefined;
+
+  constructor(private readonly w: BuiltWorker, private readonly opts: SchedulerOptions) {
+    this.committer = w.outputs.find((o) => isEpochCommitter(o.step.sink));
+  }
 
   /** Runs until EOF, stop, abort or failure. Rejects with the run's DataflowError on failure. */
   async run(): Promise<RunSummary> {
@@ -281,11 +287,32 @@ export class Scheduler {
     for (const out of outputs) await out.settle();
     if (rt.failure !== undefined) throw rt.failure;
     if (this.opts.store !== undefined) await this.commitEpoch(this.opts.store);
+    if (this.committer !== undefined) await this.commitSink(this.committer);
     for (const node of this.w.nodes) node.epochEnded?.(rt.epoch);
     if (this.opts.observer !== undefined) {
       const t = performance.now();
       this.opts.observer.epochEnded(rt.epoch, t - this.epochStartedAt);
       this.epochStartedAt = t;
+    }
+  }
+
+  /**
+   * The second commit of an epoch: once the store's commit is durable (the asynchronous
+   * snapshot is awaited here, so the next epoch starts after both), the sink commits the
+   * epoch's output with the epoch number (see `EpochCommitter`).
+   */
+  private async commitSink(out: OutputNode): Promise<void> {
+    const { rt } = this.w;
+    await this.awaitCommit();
+    try {
+      await (out.step.sink as EpochCommitter).commitEpoch(rt.epoch);
+    } catch (err) {
+      rt.fail(
+        new DataflowError(out.step.id, `Failed to commit the output of epoch ${rt.epoch}`, {
+          cause: err,
+        }),
+      );
+      throw rt.failure;
     }
   }
 
