@@ -47,8 +47,11 @@ export type KafkaRecord = readonly [
 
 /** A topic-partition and an offset. */
 export interface PartitionOffset {
+  /** The topic. */
   readonly topic: string;
+  /** The partition id. */
   readonly partition: number;
+  /** The offset (for a position: the next record to read). */
   readonly offset: number;
 }
 
@@ -79,6 +82,7 @@ export interface Subscription {
 export interface KafkaProducer {
   /** Writes `records` to `topic` and resolves once the broker acknowledged all of them. */
   send(topic: string, records: readonly KafkaRecord[]): Promise<void>;
+  /** Flushes and disconnects. */
   close(): Promise<void>;
 }
 
@@ -86,6 +90,7 @@ export interface KafkaProducer {
 export interface KafkaTransactionalProducer {
   /** Begins a transaction. */
   begin(): Promise<KafkaTransaction>;
+  /** Disconnects (a transaction still open is aborted by the broker in time). */
   close(): Promise<void>;
 }
 
@@ -95,7 +100,9 @@ export interface KafkaTransaction {
   send(topic: string, records: readonly KafkaRecord[]): Promise<void>;
   /** Commits `offsets` for `groupId` within the transaction. */
   sendOffsets(groupId: string, offsets: readonly PartitionOffset[]): Promise<void>;
+  /** Commits the transaction: its records become visible to read_committed readers. */
   commit(): Promise<void>;
+  /** Aborts the transaction: its records are never visible to read_committed readers. */
   abort(): Promise<void>;
 }
 

@@ -107,6 +107,8 @@ export class KafkaSink implements DynamicSink<KafkaSinkItem>, EpochCommitter {
   #part: KafkaSinkPartition | undefined = undefined;
 
   /**
+   * A sink writing to `topic` of the Kafka cluster at `brokers`.
+   *
    * @param brokers Bootstrap addresses, e.g. `["127.0.0.1:9092"]`.
    * @param topic The topic to write (it must exist).
    * @param options See {@linkcode KafkaSinkOptions}.

@@ -107,6 +107,8 @@ export class KafkaSource implements FixedPartitionedSource<KafkaMessage, number>
   #reader: Reader | undefined = undefined;
 
   /**
+   * A source reading `topics` from the Kafka cluster at `brokers`.
+   *
    * @param brokers Bootstrap addresses, e.g. `["127.0.0.1:9092"]`.
    * @param topics The topics to read (at least one).
    * @param options See {@linkcode KafkaSourceOptions}.

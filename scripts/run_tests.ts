@@ -9,6 +9,9 @@
  *
  *   deno task test [deno test arguments…]
  *
+ * Not named `test.ts`: `deno test` runs every `test.ts` it finds as a test module, and this one
+ * would then start `deno test` again, recursively (tests/layout_test.ts keeps it that way).
+ *
  * @module
  */
 import { missingTools, startKafka } from "./kafka.ts";
