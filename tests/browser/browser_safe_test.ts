@@ -81,3 +81,11 @@ Deno.test("browser-safe: dist/weir.js (minified, with rxjs and idb-keyval) is at
     await Deno.remove(out);
   }
 });
+
+Deno.test("browser-safe: dist/weir.js's entry exports mod.ts's API less visualize/flowGraph, plus idbBackend", async () => {
+  const core = Object.keys(await import("../../mod.ts")).sort();
+  const idb = Object.keys(await import("../../src/recovery/idb.ts"));
+  const browser = Object.keys(await import("../../src/browser.ts")).sort();
+  const left = new Set(["visualize", "flowGraph"]);
+  assertEquals(browser, [...core.filter((n) => !left.has(n)), ...idb].sort());
+});
