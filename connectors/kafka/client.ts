@@ -60,10 +60,17 @@ export interface ConsumeHandler {
   /**
    * Records fetched from one partition, in offset order, and `next`: the offset after the
    * last record the fetch covered (records filtered out, such as transaction markers or
-   * aborted records, included). Called with no records when a fetch held only such records.
+   * aborted records, included), and the partition's high watermark (its end offset) when the
+   * fetch reported it. Called with no records when a fetch held only such records.
    * Must not block: buffer and return.
    */
-  onRecords(topic: string, partition: number, records: KafkaMessage[], next: number): void;
+  onRecords(
+    topic: string,
+    partition: number,
+    records: KafkaMessage[],
+    next: number,
+    highWatermark?: number,
+  ): void;
   /** The subscription failed for good (it will fetch nothing more). */
   onError(err: unknown): void;
 }
@@ -426,7 +433,7 @@ class KafkajsClient implements KafkaClient {
         resolveOffset(batch.lastOffset());
         if (after <= expected) return;
         next.set(k, after);
-        handler.onRecords(topic, partition, records, after);
+        handler.onRecords(topic, partition, records, after, num(batch.highWatermark));
       },
     });
     return {

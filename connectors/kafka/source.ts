@@ -7,6 +7,7 @@
 import {
   EOF,
   type FixedPartitionedSource,
+  type SourceProgress,
   type StatefulSourcePartition,
 } from "../../src/io/inputs.ts";
 import {
@@ -213,7 +214,7 @@ export class KafkaSource implements FixedPartitionedSource<KafkaMessage, number>
         ((this.#options.startingOffset ?? "earliest") === "latest" ? range.high : range.low);
     }
     const end = this.#options.tail === false ? range.high : Number.POSITIVE_INFINITY;
-    return reader.add(topic, partition, position, end);
+    return reader.add(topic, partition, position, end, range.high);
   }
 }
 
@@ -254,8 +255,14 @@ class Reader {
     return this.client.groupOffsets(groupId, topic);
   }
 
-  add(topic: string, partition: number, position: number, end: number): KafkaPartition {
-    const p = new KafkaPartition(this, topic, partition, position, end);
+  add(
+    topic: string,
+    partition: number,
+    position: number,
+    end: number,
+    high: number,
+  ): KafkaPartition {
+    const p = new KafkaPartition(this, topic, partition, position, end, high);
     this.parts.set(keyOf(topic, partition), p);
     this.open++;
     return p;
@@ -272,8 +279,8 @@ class Reader {
     }
     if (from.length === 0) return this.starting = Promise.resolve();
     this.starting = this.client.consume(from, {
-      onRecords: (topic, partition, records, next) => {
-        this.parts.get(keyOf(topic, partition))?.receive(records, next);
+      onRecords: (topic, partition, records, next, high) => {
+        this.parts.get(keyOf(topic, partition))?.receive(records, next, high);
       },
       onError: (err) => this.fail(err),
     }, { label: this.stepId }).then((sub) => {
@@ -345,11 +352,14 @@ class KafkaPartition implements StatefulSourcePartition<KafkaMessage, number> {
     /** The next offset to hand to weir: the snapshot. */
     public position: number,
     readonly end: number,
+    /** The partition's end offset as last seen (at build, then by each fetch). */
+    private high: number,
   ) {
     this.fetchedTo = position;
   }
 
-  receive(records: KafkaMessage[], next: number): void {
+  receive(records: KafkaMessage[], next: number, high?: number): void {
+    if (high !== undefined && high > this.high) this.high = high;
     if (records.length > 0) {
       if (this.head === this.buf.length) {
         this.buf = records;
@@ -432,6 +442,16 @@ class KafkaPartition implements StatefulSourcePartition<KafkaMessage, number> {
 
   snapshot(): number {
     return this.position;
+  }
+
+  /**
+   * The next offset out of the partition's end offset: `tail: false`'s end, else the high
+   * watermark the last fetch reported (so `end − position` is the consumer lag).
+   */
+  progress(): SourceProgress {
+    const position = this.position;
+    const end = this.end !== Number.POSITIVE_INFINITY ? this.end : this.high;
+    return { position, end: end > position ? end : position };
   }
 
   close(): Promise<void> {

@@ -60,6 +60,8 @@ export class InputNode {
   items = 0;
   /** Final positions of the partitions that ended (see {@linkcode InputNode.progress}). */
   private endedProgress = { position: 0, end: 0, known: true };
+  /** The progress of the partitions a stop closed, as they were when it closed them. */
+  private stoppedProgress: Array<SourceProgress | undefined> = [];
 
   constructor(
     readonly step: InputStep,
@@ -332,6 +334,11 @@ export class InputNode {
       position += pr.position;
       end = end === undefined || pr.end === undefined ? undefined : end + pr.end;
     }
+    for (const pr of this.stoppedProgress) {
+      if (pr === undefined) return undefined;
+      position += pr.position;
+      end = end === undefined || pr.end === undefined ? undefined : end + pr.end;
+    }
     return { position, end };
   }
 
@@ -347,6 +354,7 @@ export class InputNode {
   async close(): Promise<void> {
     const live = this.live;
     this.live = [];
+    this.stoppedProgress = live.map((p) => partitionProgress(p.part));
     for (const p of live) this.closePart(p);
     await this.settle();
   }

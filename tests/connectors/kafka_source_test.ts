@@ -255,3 +255,34 @@ Deno.test("KafkaSource refuses bad arguments when the flow is defined", () => {
     assertEquals((thrown as Error | undefined)?.message, message);
   }
 });
+
+kafkaTest(
+  "KafkaSource reports its position and the partitions' end offsets: the consumer lag",
+  async () => {
+    const topic = await createTopic("lag", 2);
+    const recs: [string, string, number][] = [];
+    for (let i = 0; i < 40; i++) recs.push([`k${i}`, `${i}`, i % 2]);
+    await produce(topic, recs);
+    const seen: { position?: number; end?: number }[] = [];
+    const stop = new AbortController();
+    let read = 0;
+    const flow = new Dataflow("kafka_lag");
+    flow.input("in", new KafkaSource(brokers(), [topic], { batchSize: 5 }))
+      .pipe(inspect("count", () => void (++read === 40 && stop.abort())))
+      .output("out", new TestingSink([]));
+    const summary = await run(flow, {
+      epochInterval: 0,
+      signal: stop.signal,
+      onProgress: (p) => {
+        const inp = p.inputs.find((i) => i.stepId === "kafka_lag.in");
+        if (inp !== undefined) seen.push({ position: inp.position, end: inp.end });
+      },
+    });
+    assertEquals(summary.status, "stopped");
+    // Tailing (no tail: false), the end is each partition's high watermark: 20 + 20.
+    const last = seen.at(-1)!;
+    assertEquals(last, { position: 40, end: 40 });
+    assert(seen.every((s) => s.end === undefined || s.end >= (s.position ?? 0)));
+    assert(seen.some((s) => s.end === 40 && (s.position ?? 0) < 40), "a lag was seen mid-run");
+  },
+);
