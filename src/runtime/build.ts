@@ -25,9 +25,17 @@ export interface BuiltWorker {
   readonly rt: WorkerRuntime;
   /** Input steps, in definition order. */
   readonly inputs: readonly InputNode[];
-  /** Node and output steps, in topological order: flushed in this order. */
+  /**
+   * Every node the scheduler flushes, in topological order: the nodes of `node` steps
+   * (role `steps`) and of output steps (role `outputs`).
+   */
   readonly nodes: readonly RuntimeNode<unknown>[];
-  /** Output steps. */
+  /**
+   * Nodes in the role of a step (a `node` step's node): their pending work is waited for
+   * before an epoch ends, and they are closed after the sinks.
+   */
+  readonly steps: readonly RuntimeNode<unknown>[];
+  /** Nodes in the role of an output: their writes are settled, then they are closed. */
   readonly outputs: readonly OutputNode[];
   /** Tears down the RxJS chains. */
   readonly channels: readonly Channel<unknown>[];
@@ -79,6 +87,7 @@ export function buildWorker(flow: Dataflow, rt: WorkerRuntime): BuiltWorker {
   const open = new Map<string, OpenChain>();
   const inputs: InputNode[] = [];
   const nodes: RuntimeNode<unknown>[] = [];
+  const stepNodes: RuntimeNode<unknown>[] = [];
   const outputs: OutputNode[] = [];
   const stateful: Array<{ stepId: string; node: RuntimeNode<unknown> }> = [];
 
@@ -144,6 +153,7 @@ export function buildWorker(flow: Dataflow, rt: WorkerRuntime): BuiltWorker {
         }
         channelOf(s.ups[0]!).addConsumer(node);
         nodes.push(node);
+        stepNodes.push(node);
         if (node.forEachChange !== undefined) stateful.push({ stepId: s.id, node });
         break;
       }
@@ -194,7 +204,15 @@ export function buildWorker(flow: Dataflow, rt: WorkerRuntime): BuiltWorker {
         break;
     }
   }
-  return { rt, inputs, nodes, outputs, channels: [...channels.values()], stateful };
+  return {
+    rt,
+    inputs,
+    nodes,
+    steps: stepNodes,
+    outputs,
+    channels: [...channels.values()],
+    stateful,
+  };
 }
 
 /** An Observable whose subscriber is registered directly as a consumer of `ch`. */

@@ -5,17 +5,9 @@
  */
 import { type Clock, WallClock } from "../clock.ts";
 import type { Dataflow } from "../dataflow/dataflow.ts";
-import {
-  type RecoveryConfig,
-  RecoveryError,
-  RecoveryStore,
-  splitStateKey,
-  stateKey,
-} from "../recovery/store.ts";
-import type { RestoredState } from "../recovery/store.ts";
-import type { SegmentVisitor, SnapshotKind } from "../recovery/segment.ts";
-import { DISCARDED_STATE, type RuntimeNode } from "../dataflow/op.ts";
-import { buildWorker, type BuiltWorker, validateFlow } from "./build.ts";
+import { type RecoveryConfig, RecoveryStore } from "../recovery/store.ts";
+import { buildWorker, validateFlow } from "./build.ts";
+import { listedEnds, Restorer, workerLayout } from "./checkpoint.ts";
 import { type RunSummary, Scheduler } from "./scheduler.ts";
 import { WorkerRuntime } from "./worker_runtime.ts";
 
@@ -144,7 +136,7 @@ export async function run(flow: Dataflow, options: RunOptions = {}): Promise<Run
   try {
     const rt = new WorkerRuntime(clock, 0, 1);
     const worker = buildWorker(flow, rt);
-    const restorer = new Restorer(worker);
+    const restorer = new Restorer(workerLayout(worker));
     await store.loadInto(restorer);
     restorer.checkOrphans(store, config.dropOrphans === true);
     const resumedFrom = store.lastEpoch;
@@ -156,7 +148,7 @@ export async function run(flow: Dataflow, options: RunOptions = {}): Promise<Run
       flowId: flow.flowId,
       store,
       resume,
-      opened: () => restorer.checkPartitions(worker, store, dropOrphans),
+      opened: () => restorer.checkPartitions(listedEnds(worker), store, dropOrphans),
       signal,
     }).run();
     await store.close();
@@ -174,129 +166,4 @@ function typeNameOf(value: unknown): string {
   if (typeof value !== "object") return typeof value;
   const name = (value as { constructor?: { name?: unknown } }).constructor?.name;
   return typeof name === "string" && name !== "" && name !== "Object" ? `a ${name}` : "an object";
-}
-
-/**
- * Replays the store into the built worker: each stateful step's keys straight into its node
- * (`RuntimeNode.restore`), sources' and sinks' positions into maps, and the keys of steps the
- * flow does not have into a tally of orphans.
- */
-class Restorer implements SegmentVisitor {
-  /** Restored positions of sources and sinks, by `kind:stepId`. */
-  readonly positions: RestoredState = new Map();
-  private readonly nodes = new Map<string, RuntimeNode<unknown>>();
-  private readonly known = new Set<string>();
-  /** Keys of steps the flow does not have (only counted: their values are not kept). */
-  private readonly orphans = new Map<string, Set<string>>();
-  private node: RuntimeNode<unknown> | undefined = undefined;
-  private map: Map<string, unknown> | undefined = undefined;
-  private orphan: Set<string> | undefined = undefined;
-
-  constructor(worker: BuiltWorker) {
-    for (const s of worker.stateful) this.nodes.set(s.stepId, s.node);
-    for (const i of worker.inputs) if (i.isFixed) this.known.add(stateKey("source", i.step.id));
-    for (const o of worker.outputs) if (o.isFixed) this.known.add(stateKey("sink", o.step.id));
-  }
-
-  step(kind: SnapshotKind, stepId: string): void {
-    this.node = kind === "state" ? this.nodes.get(stepId) : undefined;
-    this.map = this.orphan = undefined;
-    if (this.node !== undefined) return;
-    const k = stateKey(kind, stepId);
-    if (this.known.has(k)) {
-      let m = this.positions.get(k);
-      if (m === undefined) this.positions.set(k, m = new Map());
-      this.map = m;
-    } else {
-      let o = this.orphans.get(k);
-      if (o === undefined) this.orphans.set(k, o = new Set());
-      this.orphan = o;
-    }
-  }
-
-  put(key: string, value: unknown): void {
-    if (this.node !== undefined) this.node.restore!(key, value);
-    else if (this.map !== undefined) this.map.set(key, value);
-    else this.orphan!.add(key);
-  }
-
-  del(key: string): void {
-    if (this.node !== undefined) this.node.restore!(key, DISCARDED_STATE);
-    else (this.map ?? this.orphan)!.delete(key);
-  }
-
-  drop(kind: SnapshotKind, stepId: string): void {
-    const k = stateKey(kind, stepId);
-    if (kind === "state") this.nodes.get(stepId)?.resetState?.();
-    this.positions.delete(k);
-    this.orphans.delete(k);
-    this.node = undefined;
-    this.map = this.orphan = undefined;
-  }
-
-  /**
-   * Refuses stored state of steps the flow does not have, listing them, unless `drop` is
-   * set: then the next commit records their drop.
-   */
-  checkOrphans(store: RecoveryStore, drop: boolean): void {
-    const orphans = [...this.orphans].filter(([, keys]) => keys.size > 0);
-    if (orphans.length === 0) return;
-    if (!drop) {
-      const list = orphans.map(([k, keys]) => {
-        const [kind, id] = splitStateKey(k);
-        return `${id} (${kind}, ${keys.size} keys)`;
-      }).join(", ");
-      throw new RecoveryError(
-        `The recovery store in ${store.backend.description} holds state of steps this flow ` +
-          `does not have: ${list}. Put those steps back, or pass dropOrphans: true to delete ` +
-          `their state`,
-      );
-    }
-    for (const [k] of orphans) {
-      const [kind, id] = splitStateKey(k);
-      store.dropStep(kind, id);
-    }
-  }
-
-  /**
-   * Refuses stored positions of source or sink partitions that the flow's (opened) sources
-   * and sinks no longer list — a renamed file would otherwise be read again from its start,
-   * or a removed output file's position be kept forever — unless `drop` is set: then the next
-   * commit deletes them.
-   */
-  checkPartitions(worker: BuiltWorker, store: RecoveryStore, drop: boolean): void {
-    const found: Array<[SnapshotKind, string, string[]]> = [];
-    const ends: Array<
-      ["source" | "sink", ReadonlyArray<{ step: { id: string }; listed: readonly string[] }>]
-    > = [
-      ["source", worker.inputs],
-      ["sink", worker.outputs],
-    ];
-    for (const [kind, nodes] of ends) {
-      for (const node of nodes) {
-        const stored = this.positions.get(stateKey(kind, node.step.id));
-        if (stored === undefined) continue;
-        const listed = new Set(node.listed);
-        const gone = [...stored.keys()].filter((p) => !listed.has(p)).sort();
-        if (gone.length > 0) found.push([kind, node.step.id, gone]);
-      }
-    }
-    if (found.length === 0) return;
-    if (!drop) {
-      const list = found.flatMap(([kind, id, parts]) =>
-        parts.map((p) => `${id} partition ${JSON.stringify(p)} (${kind})`)
-      ).join(", ");
-      throw new RecoveryError(
-        `The recovery store in ${store.backend.description} holds positions of partitions ` +
-          `this flow's sources and sinks no longer list: ${list}. A renamed partition would ` +
-          `start over from its beginning. List them again (e.g. the same path, spelled the ` +
-          `same way), or pass dropOrphans: true to delete their positions`,
-      );
-    }
-    for (const [kind, id, parts] of found) {
-      store.dropKeys(kind, id, parts);
-      const stored = this.positions.get(stateKey(kind, id))!;
-      for (const p of parts) stored.delete(p);
-    }
-  }
 }

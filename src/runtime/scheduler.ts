@@ -26,12 +26,9 @@
  * @module
  */
 import { attributeError, DataflowError } from "../errors.ts";
-import { DISCARDED_STATE } from "../dataflow/op.ts";
-import { SnapshotEncodeError, type SnapshotKind } from "../recovery/segment.ts";
 import { type RecoveryStore, type RestoredState, stateKey } from "../recovery/store.ts";
 import type { BuiltWorker } from "./build.ts";
-import type { InputNode } from "./input_node.ts";
-import type { OutputNode } from "./output_node.ts";
+import { collectSnapshots } from "./checkpoint.ts";
 import { macrotask, timerTask } from "./util.ts";
 
 /** How a run ended. */
@@ -185,7 +182,7 @@ export class Scheduler {
    * run as at EOF instead.
    */
   private async stopped(): Promise<RunSummary> {
-    const { rt, inputs, outputs, nodes, channels } = this.w;
+    const { rt, inputs, outputs, steps, channels } = this.w;
     if (this.inputsDone()) {
       await this.finish();
       return { status: "eof", epoch: rt.epoch };
@@ -194,9 +191,7 @@ export class Scheduler {
     await this.awaitCommit();
     for (const out of outputs) await out.close();
     for (const inp of inputs) await inp.close();
-    for (const node of nodes) {
-      if (!outputs.includes(node as never)) await node.close?.();
-    }
+    for (const node of steps) await node.close?.();
     for (const ch of channels) ch.unsubscribe();
     if (rt.failure !== undefined) throw rt.failure;
     return { status: "stopped", epoch: rt.epoch };
@@ -289,47 +284,9 @@ export class Scheduler {
    */
   private async commitEpoch(store: RecoveryStore): Promise<void> {
     await this.awaitCommit();
-    const { rt, stateful, inputs, outputs } = this.w;
+    const { rt } = this.w;
     const seg = store.beginEpoch();
-    let kind: SnapshotKind = "state";
-    let stepId = this.opts.flowId;
-    const put = (key: string, snap: unknown) => {
-      if (snap === DISCARDED_STATE) seg.del(key);
-      else seg.put(key, snap);
-    };
-    try {
-      for (const s of stateful) {
-        stepId = s.stepId;
-        seg.step(kind, stepId);
-        s.node.forEachChange!(put);
-      }
-      const io: Array<["source" | "sink", readonly (InputNode | OutputNode)[]]> = [
-        ["source", inputs],
-        ["sink", outputs],
-      ];
-      for (const [k, ends] of io) {
-        kind = k;
-        for (const end of ends) {
-          if (!end.isFixed) continue;
-          stepId = end.step.id;
-          seg.step(kind, stepId);
-          end.forEachPosition(put);
-        }
-      }
-    } catch (err) {
-      if (err instanceof SnapshotEncodeError) {
-        const where = kind === "state" ? { key: err.key } : { partition: err.key };
-        rt.fail(
-          new DataflowError(err.stepId, "Cannot store the snapshot", {
-            ...where,
-            cause: err.cause,
-          }),
-        );
-      } else {
-        rt.fail(attributeError(err, stepId, "Snapshot failed"));
-      }
-      throw rt.failure;
-    }
+    collectSnapshots(this.w, seg, this.opts.flowId);
     const commit = store.commit(rt.epoch, seg, this.sampleNow());
     // A failed write fails the run at once (and again when awaited).
     commit.catch((err) => rt.fail(attributeError(err, this.opts.flowId, "Commit failed")));
@@ -355,9 +312,7 @@ export class Scheduler {
     }
     for (const out of outputs) await out.close();
     for (const inp of inputs) await inp.settle();
-    for (const node of this.w.nodes) {
-      if (!outputs.includes(node as never)) await node.close?.();
-    }
+    for (const node of this.w.steps) await node.close?.();
     for (const ch of channels) ch.unsubscribe();
     if (rt.failure !== undefined) throw rt.failure;
   }
@@ -372,11 +327,18 @@ export class Scheduler {
 
   /** Best-effort cleanup after a failure or abort: the first error stays the reported one. */
   private async shutdown(): Promise<void> {
-    const { inputs, nodes, channels } = this.w;
+    const { inputs, outputs, steps, channels } = this.w;
     await this.awaitCommit().catch(() => {});
-    for (const node of nodes) {
+    for (const out of outputs) {
       try {
-        await (node as { settle?: () => Promise<void> }).settle?.();
+        await out.settle();
+        await out.close();
+      } catch {
+        // Already failing or aborting.
+      }
+    }
+    for (const node of steps) {
+      try {
         await node.close?.();
       } catch {
         // Already failing or aborting.
@@ -418,12 +380,8 @@ export class Scheduler {
 
   /** True when no node holds in-flight asynchronous work. */
   private idle(): boolean {
-    const { nodes, outputs } = this.w;
-    for (const n of nodes) {
-      if (n.pending !== undefined && !outputs.includes(n as never) && n.pending() > 0) {
-        return false;
-      }
-    }
+    // Sink writes are not counted here: an epoch end awaits them (`settle`) instead.
+    for (const n of this.w.steps) if (n.pending !== undefined && n.pending() > 0) return false;
     return true;
   }
 
