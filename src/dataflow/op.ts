@@ -113,6 +113,11 @@ export interface ChainStepSpec {
   readonly opType: string;
   /** True for steps that count as an output in validation (inspect, raises). */
   readonly isOutput?: boolean;
+  /**
+   * With several workers, the runtime moves the step's input between workers first:
+   * `"spread"` evenly (redistribute). Only the identity step may declare it.
+   */
+  readonly exchange?: "spread";
   /** Builds the RxJS operator for one worker. */
   build(ctx: StepContext): OperatorFunction<unknown, unknown>;
 }
@@ -125,6 +130,12 @@ export interface NodeStepSpec {
   readonly name: string;
   /** The operator's name, e.g. `"mapAsync"`. */
   readonly opType: string;
+  /**
+   * `"key"`: the step holds keyed state (statefulBatch). With several workers, the runtime
+   * routes each `[key, value]` item to the worker owning the key before the step, and
+   * recovery routes restored keys the same way.
+   */
+  readonly exchange?: "key";
   /** Builds the node for one worker; it emits into `down`. */
   build(ctx: StepContext, down: Downstream<unknown>): RuntimeNode<unknown>;
 }

@@ -145,6 +145,7 @@ export function statefulBatch<V, W, S>(
     kind: "node",
     name: stepId,
     opType: "statefulBatch",
+    exchange: "key",
     build: (ctx, down) =>
       new StatefulBatchNode<V, W, S>(
         ctx,

@@ -16,7 +16,8 @@ import type { StepRecord } from "../dataflow/graph.ts";
 import type { RuntimeNode } from "../dataflow/op.ts";
 import { Channel } from "./channel.ts";
 import { InputNode } from "./input_node.ts";
-import { makeOutputNode, type OutputNode } from "./output_node.ts";
+import { makeOutputNode, type OutputNode, PartitionedOutputNode } from "./output_node.ts";
+import { ExchangeNode, keyOwner, partitionOwner } from "./exchange.ts";
 import { tagErrors } from "./step_subscriber.ts";
 import type { WorkerRuntime } from "./worker_runtime.ts";
 
@@ -39,6 +40,8 @@ export interface BuiltWorker {
   readonly outputs: readonly OutputNode[];
   /** Tears down the RxJS chains. */
   readonly channels: readonly Channel<unknown>[];
+  /** With several workers: the exchanges, in topological order (also in `nodes`). */
+  readonly exchanges: readonly ExchangeNode[];
   /** Nodes holding keyed state (recovery), with their step ids, in topological order. */
   readonly stateful: ReadonlyArray<
     { readonly stepId: string; readonly node: RuntimeNode<unknown> }
@@ -90,6 +93,30 @@ export function buildWorker(flow: Dataflow, rt: WorkerRuntime): BuiltWorker {
   const stepNodes: RuntimeNode<unknown>[] = [];
   const outputs: OutputNode[] = [];
   const stateful: Array<{ stepId: string; node: RuntimeNode<unknown> }> = [];
+  const exchanges: ExchangeNode[] = [];
+  const hub = rt.hub;
+  const count = rt.workerCount;
+  const self = rt.workerIndex;
+  /** A redistribute step, which becomes an exchange when several workers run. */
+  const spreads = (s: StepRecord) => hub !== undefined && s.kind === "chain" && s.spec.exchange;
+  /** Puts an exchange between `up` and a new channel, which it returns. */
+  const exchangeBefore = (
+    stepId: string,
+    up: Channel<unknown>,
+    route: (item: unknown) => number,
+  ) => {
+    const mid = new Channel<unknown>(stepId, rt);
+    midChannels.push(mid);
+    const ex = new ExchangeNode(stepId, exchanges.length, hub!, route, mid);
+    hub!.exchanges.push(ex);
+    exchanges.push(ex);
+    up.addConsumer(ex);
+    nodes.push(ex);
+    return mid;
+  };
+  const midChannels: Channel<unknown>[] = [];
+  const byKey = (item: unknown) =>
+    Array.isArray(item) && typeof item[0] === "string" ? keyOwner(item[0], count) : self;
 
   const channelOf = (streamId: string): Channel<unknown> => {
     const ch = channels.get(streamId);
@@ -103,7 +130,8 @@ export function buildWorker(flow: Dataflow, rt: WorkerRuntime): BuiltWorker {
   };
   const fusesInto = (streamId: string): boolean => {
     const cs = consumers.get(streamId);
-    return cs !== undefined && cs.length === 1 && (cs[0]!.kind === "rx" || cs[0]!.kind === "chain");
+    return cs !== undefined && cs.length === 1 &&
+      (cs[0]!.kind === "rx" || cs[0]!.kind === "chain") && !spreads(cs[0]!);
   };
 
   for (const s of steps) {
@@ -116,6 +144,15 @@ export function buildWorker(flow: Dataflow, rt: WorkerRuntime): BuiltWorker {
       case "rx":
       case "chain": {
         const up = s.ups[0]!;
+        if (spreads(s)) {
+          // redistribute: an exchange dealing items round-robin over the workers.
+          let next = self;
+          const spread = () => (next = next + 1 === count ? 0 : next + 1);
+          const mid = exchangeBefore(s.id, channelOf(up), spread);
+          const out = newChannel(s.downs[0]!, s.id);
+          mid.addConsumer(out);
+          break;
+        }
         const chain = open.get(up);
         open.delete(up);
         let obs: Observable<unknown>;
@@ -151,7 +188,11 @@ export function buildWorker(flow: Dataflow, rt: WorkerRuntime): BuiltWorker {
         } catch (err) {
           throw attributeError(err, s.id, "Failed to build the step");
         }
-        channelOf(s.ups[0]!).addConsumer(node);
+        let input = channelOf(s.ups[0]!);
+        if (hub !== undefined && s.spec.exchange === "key") {
+          input = exchangeBefore(s.id, input, byKey);
+        }
+        input.addConsumer(node);
         nodes.push(node);
         stepNodes.push(node);
         if (node.forEachChange !== undefined) stateful.push({ stepId: s.id, node });
@@ -195,7 +236,15 @@ export function buildWorker(flow: Dataflow, rt: WorkerRuntime): BuiltWorker {
       }
       case "output": {
         const node = makeOutputNode(s, rt);
-        channelOf(s.ups[0]!).addConsumer(node);
+        let input = channelOf(s.ups[0]!);
+        if (hub !== undefined && node instanceof PartitionedOutputNode) {
+          // Each partition is written by its owner: route items to it.
+          input = exchangeBefore(s.id, input, (item) => {
+            const p = node.partitionIndex(item);
+            return p < 0 ? self : partitionOwner(p, count);
+          });
+        }
+        input.addConsumer(node);
         nodes.push(node);
         outputs.push(node);
         break;
@@ -210,7 +259,8 @@ export function buildWorker(flow: Dataflow, rt: WorkerRuntime): BuiltWorker {
     nodes,
     steps: stepNodes,
     outputs,
-    channels: [...channels.values()],
+    channels: [...channels.values(), ...midChannels],
+    exchanges,
     stateful,
   };
 }

@@ -8,6 +8,8 @@ import type { Dataflow } from "../dataflow/dataflow.ts";
 import { type RecoveryConfig, RecoveryStore } from "../recovery/store.ts";
 import { buildWorker, validateFlow } from "./build.ts";
 import { listedEnds, Restorer, workerLayout } from "./checkpoint.ts";
+import { type FlowModule, runParallel } from "./parallel.ts";
+import { IN_WORKER } from "./worker_main.ts";
 import { type RunSummary, Scheduler } from "./scheduler.ts";
 import { WorkerRuntime } from "./worker_runtime.ts";
 
@@ -23,10 +25,53 @@ export interface RunOptions {
   /** The clock every time-based part of the run uses (default: the wall clock). */
   readonly clock?: Clock;
   /**
-   * How many workers run the graph (default 1). Only 1 is supported in this version; the
-   * graph, partitions and keyed steps are built for more.
+   * How many workers run the graph (default 1: the calling thread, nothing spawned). With
+   * N > 1, N Web Workers each build the flow from {@linkcode RunOptions.module} and run the
+   * whole graph; items move between workers only where needed: to the worker owning the
+   * key before each keyed stateful step (a stable hash of the key), to a fixed sink
+   * partition's owner, and round-robin at `redistribute`. Each fixed source partition is
+   * read by one worker (round-robin over the sorted names); a dynamic source is built on
+   * every worker with its index and the count. Epochs end on all workers together, and with
+   * recovery an epoch commits once every worker's snapshots are in; a run may resume on a
+   * different number of workers. Items of one key keep their order; across keys and
+   * workers, output order is not defined. With N > 1, `clock` cannot be set (each worker
+   * reads the wall clock) and sinks write on their worker, except those declaring
+   * `mainThread` (`TestingSink`), which are written on the calling thread.
+   *
+   * @example Two workers (the flow is exported by a module each worker imports)
+   * ```ts ignore
+   * import { countFinal, Dataflow, run } from "@weir/weir";
+   * import { TestingSink, TestingSource } from "@weir/weir/testing";
+   * import { assertEquals } from "@std/assert";
+   *
+   * export const out: [string, number][] = [];
+   * export const flow = new Dataflow("count");
+   * flow.input("inp", new TestingSource(["a", "b", "a"]))
+   *   .pipe(countFinal("count", (w: string) => w))
+   *   .output("out", new TestingSink(out));
+   *
+   * if (import.meta.main) {
+   *   await run(flow, { workers: 2, module: import.meta.url });
+   *   assertEquals(out.sort(), [["a", 2], ["b", 1]]);
+   * }
+   * ```
    */
   readonly workers?: number;
+  /**
+   * With `workers` > 1: the URL of the module that exports the flow (usually
+   * `import.meta.url`). Each worker imports it and reads the export, so the module must not
+   * start runs when imported: guard them with `if (import.meta.main)` (a `run` started
+   * while a worker imports the module is refused).
+   */
+  readonly module?: string | URL;
+  /**
+   * With `workers` > 1: the module's export holding the flow, or a function returning it
+   * (called with {@linkcode RunOptions.args} in every worker). Default: the export that is
+   * the very `flow` passed to `run`.
+   */
+  readonly export?: string;
+  /** With `workers` > 1 and an `export` that is a function: its arguments (cloneable). */
+  readonly args?: readonly unknown[];
   /**
    * Snapshot every epoch to a store and resume from its last committed epoch (see
    * {@linkcode RecoveryConfig}). Off by default.
@@ -115,9 +160,11 @@ export async function run(flow: Dataflow, options: RunOptions = {}): Promise<Run
   if (!Number.isInteger(workers) || workers < 1) {
     throw new RangeError(`workers must be a positive integer, got ${workers}`);
   }
-  if (workers !== 1) {
-    throw new RangeError(
-      `Running on ${workers} workers is not supported yet; this version runs 1 worker`,
+  const inWorker = (globalThis as Record<symbol, unknown>)[IN_WORKER];
+  if (inWorker !== undefined) {
+    throw new Error(
+      `run() was called while a weir worker imported ${inWorker} to build flow ` +
+        `"${flow.flowId}"; guard the module's runs with if (import.meta.main)`,
     );
   }
   const signal = options.signal;
@@ -125,6 +172,20 @@ export async function run(flow: Dataflow, options: RunOptions = {}): Promise<Run
     throw new TypeError(`signal must be an AbortSignal, got ${typeNameOf(signal)}`);
   }
   validateFlow(flow);
+  if (workers > 1) {
+    if (options.clock !== undefined) {
+      throw new RangeError(
+        `A clock cannot be passed with workers: ${workers}; each worker reads the wall clock`,
+      );
+    }
+    const where = await flowModule(flow, options);
+    return await runParallel(flow, where, {
+      workers,
+      epochInterval,
+      recovery: options.recovery,
+      signal,
+    });
+  }
   const clock = options.clock ?? new WallClock();
   const config = options.recovery;
   if (config === undefined) {
@@ -158,6 +219,30 @@ export async function run(flow: Dataflow, options: RunOptions = {}): Promise<Run
     await store.close().catch(() => {});
     throw err;
   }
+}
+
+/** Where the workers find the flow: `options.module` and the export. */
+async function flowModule(flow: Dataflow, options: RunOptions): Promise<FlowModule> {
+  const { module, args } = options;
+  if (module === undefined) {
+    throw new TypeError(
+      `Running flow "${flow.flowId}" on ${options.workers} workers needs options.module: the ` +
+        `URL of the module exporting the flow (import.meta.url), which every worker imports`,
+    );
+  }
+  const url = module instanceof URL ? module.href : new URL(module, "file:///").href;
+  let name = options.export;
+  if (name === undefined) {
+    const ns = await import(url) as Record<string, unknown>;
+    name = Object.keys(ns).find((k) => ns[k] === flow);
+    if (name === undefined) {
+      throw new TypeError(
+        `Flow "${flow.flowId}" is not an export of ${url}; export it, or pass options.export ` +
+          `naming the export (or a function returning the flow)`,
+      );
+    }
+  }
+  return { module: url, export: name, args };
 }
 
 /** Describes a value's type for an error message. */

@@ -81,17 +81,17 @@ const TIMER_YIELD_EVERY_MS = 50;
 
 /** Drives one built worker to completion. */
 export class Scheduler {
-  private lastNow = Number.NEGATIVE_INFINITY;
+  protected lastNow = Number.NEGATIVE_INFINITY;
   /** Something happened since the last epoch end (see the run loop, epochInterval 0). */
-  private workSinceEpoch = true;
-  private epochEndsAt = 0;
+  protected workSinceEpoch = true;
+  protected epochEndsAt = 0;
   /** Wall-clock time of the last yield to the event loop. */
-  private sliceStart = 0;
+  protected sliceStart = 0;
   /** Wall-clock time at which the host last ran timers (seen by a heartbeat timer). */
-  private timersRanAt = 0;
-  private heartbeat: ReturnType<typeof setTimeout> | undefined = undefined;
+  protected timersRanAt = 0;
+  protected heartbeat: ReturnType<typeof setTimeout> | undefined = undefined;
 
-  constructor(private readonly w: BuiltWorker, private readonly opts: SchedulerOptions) {}
+  constructor(protected readonly w: BuiltWorker, protected readonly opts: SchedulerOptions) {}
 
   /** Runs until EOF, stop, abort or failure. Rejects with the run's DataflowError on failure. */
   async run(): Promise<RunSummary> {
@@ -169,7 +169,7 @@ export class Scheduler {
    * nodes without EOF. If the inputs reached EOF while the epoch drained (a batch in flight
    * was the last), the run finishes as at EOF instead.
    */
-  private async stop(): Promise<RunSummary> {
+  protected async stop(): Promise<RunSummary> {
     await this.endEpoch();
     if (this.aborted()) return await this.abort();
     return await this.stopped();
@@ -181,7 +181,7 @@ export class Scheduler {
    * reject the run like any other. Inputs that reached EOF while the epoch drained finish the
    * run as at EOF instead.
    */
-  private async stopped(): Promise<RunSummary> {
+  protected async stopped(): Promise<RunSummary> {
     const { rt, inputs, outputs, steps, channels } = this.w;
     if (this.inputsDone()) {
       await this.finish();
@@ -223,7 +223,7 @@ export class Scheduler {
     return pushed;
   }
 
-  private flushNodes(now: number): void {
+  protected flushNodes(now: number): void {
     const { rt, nodes } = this.w;
     for (let i = 0; i < nodes.length; i++) {
       nodes[i]!.flush?.(now);
@@ -231,7 +231,7 @@ export class Scheduler {
     }
   }
 
-  private timersDue(now: number): boolean {
+  protected timersDue(now: number): boolean {
     for (const n of this.w.nodes) {
       const t = n.nextWake?.();
       if (t !== undefined && t <= now) return true;
@@ -261,10 +261,10 @@ export class Scheduler {
   }
 
   /** The previous epoch's commit, still being written (see `commitEpoch`). */
-  private committing: Promise<void> | undefined = undefined;
+  protected committing: Promise<void> | undefined = undefined;
 
   /** Waits for the commit in flight, if any; throws its failure. */
-  private async awaitCommit(): Promise<void> {
+  protected async awaitCommit(): Promise<void> {
     const c = this.committing;
     if (c === undefined) return;
     this.committing = undefined;
@@ -282,7 +282,7 @@ export class Scheduler {
    * the previous commit, whose positions (sink offsets included) predate anything the next
    * epoch did.
    */
-  private async commitEpoch(store: RecoveryStore): Promise<void> {
+  protected async commitEpoch(store: RecoveryStore): Promise<void> {
     await this.awaitCommit();
     const { rt } = this.w;
     const seg = store.beginEpoch();
@@ -293,7 +293,7 @@ export class Scheduler {
     this.committing = commit;
   }
 
-  private async finish(): Promise<void> {
+  protected async finish(): Promise<void> {
     const { rt, inputs, outputs, channels } = this.w;
     // The final snapshot is durable before the run reports EOF.
     await this.awaitCommit();
@@ -317,7 +317,7 @@ export class Scheduler {
     if (rt.failure !== undefined) throw rt.failure;
   }
 
-  private async abort(): Promise<never | { status: "aborted"; epoch: number }> {
+  protected async abort(): Promise<never | { status: "aborted"; epoch: number }> {
     // A commit in flight completes (or fails) before the run returns: the store is left as a
     // crash at this point would leave it, never half-written by a process still running.
     await this.awaitCommit().catch(() => {});
@@ -326,7 +326,7 @@ export class Scheduler {
   }
 
   /** Best-effort cleanup after a failure or abort: the first error stays the reported one. */
-  private async shutdown(): Promise<void> {
+  protected async shutdown(): Promise<void> {
     const { inputs, outputs, steps, channels } = this.w;
     await this.awaitCommit().catch(() => {});
     for (const out of outputs) {
@@ -349,14 +349,14 @@ export class Scheduler {
   }
 
   /** Lets timers, I/O and other tasks run. */
-  private async yieldToEventLoop(): Promise<void> {
+  protected async yieldToEventLoop(): Promise<void> {
     if (performance.now() - this.timersRanAt > TIMER_YIELD_EVERY_MS) await timerTask();
     else await macrotask();
     this.sliceStart = performance.now();
   }
 
   /** Keeps a zero-delay timer pending that records when the host last ran timers. */
-  private armHeartbeat(): void {
+  protected armHeartbeat(): void {
     if (this.heartbeat !== undefined) return;
     this.heartbeat = setTimeout(() => {
       this.heartbeat = undefined;
@@ -364,33 +364,33 @@ export class Scheduler {
     }, 0);
   }
 
-  private sampleNow(): number {
+  protected sampleNow(): number {
     const t = this.w.rt.clock.now();
     if (t > this.lastNow) this.lastNow = t;
     return this.lastNow;
   }
 
-  private aborted(): boolean {
+  protected aborted(): boolean {
     return this.w.inputs.some((i) => i.aborted);
   }
 
-  private inputsDone(): boolean {
+  protected inputsDone(): boolean {
     return this.w.inputs.every((i) => i.done);
   }
 
   /** True when no node holds in-flight asynchronous work. */
-  private idle(): boolean {
+  protected idle(): boolean {
     // Sink writes are not counted here: an epoch end awaits them (`settle`) instead.
     for (const n of this.w.steps) if (n.pending !== undefined && n.pending() > 0) return false;
     return true;
   }
 
-  private anyFull(): boolean {
+  protected anyFull(): boolean {
     for (const n of this.w.nodes) if (n.isFull?.()) return true;
     return false;
   }
 
-  private nextWake(allowPoll: boolean): number {
+  protected nextWake(allowPoll: boolean): number {
     let at = Number.POSITIVE_INFINITY;
     for (const inp of this.w.inputs) {
       const t = inp.nextWake(allowPoll);
@@ -404,7 +404,7 @@ export class Scheduler {
   }
 
   /** Sleeps until `deadline` on the run's clock, or until something wakes the worker. */
-  private async sleep(deadline: number): Promise<void> {
+  protected async sleep(deadline: number): Promise<void> {
     const { rt } = this.w;
     if (deadline <= this.lastNow) return;
     const wake = rt.waitForWake();

@@ -1,0 +1,186 @@
+/**
+ * The exchange: moves items between workers where the flow's semantics need it.
+ *
+ * With several workers, `buildWorker` puts an {@linkcode ExchangeNode} before every keyed
+ * stateful step (route: the owner of the item's key, {@linkcode keyOwner}), before every
+ * fixed-partitioned sink (route: the owner of the item's partition) and in place of every
+ * `redistribute` (route: round-robin). An item for this worker goes straight on; items for
+ * another worker are gathered per worker and posted as one array per activation and link
+ * (`postMessage` of a batch, never one message per item). A worker receives batches
+ * between activations and delivers them at its next activation's flush of the exchange,
+ * before the steps after it flush (topological order).
+ *
+ * EOF: when the exchange's upstream completed on this worker, it sends an EOF marker on
+ * every link after its last batch (a `MessagePort` keeps order); its downstream completes
+ * once every worker's marker arrived and every batch was delivered.
+ *
+ * @module
+ */
+import type { Downstream, RuntimeNode } from "../dataflow/op.ts";
+import type { WorkerRuntime } from "./worker_runtime.ts";
+
+/**
+ * A stable 32-bit hash of a key (FNV-1a over its UTF-16 code units): the same in every
+ * worker, process and run, so the exchange and recovery's rescaling agree on a key's owner.
+ */
+export function keyHash(key: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < key.length; i++) {
+    h ^= key.charCodeAt(i);
+    h = Math.imul(h, 0x01000193);
+  }
+  return h >>> 0;
+}
+
+/** The worker that owns `key` among `count` workers. */
+export function keyOwner(key: string, count: number): number {
+  return keyHash(key) % count;
+}
+
+/**
+ * The worker that reads or writes the `index`-th of a fixed source's or sink's sorted
+ * partitions: round-robin, which is Bytewax's assignment (fewest assignments first, ties to
+ * the lowest worker) when every worker lists every partition.
+ */
+export function partitionOwner(index: number, count: number): number {
+  return index % count;
+}
+
+/** A message on a link between two workers. */
+export type LinkMessage =
+  | { readonly x: number; readonly items: unknown[] }
+  | { readonly x: number; readonly eof: true };
+
+/** The port to another worker, as the hub sees it (a `MessagePort`). */
+export interface Link {
+  postMessage(message: LinkMessage): void;
+  onmessage: ((ev: MessageEvent<LinkMessage>) => void) | null;
+}
+
+/**
+ * One worker's links to the others, shared by all its exchanges. Counts the messages it
+ * sent and delivered, for the coordinator's quiescence check at an epoch end.
+ */
+export class ExchangeHub {
+  /** Messages posted to other workers. */
+  sent = 0;
+  /** Messages delivered into this worker's graph. */
+  delivered = 0;
+  /** Messages arrived but not yet delivered. */
+  waiting = 0;
+  readonly exchanges: ExchangeNode[] = [];
+
+  constructor(
+    readonly workerIndex: number,
+    readonly workerCount: number,
+    private readonly links: ReadonlyArray<Link | undefined>,
+    private readonly rt: WorkerRuntime,
+  ) {
+    for (const link of links) {
+      if (link === undefined) continue;
+      link.onmessage = (ev) => {
+        const m = ev.data;
+        this.waiting++;
+        this.exchanges[m.x]!.receive(m);
+        this.rt.wake();
+      };
+    }
+  }
+
+  /** Posts a message to `worker`. */
+  send(worker: number, message: LinkMessage): void {
+    this.sent++;
+    this.links[worker]!.postMessage(message);
+  }
+
+  /** Closes every link. */
+  close(): void {
+    for (const link of this.links) {
+      if (link === undefined) continue;
+      link.onmessage = null;
+      (link as unknown as { close?: () => void }).close?.();
+    }
+  }
+}
+
+/** Moves items to the worker `route` names, in batches; see the module's description. */
+export class ExchangeNode implements RuntimeNode<unknown> {
+  /** Items that entered or were delivered: activity, for the drain at an epoch end. */
+  moved = 0;
+  private bufs: unknown[][];
+  private inbox: LinkMessage[] = [];
+  private localDone = false;
+  private eofSent = false;
+  private peersDone = 0;
+  /** The downstream completed: every worker's upstream ended and everything was delivered. */
+  done = false;
+  private readonly self: number;
+
+  /**
+   * @param stepId The step the exchange feeds (for errors and graphs).
+   * @param index This exchange's index in the hub (the same on every worker).
+   * @param route The worker an item goes to.
+   */
+  constructor(
+    readonly stepId: string,
+    readonly index: number,
+    private readonly hub: ExchangeHub,
+    private readonly route: (item: unknown) => number,
+    private readonly down: Downstream<unknown>,
+  ) {
+    this.self = hub.workerIndex;
+    this.bufs = Array.from({ length: hub.workerCount }, () => []);
+  }
+
+  next(item: unknown): void {
+    this.moved++;
+    const w = this.route(item);
+    if (w === this.self) this.down.next(item);
+    else this.bufs[w]!.push(item);
+  }
+
+  complete(): void {
+    this.localDone = true;
+  }
+
+  /** A message from another worker (between activations). */
+  receive(m: LinkMessage): void {
+    this.inbox.push(m);
+  }
+
+  /** Sends this activation's batches (and EOF markers), then delivers what arrived. */
+  flush(): void {
+    const { bufs, hub, index } = this;
+    for (let w = 0; w < bufs.length; w++) {
+      const b = bufs[w]!;
+      if (b.length === 0) continue;
+      bufs[w] = [];
+      hub.send(w, { x: index, items: b });
+    }
+    if (this.localDone && !this.eofSent) {
+      this.eofSent = true;
+      for (let w = 0; w < bufs.length; w++) {
+        if (w !== this.self) hub.send(w, { x: index, eof: true });
+      }
+    }
+    const inbox = this.inbox;
+    if (inbox.length > 0) {
+      this.inbox = [];
+      for (const m of inbox) {
+        hub.waiting--;
+        hub.delivered++;
+        if ("eof" in m) {
+          this.peersDone++;
+          continue;
+        }
+        const items = m.items;
+        this.moved += items.length;
+        for (let i = 0; i < items.length; i++) this.down.next(items[i]);
+      }
+    }
+    if (!this.done && this.eofSent && this.peersDone === hub.workerCount - 1) {
+      this.done = true;
+      this.down.complete();
+    }
+  }
+}

@@ -1,0 +1,163 @@
+// run(flow, { workers: N }): N Web Workers with key exchange, aligned epochs and rescaling.
+import { assert, assertEquals, assertRejects } from "@std/assert";
+import { DataflowError, run } from "../../mod.ts";
+import { fsBackend } from "../../src/recovery/deno_fs.ts";
+import {
+  dynamic,
+  endless,
+  failing,
+  keepMax,
+  spread,
+  toFiles,
+  wordCount,
+} from "./fixtures/parallel_flows.ts";
+
+const FLOWS = new URL("./fixtures/parallel_flows.ts", import.meta.url);
+
+function sorted<T>(xs: T[]): T[] {
+  return [...xs].sort((a, b) => JSON.stringify(a) < JSON.stringify(b) ? -1 : 1);
+}
+
+function words(n: number, vocabulary: number): string[] {
+  let x = 12345;
+  return Array.from({ length: n }, () => {
+    x = (Math.imul(x, 1103515245) + 12345) >>> 0;
+    return `w${x % vocabulary}`;
+  });
+}
+
+Deno.test("a keyed count on 2 and 3 workers gives the counts of 1 worker", async () => {
+  const input = words(3000, 200);
+  const one: [string, number][] = [];
+  await run(wordCount(input, one, 50));
+  assertEquals(one.length, 200);
+  for (const workers of [2, 3]) {
+    const out: [string, number][] = [];
+    const summary = await run(wordCount(input, out, 50), {
+      workers,
+      module: FLOWS,
+      export: "wordCount",
+      args: [input, [], 50],
+    });
+    assertEquals(summary.status, "eof");
+    assertEquals(sorted(out), sorted(one));
+  }
+});
+
+Deno.test("workers: 2 needs the module exporting the flow", async () => {
+  await assertRejects(
+    () => run(wordCount(["a"]), { workers: 2 }),
+    TypeError,
+    `Running flow "wc" on 2 workers needs options.module: the URL of the module exporting ` +
+      `the flow (import.meta.url), which every worker imports`,
+  );
+  await assertRejects(
+    () => run(wordCount(["a"]), { workers: 2, module: FLOWS }),
+    TypeError,
+    `Flow "wc" is not an export of ${FLOWS.href}; export it, or pass options.export naming ` +
+      `the export (or a function returning the flow)`,
+  );
+});
+
+Deno.test("an error on a worker stops every worker; run rejects naming the step, key and worker", async () => {
+  const err = await assertRejects(
+    () => run(failing(), { workers: 2, module: FLOWS, export: "failing" }),
+    DataflowError,
+  );
+  // "a", "b", "c" hash to other workers than "bad" or not: the first failure wins.
+  assertEquals(err.stepId, "fail.boom");
+  assert(err.worker === 0 || err.worker === 1);
+  assertEquals(
+    err.message,
+    `Step "fail.boom" for key ${JSON.stringify(err.key)} on worker ${err.worker}: onBatch ` +
+      `failed: no state for you`,
+  );
+  assertEquals((err.cause as Error).message, "no state for you");
+});
+
+Deno.test("redistribute deals items over every worker", async () => {
+  const out: [number, string][] = [];
+  await run(spread(200, out), { workers: 2, module: FLOWS, export: "spread", args: [200] });
+  assertEquals(out.map(([x]) => x).sort((a, b) => a - b), Array.from({ length: 200 }, (_, i) => i));
+  const byWorker = new Map<string, number>();
+  for (const [, w] of out) byWorker.set(w, (byWorker.get(w) ?? 0) + 1);
+  assertEquals([...byWorker.keys()].sort(), ["weir-0", "weir-1"]);
+  assertEquals(byWorker.get("weir-0"), 100);
+});
+
+Deno.test("a dynamic source is built on every worker with its index and the count", async () => {
+  const out: [string, number][] = [];
+  await run(dynamic(5, out), { workers: 3, module: FLOWS, export: "dynamic", args: [5] });
+  assertEquals(sorted(out), [["w0/3", 5], ["w1/3", 5], ["w2/3", 5]]);
+});
+
+Deno.test("a fixed sink's partitions are each written by the worker owning them", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const input = words(400, 30);
+    await run(toFiles(dir, input, 3), {
+      workers: 2,
+      module: FLOWS,
+      export: "toFiles",
+      args: [dir, input, 3],
+    });
+    const seen: string[] = [];
+    for (const [i, file] of ["part_0", "part_1", "part_2"].entries()) {
+      const lines = (await Deno.readTextFile(`${dir}/${file}`)).trimEnd().split("\n");
+      // Partition i of 3 (sorted) belongs to worker i % 2.
+      for (const line of lines) assertEquals(line.split("@")[1], `weir-${i % 2}`);
+      seen.push(...lines.map((l) => l.split("@")[0]!));
+    }
+    assertEquals(seen.sort(), [...input].sort());
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("rescaling: Bytewax's running max resumes on 3, then 5, then 1 worker", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const recovery = () => ({ backend: fsBackend(dir), create: true });
+    const go = async (workers: number) => {
+      const out: [string, number][] = [];
+      const flow = keepMax(out);
+      const summary = await run(flow, {
+        workers,
+        module: FLOWS,
+        export: "keepMax",
+        epochInterval: 0,
+        recovery: recovery(),
+      });
+      assertEquals(summary.status, "eof");
+      return sorted(out);
+    };
+    assertEquals(await go(3), [["a", 4], ["b", 4]]);
+    assertEquals(await go(5), [["a", 4], ["b", 5]]);
+    assertEquals(await go(1), [["a", 8], ["b", 5]]);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("the graceful stop stops every worker after a committed epoch", async () => {
+  const out: [string, number][] = [];
+  const stop = new AbortController();
+  const flow = endless(out);
+  const watch = setInterval(() => out.length >= 50 && stop.abort(), 1);
+  try {
+    const summary = await run(flow, {
+      workers: 2,
+      module: FLOWS,
+      export: "endless",
+      epochInterval: 0,
+      signal: stop.signal,
+    });
+    assertEquals(summary.status, "stopped");
+  } finally {
+    clearInterval(watch);
+  }
+  // Every key's running count is 1, 2, 3… with no gap: per-key order holds across workers.
+  const perKey = new Map<string, number[]>();
+  for (const [k, n] of out) perKey.set(k, [...(perKey.get(k) ?? []), n]);
+  for (const [, ns] of perKey) assertEquals(ns, ns.map((_, i) => i + 1));
+});
