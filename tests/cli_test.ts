@@ -205,7 +205,7 @@ Deno.test("main: usage errors return 2", async () => {
 });
 
 Deno.test("main: modules and exports that can't be run", async () => {
-  const flows = "; its Dataflow exports: aborting, counting, failing, flow, other";
+  const flows = "; its Dataflow exports: aborting, counting, debugged, failing, flow, other";
   const m = "tests/fixtures/cli_flows.ts";
   const cases: [string, string][] = [
     [`${m}:nope`, `weir: ${m} has no export "nope"${flows}`],
@@ -410,6 +410,27 @@ Deno.test("cli: -w 2 runs the flow on two workers, a factory's arguments include
   assertEquals(lines.length, 3);
   const made = await cli("-w", "2", 'tests/fixtures/cli_flows.ts:make("p", 3)');
   assertEquals(made, { code: 0, stdout: "p0\np1\np2\n", stderr: "" });
+});
+
+Deno.test("cli: inspectDebug prints the index of the worker that saw the item", async () => {
+  const one = await cli("tests/fixtures/cli_flows.ts:debugged");
+  assertEquals(
+    one.stdout,
+    [..."abcdefgh"].map((k) => `cli_debugged.insp W0 @1: [ "${k}", 1 ]\n`).join(""),
+  );
+  const two = await cli("-w", "2", "tests/fixtures/cli_flows.ts:debugged");
+  assertEquals(two.code, 0, two.stderr);
+  // The exchange's key hash gives worker 1 the keys b, d, f, h and worker 0 the others.
+  assertEquals(two.stdout.trimEnd().split("\n").sort(), [
+    'cli_debugged.insp W0 @1: [ "a", 1 ]',
+    'cli_debugged.insp W0 @1: [ "c", 1 ]',
+    'cli_debugged.insp W0 @1: [ "e", 1 ]',
+    'cli_debugged.insp W0 @1: [ "g", 1 ]',
+    'cli_debugged.insp W1 @1: [ "b", 1 ]',
+    'cli_debugged.insp W1 @1: [ "d", 1 ]',
+    'cli_debugged.insp W1 @1: [ "f", 1 ]',
+    'cli_debugged.insp W1 @1: [ "h", 1 ]',
+  ]);
 });
 
 Deno.test("cli: -r resumes from the store; recovery init and inspect", async () => {
