@@ -234,6 +234,8 @@ export async function runParallel(
     const aborted = async (): Promise<RunSummary> => {
       send({ t: "abort" });
       await settleWorkers(workers.length, ended, nextEvent);
+      // Left as a crash would leave it: the epoch in progress is not committed.
+      await store?.close();
       return { status: "aborted", epoch };
     };
 

@@ -120,8 +120,11 @@ export class WorkerScheduler extends Scheduler {
           if (m.t === "abort") return await this.abort();
           const end = await this.endEpochTogether();
           if (end !== undefined) return end;
+          // Work done while the epoch ended belongs to it: like the single scheduler, the
+          // next epoch counts only what happens from now on (else, with epochInterval 0,
+          // idle workers would end empty epochs forever).
           busy = false;
-          woke = true;
+          woke = false;
           continue;
         }
         const now = this.sampleNow();

@@ -3,10 +3,12 @@ import { assert, assertEquals, assertRejects } from "@std/assert";
 import { DataflowError, run } from "../../mod.ts";
 import { fsBackend } from "../../src/recovery/deno_fs.ts";
 import {
+  aborting,
   dynamic,
   endless,
   failing,
   keepMax,
+  pausing,
   runningCount,
   spread,
   toFiles,
@@ -196,6 +198,50 @@ Deno.test("a graceful stop on 2 workers commits; the run resumes on 3 exactly af
     const perKey = new Map<string, number[]>();
     for (const [k, n] of out) perKey.set(k, [...(perKey.get(k) ?? []), n]);
     for (const [, ns] of perKey) assertEquals(ns, ns.map((_, i) => i + 1));
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("a source's AbortExecution on a worker aborts every worker and leaves the store usable", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const out: [string, number][] = [];
+    const opts = {
+      workers: 2,
+      module: FLOWS,
+      export: "aborting",
+      args: [10],
+      epochInterval: 0,
+      recovery: { backend: fsBackend(dir), create: true },
+    };
+    const summary = await run(aborting(10, out), opts);
+    assertEquals(summary.status, "aborted");
+    assertEquals(out.length <= 10, true);
+    // The store was released: a second run (a new backend) opens it, and aborts again.
+    const again = { ...opts, recovery: { backend: fsBackend(dir) } };
+    assertEquals((await run(aborting(10, []), again)).status, "aborted");
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("with epochInterval 0, idle workers sleep instead of ending empty epochs", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const out: string[] = [];
+    const summary = await run(pausing(300, out), {
+      workers: 2,
+      module: FLOWS,
+      export: "pausing",
+      args: [300],
+      epochInterval: 0,
+      recovery: { backend: fsBackend(dir), create: true },
+    });
+    assertEquals(summary.status, "eof");
+    assertEquals(out.sort(), ["a", "b", "c", "d"]);
+    // A few epochs around the items, not one per idle turn for 300 ms.
+    assert(summary.epoch < 12, `${summary.epoch} epochs`);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
