@@ -136,7 +136,25 @@ export interface NodeStepSpec {
    * recovery routes restored keys the same way.
    */
   readonly exchange?: "key";
+  /**
+   * With several workers, pre-aggregation: the values of a key are folded on the worker
+   * that has them, per activation, and only the partial aggregates cross the exchange, to a
+   * node built by `combine.build` that merges partials (with the same snapshots as `build`'s,
+   * so a run resumes on any number of workers). Only for folds where that is correct.
+   */
+  readonly combine?: Combiner;
   /** Builds the node for one worker; it emits into `down`. */
+  build(ctx: StepContext, down: Downstream<unknown>): RuntimeNode<unknown>;
+}
+
+/** The first argument of {@linkcode Combiner.fold} for a key's first value of an activation. */
+export const NO_PARTIAL: unique symbol = Symbol("weir.noPartial");
+
+/** How a keyed step's values are pre-aggregated before the exchange (see `NodeStepSpec`). */
+export interface Combiner {
+  /** Folds `value` into a key's partial aggregate (`NO_PARTIAL` before its first value). */
+  fold(partial: unknown, value: unknown): unknown;
+  /** Builds the node that receives `[key, partial]` pairs instead of values. */
   build(ctx: StepContext, down: Downstream<unknown>): RuntimeNode<unknown>;
 }
 

@@ -13,7 +13,7 @@ import { Observable, type OperatorFunction } from "rxjs";
 import { attributeError, DataflowError } from "../errors.ts";
 import type { Dataflow } from "../dataflow/dataflow.ts";
 import type { StepRecord } from "../dataflow/graph.ts";
-import type { RuntimeNode } from "../dataflow/op.ts";
+import type { Combiner, RuntimeNode } from "../dataflow/op.ts";
 import { Channel } from "./channel.ts";
 import { InputNode } from "./input_node.ts";
 import { makeOutputNode, type OutputNode, PartitionedOutputNode } from "./output_node.ts";
@@ -104,10 +104,11 @@ export function buildWorker(flow: Dataflow, rt: WorkerRuntime): BuiltWorker {
     stepId: string,
     up: Channel<unknown>,
     route: (item: unknown) => number,
+    combine?: Combiner,
   ) => {
     const mid = new Channel<unknown>(stepId, rt);
     midChannels.push(mid);
-    const ex = new ExchangeNode(stepId, exchanges.length, hub!, route, mid);
+    const ex = new ExchangeNode(stepId, exchanges.length, hub!, route, mid, combine);
     hub!.exchanges.push(ex);
     exchanges.push(ex);
     up.addConsumer(ex);
@@ -183,14 +184,17 @@ export function buildWorker(flow: Dataflow, rt: WorkerRuntime): BuiltWorker {
       case "node": {
         const out = newChannel(s.downs[0]!, s.id);
         let node: RuntimeNode<unknown>;
+        // With several workers and pre-aggregation, the node merges partial aggregates.
+        const combine = hub !== undefined && s.spec.exchange === "key" ? s.spec.combine : undefined;
         try {
-          node = s.spec.build(rt.stepContext(s.id, upstreamId), out);
+          const ctx = rt.stepContext(s.id, upstreamId);
+          node = combine !== undefined ? combine.build(ctx, out) : s.spec.build(ctx, out);
         } catch (err) {
           throw attributeError(err, s.id, "Failed to build the step");
         }
         let input = channelOf(s.ups[0]!);
         if (hub !== undefined && s.spec.exchange === "key") {
-          input = exchangeBefore(s.id, input, byKey);
+          input = exchangeBefore(s.id, input, byKey, combine);
         }
         input.addConsumer(node);
         nodes.push(node);

@@ -10,13 +10,18 @@
  * between activations and delivers them at its next activation's flush of the exchange,
  * before the steps after it flush (topological order).
  *
+ * Pre-aggregation: a keyed step whose spec has a `combine` (countFinal, reduceFinal,
+ * foldFinal with a merge) gets an exchange that folds each key's values per activation on
+ * the worker that has them and moves one `[key, partial]` pair per key and activation; the
+ * step's node then merges partials.
+ *
  * EOF: when the exchange's upstream completed on this worker, it sends an EOF marker on
  * every link after its last batch (a `MessagePort` keeps order); its downstream completes
  * once every worker's marker arrived and every batch was delivered.
  *
  * @module
  */
-import type { Downstream, RuntimeNode } from "../dataflow/op.ts";
+import { type Combiner, type Downstream, NO_PARTIAL, type RuntimeNode } from "../dataflow/op.ts";
 import type { WorkerRuntime } from "./worker_runtime.ts";
 
 /**
@@ -115,11 +120,16 @@ export class ExchangeNode implements RuntimeNode<unknown> {
   /** The downstream completed: every worker's upstream ended and everything was delivered. */
   done = false;
   private readonly self: number;
+  /** With a combiner: each worker's partial aggregates of this activation, by key. */
+  private readonly partials: Map<string, unknown>[] | undefined;
+  private readonly fold: ((partial: unknown, value: unknown) => unknown) | undefined;
 
   /**
    * @param stepId The step the exchange feeds (for errors and graphs).
    * @param index This exchange's index in the hub (the same on every worker).
    * @param route The worker an item goes to.
+   * @param combine Pre-aggregation of `[key, value]` items (keyed exchanges only): values are
+   *   folded per key and activation, and `[key, partial]` pairs go to the key's owner.
    */
   constructor(
     readonly stepId: string,
@@ -127,13 +137,25 @@ export class ExchangeNode implements RuntimeNode<unknown> {
     private readonly hub: ExchangeHub,
     private readonly route: (item: unknown) => number,
     private readonly down: Downstream<unknown>,
+    combine?: Combiner,
   ) {
     this.self = hub.workerIndex;
     this.bufs = Array.from({ length: hub.workerCount }, () => []);
+    this.fold = combine?.fold;
+    this.partials = combine && Array.from({ length: hub.workerCount }, () => new Map());
   }
 
   next(item: unknown): void {
     this.moved++;
+    const fold = this.fold;
+    if (fold !== undefined && Array.isArray(item) && typeof item[0] === "string") {
+      const key = item[0];
+      const m = this.partials![this.route(item)]!;
+      let p = m.get(key);
+      if (p === undefined && !m.has(key)) p = NO_PARTIAL;
+      m.set(key, fold(p, item[1]));
+      return;
+    }
     const w = this.route(item);
     if (w === this.self) this.down.next(item);
     else this.bufs[w]!.push(item);
@@ -151,6 +173,16 @@ export class ExchangeNode implements RuntimeNode<unknown> {
   /** Sends this activation's batches (and EOF markers), then delivers what arrived. */
   flush(): void {
     const { bufs, hub, index } = this;
+    const partials = this.partials;
+    if (partials !== undefined) {
+      for (let w = 0; w < partials.length; w++) {
+        const m = partials[w]!;
+        if (m.size === 0) continue;
+        if (w === this.self) { for (const kv of m) this.down.next(kv); }
+        else for (const kv of m) bufs[w]!.push(kv);
+        m.clear();
+      }
+    }
     for (let w = 0; w < bufs.length; w++) {
       const b = bufs[w]!;
       if (b.length === 0) continue;

@@ -85,6 +85,12 @@ export const FLOWS: Record<string, (out: Out) => Dataflow> = {
     nums.pipe(reduceFinal("sum", (a: number, b: number) => a + b))
       .output("sum_out", new TestingSink(out));
     nums.pipe(maxFinal("max")).output("max_out", new TestingSink(out));
+    // With a merge: pre-aggregated on several workers.
+    nums.pipe(foldFinal("stats", () => ({ n: 0, sum: 0 }), (a, v: number) => ({
+      n: a.n + 1,
+      sum: a.sum + v,
+    }), { merge: (a, b) => ({ n: a.n + b.n, sum: a.sum + b.sum }) }))
+      .output("stats_out", new TestingSink(out));
     nums.pipe(minFinal("min")).output("min_out", new TestingSink(out));
     return flow;
   },

@@ -8,6 +8,7 @@ import {
   endless,
   failing,
   keepMax,
+  pausedCount,
   pausing,
   runningCount,
   spread,
@@ -242,6 +243,35 @@ Deno.test("with epochInterval 0, idle workers sleep instead of ending empty epoc
     assertEquals(out.sort(), ["a", "b", "c", "d"]);
     // A few epochs around the items, not one per idle turn for 300 ms.
     assert(summary.epoch < 12, `${summary.epoch} epochs`);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("a pre-aggregated count stopped on 2 workers resumes on 1 (same snapshots)", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const reference: [string, number][] = [];
+    await run(pausedCount(2000, reference));
+    const out: [string, number][] = [];
+    const stop = new AbortController();
+    const timer = setTimeout(() => stop.abort(), 120);
+    const first = await run(pausedCount(2000, out), {
+      workers: 2,
+      module: FLOWS,
+      export: "pausedCount",
+      args: [2000],
+      epochInterval: 10,
+      recovery: { backend: fsBackend(dir), create: true },
+      signal: stop.signal,
+    }).finally(() => clearTimeout(timer));
+    assertEquals([first.status, out], ["stopped", []]);
+    const second = await run(pausedCount(2000, out), {
+      recovery: { backend: fsBackend(dir) },
+    });
+    assertEquals(second.status, "eof");
+    assertEquals(out, reference);
+    assertEquals(out.reduce((n, [, c]) => n + c, 0), 2000);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
