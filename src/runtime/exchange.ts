@@ -11,9 +11,10 @@
  * before the steps after it flush (topological order).
  *
  * Pre-aggregation: a keyed step whose spec has a `combine` (countFinal, reduceFinal,
- * foldFinal with a merge) gets an exchange that folds each key's values per activation on
- * the worker that has them and moves one `[key, partial]` pair per key and activation; the
- * step's node then merges partials.
+ * foldFinal with a merge) gets an exchange that folds each key's values on the worker that
+ * has them and moves `[key, partial]` pairs; the step's node then merges partials. The
+ * partials are held until the epoch ends (`draining`), the upstream ends, or 50,000 keys
+ * are held: one pair per key and epoch crosses instead of one per value.
  *
  * EOF: when the exchange's upstream completed on this worker, it sends an EOF marker on
  * every link after its last batch (a `MessagePort` keeps order); its downstream completes
@@ -50,6 +51,9 @@ export function keyOwner(key: string, count: number): number {
 export function partitionOwner(index: number, count: number): number {
   return index % count;
 }
+
+/** Above this many keys with a held partial aggregate, an exchange sends them at once. */
+const MAX_HELD_PARTIALS = 50_000;
 
 /** A message on a link between two workers. */
 export type LinkMessage =
@@ -123,6 +127,13 @@ export class ExchangeNode implements RuntimeNode<unknown> {
   /** With a combiner: each worker's partial aggregates of this activation, by key. */
   private readonly partials: Map<string, unknown>[] | undefined;
   private readonly fold: ((partial: unknown, value: unknown) => unknown) | undefined;
+  /** Keys with a partial aggregate held (over every worker's map). */
+  private held = 0;
+  /**
+   * Set by the worker's scheduler while an epoch ends: held partial aggregates are sent at
+   * the next flush, so they are merged (and snapshotted) within the epoch.
+   */
+  draining = false;
 
   /**
    * @param stepId The step the exchange feeds (for errors and graphs).
@@ -152,7 +163,10 @@ export class ExchangeNode implements RuntimeNode<unknown> {
       const key = item[0];
       const m = this.partials![this.route(item)]!;
       let p = m.get(key);
-      if (p === undefined && !m.has(key)) p = NO_PARTIAL;
+      if (p === undefined && !m.has(key)) {
+        p = NO_PARTIAL;
+        this.held++;
+      }
       m.set(key, fold(p, item[1]));
       return;
     }
@@ -174,7 +188,14 @@ export class ExchangeNode implements RuntimeNode<unknown> {
   flush(): void {
     const { bufs, hub, index } = this;
     const partials = this.partials;
-    if (partials !== undefined) {
+    // Partial aggregates wait for the epoch's end (or EOF, or a large map): the steps that
+    // combine emit only at EOF, so holding them costs no latency and moves one pair per key
+    // and epoch instead of per activation.
+    if (
+      partials !== undefined &&
+      (this.draining || this.localDone || this.held > MAX_HELD_PARTIALS)
+    ) {
+      this.held = 0;
       for (let w = 0; w < partials.length; w++) {
         const m = partials[w]!;
         if (m.size === 0) continue;

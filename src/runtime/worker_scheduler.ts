@@ -193,9 +193,21 @@ export class WorkerScheduler extends Scheduler {
    * the next epoch.
    */
   private async endEpochTogether(): Promise<RunSummary | undefined> {
-    const { rt, inputs, outputs, nodes } = this.w;
+    const { rt } = this.w;
     const hub = rt.hub!;
     const frozen = this.sampleNow();
+    // Held partial aggregates belong to this epoch: send them at the next flush.
+    for (const x of this.w.exchanges) x.draining = true;
+    try {
+      return await this.endEpochSteps(frozen);
+    } finally {
+      for (const x of this.w.exchanges) x.draining = false;
+    }
+  }
+
+  private async endEpochSteps(frozen: number): Promise<RunSummary | undefined> {
+    const { rt, inputs, outputs, nodes } = this.w;
+    const hub = rt.hub!;
     let m: ToWorker = { t: "probe" };
     for (;;) {
       switch (m.t) {

@@ -70,21 +70,30 @@ Deno.test("items for another worker leave as one batch per activation; this work
   }
 });
 
-Deno.test("pre-aggregation: a fold moves one [key, partial] pair per key and activation", async () => {
+Deno.test("pre-aggregation: a fold moves one [key, partial] pair per key and epoch", async () => {
   const count = (p: unknown) => p === NO_PARTIAL ? 1 : (p as number) + 1;
   const w = worker0({ fold: count });
   try {
     for (let i = 0; i < 1000; i++) w.node.next([["a", "b", "d"][i % 3]!, "x"]);
     w.node.flush();
-    await w.settle();
-    // "b" and "d" belong to worker 1: two pairs cross instead of 667 items.
-    assertEquals(w.received, [{ x: 0, items: [["b", 333], ["d", 333]] }]);
-    assertEquals(w.local, [["a", 334]]);
-    // The next activation starts new partials.
-    w.node.next(["b", "x"]);
+    for (let i = 0; i < 10; i++) w.node.next(["b", "x"]);
     w.node.flush();
     await w.settle();
-    assertEquals(w.received.at(-1), { x: 0, items: [["b", 1]] });
+    // Partials are held across activations until the epoch ends.
+    assertEquals([w.received, w.local], [[], []]);
+    w.node.draining = true;
+    w.node.flush();
+    await w.settle();
+    // "b" and "d" belong to worker 1: two pairs cross instead of 677 items.
+    assertEquals(w.received, [{ x: 0, items: [["b", 343], ["d", 333]] }]);
+    assertEquals(w.local, [["a", 334]]);
+    // The next epoch starts new partials; EOF sends them too.
+    w.node.draining = false;
+    w.node.next(["b", "x"]);
+    w.node.complete();
+    w.node.flush();
+    await w.settle();
+    assertEquals(w.received.slice(1), [{ x: 0, items: [["b", 1]] }, { x: 0, eof: true }]);
   } finally {
     w.close();
   }
