@@ -3,7 +3,8 @@
  * alternating, medians printed as ratios (the machine is shared: wall-clock times drift,
  * ratios within a round much less). Besides the wall-clock speed-up it prints the process's
  * CPU time per run (`process.cpuUsage`, all threads): on a loaded machine, the CPU a run
- * needs is steadier than its wall time.
+ * needs is steadier than its wall time; and, on Linux with `-A` (it reads `/proc`), how that
+ * CPU split between the two worker threads.
  *
  *   deno task bench:parallel            # 2M items per flow
  *   deno task bench:parallel -- 500000  # fewer
@@ -147,10 +148,36 @@ const FLOWS = { cpuMap, wordCount, exchange } as const;
 interface Sample {
   wall: number;
   cpu: number;
+  /** CPU ms of each worker thread (from /proc, sampled every 10 ms; empty without -A). */
+  split: number[];
+}
+
+/** CPU ms (user + system) of the process's threads named `worker-*`, by thread id. */
+function workerThreadsCpu(): Map<string, number> {
+  const out = new Map<string, number>();
+  try {
+    for (const t of Deno.readDirSync("/proc/self/task")) {
+      const comm = Deno.readTextFileSync(`/proc/self/task/${t.name}/comm`).trim();
+      if (!comm.startsWith("worker-")) continue;
+      const stat = Deno.readTextFileSync(`/proc/self/task/${t.name}/stat`);
+      const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      out.set(t.name, (Number(f[11]) + Number(f[12])) * 10); // clock ticks of 10 ms
+    }
+  } catch {
+    // No /proc (another OS) or no permission (run with -A): no split.
+  }
+  return out;
 }
 
 async function measure(name: keyof typeof FLOWS, n: number, workers: number): Promise<Sample> {
   const flow = FLOWS[name](n);
+  const before = new Set(workerThreadsCpu().keys());
+  const threads = new Map<string, number>();
+  const sampler = workers > 1
+    ? setInterval(() => {
+      for (const [id, ms] of workerThreadsCpu()) if (!before.has(id)) threads.set(id, ms);
+    }, 10)
+    : undefined;
   const c0 = process.cpuUsage();
   const t0 = performance.now();
   await run(flow, {
@@ -160,7 +187,8 @@ async function measure(name: keyof typeof FLOWS, n: number, workers: number): Pr
   });
   const wall = performance.now() - t0;
   const c = process.cpuUsage(c0);
-  return { wall, cpu: (c.user + c.system) / 1000 };
+  clearInterval(sampler);
+  return { wall, cpu: (c.user + c.system) / 1000, split: [...threads.values()] };
 }
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
@@ -172,8 +200,17 @@ if (import.meta.main) {
   // The fixed cost of a run on workers: spawning them, each importing weir and the flow's
   // module, and the first and last epoch's round trips.
   const startups: number[] = [];
-  for (let r = 0; r < rounds; r++) startups.push((await measure("cpuMap", 1000, 2)).wall);
-  console.log(`start-up   2 workers, 1000 items: ${median(startups).toFixed(0)} ms per run`);
+  const startupThread: number[] = [];
+  for (let r = 0; r < rounds; r++) {
+    const s = await measure("cpuMap", 1000, 2);
+    startups.push(s.wall);
+    startupThread.push(...s.split);
+  }
+  const threadStart = startupThread.length > 0 ? median(startupThread) : 0;
+  console.log(
+    `start-up   2 workers, 1000 items: ${median(startups).toFixed(0)} ms per run` +
+      (startupThread.length > 0 ? `, ${threadStart} ms of CPU per worker thread` : ""),
+  );
   for (const name of ["cpuMap", "wordCount", "exchange"] as const) {
     await measure(name, Math.min(n, 100_000), 1); // warm-up
     await measure(name, Math.min(n, 100_000), 2);
@@ -195,6 +232,13 @@ if (import.meta.main) {
       `busy): wall speed-up ${median(speedups).toFixed(2)}× (${median(net).toFixed(2)}× past ` +
       `start-up), cpu ratio 2w/1w ` +
       `${(c2 / c1).toFixed(2)}`;
+    const split = two.at(-1)!.split;
+    if (split.length === 2) {
+      // The busiest worker's CPU past its start-up, against the whole 1-worker run's CPU.
+      const busiest = Math.max(...split) - threadStart;
+      line += `; cpu split of the last 2-worker run ${split[0]} / ${split[1]} ms ` +
+        `(1 worker's cpu / the busiest worker's past start-up: ${(c1 / busiest).toFixed(2)}×)`;
+    }
     if (name === "exchange") {
       line += `; ${(n / ((w2 - startup) / 1000) / 1e6).toFixed(2)} M items/s over the link ` +
         `past start-up`;
