@@ -71,6 +71,12 @@ export async function runParallel(
 ): Promise<RunSummary> {
   const count = options.workers;
   const { signal, recovery } = options;
+  if ((recovery?.classes?.length ?? 0) > 0) {
+    throw new RangeError(
+      `recovery.classes cannot be used with workers: ${count}: snapshots cross threads by ` +
+        `structured clone, which loses their classes; run on 1 worker, or store plain values`,
+    );
+  }
   if (signal?.aborted) return { status: "stopped", epoch: 1 };
   const clock = new WallClock();
   const store = recovery === undefined

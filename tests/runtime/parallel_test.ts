@@ -276,3 +276,30 @@ Deno.test("a pre-aggregated count stopped on 2 workers resumes on 1 (same snapsh
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("recovery.classes are refused with several workers (structured clone loses them)", async () => {
+  class Point {
+    constructor(readonly x: number) {}
+  }
+  await assertRejects(
+    () =>
+      run(wordCount(["a"]), {
+        workers: 2,
+        module: FLOWS,
+        export: "wordCount",
+        args: [["a"]],
+        recovery: {
+          backend: fsBackend("/nonexistent"),
+          classes: [{
+            name: "Point",
+            type: Point,
+            toPlain: (p: Point) => p.x,
+            fromPlain: (x: number) => new Point(x),
+          }],
+        },
+      }),
+    RangeError,
+    "recovery.classes cannot be used with workers: 2: snapshots cross threads by structured " +
+      "clone, which loses their classes; run on 1 worker, or store plain values",
+  );
+});
