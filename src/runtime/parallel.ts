@@ -39,10 +39,13 @@ import {
 import type { SnapshotKind } from "../recovery/segment.ts";
 import { isPromiseLike } from "./util.ts";
 
-/** Where each worker finds the flow: a module URL and the export to call or read. */
+/**
+ * Where each worker finds the flow: a module URL and the export to read or call (undefined:
+ * the one Dataflow export with the flow's id).
+ */
 export interface FlowModule {
   readonly module: string;
-  readonly export: string;
+  readonly export: string | undefined;
   readonly args?: readonly unknown[];
 }
 
@@ -377,7 +380,12 @@ function rebuild(e: SerializedError, worker: number): Error {
       cause: e.cause,
     });
   }
-  return new Error(`Worker ${worker} failed: ${e.message}`, { cause: e.cause });
+  const hint = /Requires (read|import) access/.test(e.message)
+    ? ` (a worker loads weir's worker_main.ts and the flow's module: grant ${
+      e.message.includes("import") ? "import" : "read"
+    } access to both)`
+    : "";
+  return new Error(`Worker ${worker} failed: ${e.message}${hint}`, { cause: e.cause });
 }
 
 /** A `mainThread` sink: one partition on the main thread, written with every worker's batches. */

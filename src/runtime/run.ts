@@ -230,19 +230,19 @@ async function flowModule(flow: Dataflow, options: RunOptions): Promise<FlowModu
         `URL of the module exporting the flow (import.meta.url), which every worker imports`,
     );
   }
-  const url = module instanceof URL ? module.href : new URL(module, "file:///").href;
-  let name = options.export;
-  if (name === undefined) {
-    const ns = await import(url) as Record<string, unknown>;
-    name = Object.keys(ns).find((k) => ns[k] === flow);
-    if (name === undefined) {
-      throw new TypeError(
-        `Flow "${flow.flowId}" is not an export of ${url}; export it, or pass options.export ` +
-          `naming the export (or a function returning the flow)`,
-      );
-    }
+  let url: string;
+  try {
+    url = new URL(module).href;
+  } catch (err) {
+    throw new TypeError(
+      `options.module must be a module URL such as import.meta.url, got ${JSON.stringify(module)}`,
+      { cause: err },
+    );
   }
-  return { module: url, export: name, args };
+  // The module is not imported here: the caller may be that module, still evaluating (a
+  // top-level `await run(...)`), and importing it would wait for itself. Each worker finds the
+  // export instead (see worker_main.ts).
+  return { module: url, export: options.export, args };
 }
 
 /** Describes a value's type for an error message. */

@@ -30,7 +30,8 @@ import {
 export interface WorkerInit {
   readonly t: "init";
   readonly module: string;
-  readonly export: string;
+  /** The export; undefined: the one Dataflow export whose id is `flowId`. */
+  readonly export: string | undefined;
   readonly args: readonly unknown[] | undefined;
   readonly flowId: string;
   readonly index: number;
@@ -72,23 +73,43 @@ async function main(init: WorkerInit) {
   scope.onmessage = (ev: MessageEvent) => ctl.push(ev.data as ToWorker);
   (globalThis as Record<symbol, unknown>)[IN_WORKER] = init.module;
   let flow: unknown;
+  const url = init.module;
   try {
-    const ns = await import(init.module);
-    flow = ns[init.export];
+    const ns = await import(url) as Record<string, unknown>;
+    let name = init.export;
+    if (name === undefined) {
+      const found = Object.keys(ns).filter((k) =>
+        ns[k] instanceof Dataflow && (ns[k] as Dataflow).flowId === init.flowId
+      );
+      if (found.length !== 1) {
+        throw new TypeError(
+          found.length === 0
+            ? `Flow "${init.flowId}" is not an export of ${url}; export it, or pass ` +
+              `options.export naming the export (or a function returning the flow)`
+            : `Flow "${init.flowId}" is exported by ${url} as ${found.join(", ")}; pass ` +
+              `options.export naming one`,
+        );
+      }
+      name = found[0]!;
+    } else if (!(name in ns)) {
+      throw new TypeError(`${url} has no export "${name}" (options.export)`);
+    }
+    flow = ns[name];
     if (typeof flow === "function") flow = await flow(...(init.args ?? []));
+    if (!(flow instanceof Dataflow)) {
+      throw new TypeError(
+        `Export "${name}" of ${url} is not a Dataflow or a function returning one ` +
+          `(options.export)`,
+      );
+    }
+    if (flow.flowId !== init.flowId) {
+      throw new TypeError(
+        `Export "${name}" of ${url} built flow "${flow.flowId}", not "${init.flowId}"; every ` +
+          `worker must build the flow passed to run`,
+      );
+    }
   } finally {
     delete (globalThis as Record<symbol, unknown>)[IN_WORKER];
-  }
-  if (!(flow instanceof Dataflow)) {
-    throw new TypeError(
-      `Export "${init.export}" of ${init.module} is not a Dataflow in worker ${init.index}`,
-    );
-  }
-  if (flow.flowId !== init.flowId) {
-    throw new TypeError(
-      `Export "${init.export}" of ${init.module} built flow "${flow.flowId}" in worker ` +
-        `${init.index}, not "${init.flowId}"; a flow must be built the same way in every worker`,
-    );
   }
   rt.hub = new ExchangeHub(init.index, init.count, init.links as ReadonlyArray<Link>, rt);
   rt.toMain = post as (m: unknown) => void;

@@ -1,5 +1,5 @@
 // run(flow, { workers: N }): N Web Workers with key exchange, aligned epochs and rescaling.
-import { assert, assertEquals, assertRejects } from "@std/assert";
+import { assert, assertEquals, assertRejects, assertStringIncludes } from "@std/assert";
 import { DataflowError, run } from "../../mod.ts";
 import { fsBackend } from "../../src/recovery/deno_fs.ts";
 import {
@@ -55,11 +55,62 @@ Deno.test("workers: 2 needs the module exporting the flow", async () => {
     `Running flow "wc" on 2 workers needs options.module: the URL of the module exporting ` +
       `the flow (import.meta.url), which every worker imports`,
   );
+  const failed = (w: string) => new RegExp(`^Worker [01] failed: ${w.replace(/[.()]/g, "\\$&")}$`);
+  const notExported = await assertRejects(() =>
+    run(wordCount(["a"]), { workers: 2, module: FLOWS })
+  );
+  assert(
+    failed(
+      `Flow "wc" is not an export of ${FLOWS.href}; export it, or pass options.export naming ` +
+        `the export (or a function returning the flow)`,
+    ).test((notExported as Error).message),
+    (notExported as Error).message,
+  );
+  const noSuch = await assertRejects(() =>
+    run(wordCount(["a"]), { workers: 2, module: FLOWS, export: "nope" })
+  );
+  assert(
+    failed(`${FLOWS.href} has no export "nope" (options.export)`).test((noSuch as Error).message),
+    (noSuch as Error).message,
+  );
+  const notAFlow = await assertRejects(() =>
+    run(wordCount(["a"]), { workers: 2, module: FLOWS, export: "EXAMPLE_ANSWER" })
+  );
+  assert(
+    failed(
+      `Export "EXAMPLE_ANSWER" of ${FLOWS.href} is not a Dataflow or a function returning one ` +
+        `(options.export)`,
+    ).test((notAFlow as Error).message),
+    (notAFlow as Error).message,
+  );
+  const otherFlow = await assertRejects(() =>
+    run(wordCount(["a"]), { workers: 2, module: FLOWS, export: "keepMax" })
+  );
+  assertStringIncludes(
+    (otherFlow as Error).message,
+    `Export "keepMax" of ${FLOWS.href} built flow "test_df", not "wc"; every worker must build ` +
+      `the flow passed to run`,
+  );
   await assertRejects(
-    () => run(wordCount(["a"]), { workers: 2, module: FLOWS }),
+    () => run(wordCount(["a"]), { workers: 2, module: "flows.ts" }),
     TypeError,
-    `Flow "wc" is not an export of ${FLOWS.href}; export it, or pass options.export naming ` +
-      `the export (or a function returning the flow)`,
+    `options.module must be a module URL such as import.meta.url, got "flows.ts"`,
+  );
+});
+
+Deno.test("a module that runs its flow when imported is refused in the workers", async () => {
+  const err = await assertRejects(
+    () => import("./fixtures/unguarded_flow.ts"),
+    Error,
+  );
+  const url = new URL("./fixtures/unguarded_flow.ts", import.meta.url).href;
+  assert(
+    /^Worker [01] failed: run\(\) was called while a weir worker imported /.test(err.message),
+    err.message,
+  );
+  assertStringIncludes(
+    err.message,
+    `imported ${url} to build flow "unguarded"; guard the module's runs with if (import.meta.main)`,
   );
 });
 
