@@ -240,9 +240,22 @@ export async function runParallel(
       }
       return got;
     };
+    /** The previous epoch's commit, still being written. */
+    let committing: Promise<void> | undefined = undefined;
+    let commitError: unknown = undefined;
+    const commitFailure = () =>
+      new DataflowError(flow.flowId, "Commit failed", { cause: commitError });
+    const awaitCommit = async () => {
+      const c = committing;
+      committing = undefined;
+      await c;
+      if (commitError !== undefined) throw commitFailure();
+    };
     const aborted = async (): Promise<RunSummary> => {
       send({ t: "abort" });
       await settleWorkers(workers.length, ended, nextEvent);
+      // A commit in flight completes (or fails) first, as a crash at this point would leave it.
+      await committing;
       // Left as a crash would leave it: the epoch in progress is not committed.
       await store?.close();
       return { status: "aborted", epoch };
@@ -271,6 +284,7 @@ export async function runParallel(
       for (;;) {
         const e = await nextEvent();
         if (await handle(e) === "aborted") return await aborted();
+        if (commitError !== undefined) throw commitFailure();
         const stopping = signal?.aborted === true;
         const final = eofs === count;
         const due = options.epochInterval > 0 ? clock.now() >= deadline : busy;
@@ -306,11 +320,14 @@ export async function runParallel(
               else if (op === ENTRY_DEL) seg.del(entries[i + 1] as string);
             }
           }
-          try {
-            await store.commit(epoch, seg, clock.now());
-          } catch (err) {
-            throw new DataflowError(flow.flowId, "Commit failed", { cause: err });
-          }
+          // The write (and fsync) proceeds while the next epoch runs, as with one worker: a
+          // crash meanwhile resumes from the previous commit, whose sink positions predate
+          // anything the next epoch wrote. The next commit, the end and an abort wait for it.
+          await awaitCommit();
+          committing = store.commit(epoch, seg, clock.now()).catch((err) => {
+            commitError ??= err;
+            push({ w: -1, m: { t: "tick" } });
+          });
         }
         const end = eofs === count ? "finish" : stopping ? "stop" : undefined;
         if (end === undefined) {
@@ -321,6 +338,8 @@ export async function runParallel(
           arm();
           continue;
         }
+        // The last snapshot is durable before the workers close their sinks.
+        await awaitCommit();
         send({ t: end });
         const done = await gather("done");
         if (done === "aborted") return await aborted();
@@ -335,6 +354,7 @@ export async function runParallel(
     } catch (err) {
       send({ t: "abort" });
       await settleWorkers(workers.length, ended, nextEvent).catch(() => {});
+      await committing;
       throw err;
     } finally {
       clearTimeout(timer);
