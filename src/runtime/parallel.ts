@@ -27,6 +27,7 @@ import { WallClock } from "../clock.ts";
 import { type ListedEnd, Restorer, type StateTarget } from "./checkpoint.ts";
 import { keyOwner } from "./exchange.ts";
 import type { RunSummary } from "./scheduler.ts";
+// Only the type: worker_main.ts's top level must run in a worker, never here.
 import type { WorkerInit } from "./worker_main.ts";
 import {
   ENTRY_DEL,

@@ -9,7 +9,7 @@ import { type RecoveryConfig, RecoveryStore } from "../recovery/store.ts";
 import { buildWorker, validateFlow } from "./build.ts";
 import { listedEnds, Restorer, workerLayout } from "./checkpoint.ts";
 import { type FlowModule, runParallel } from "./parallel.ts";
-import { IN_WORKER } from "./worker_main.ts";
+import { IN_WORKER } from "./worker_scheduler.ts";
 import { type RunSummary, Scheduler } from "./scheduler.ts";
 import { WorkerRuntime } from "./worker_runtime.ts";
 

@@ -21,6 +21,7 @@ import { WorkerRuntime } from "./worker_runtime.ts";
 import {
   Control,
   type FromWorker,
+  IN_WORKER,
   type SerializedError,
   type ToWorker,
   WorkerScheduler,
@@ -46,9 +47,6 @@ export interface WorkerInit {
   readonly resets: readonly string[];
   readonly positions: RestoredState | undefined;
 }
-
-/** Set while a weir worker imports the flow's module: `run` refuses to start there. */
-export const IN_WORKER: unique symbol = Symbol.for("weir.inWorker");
 
 interface WorkerScope {
   postMessage(message: unknown, transfer?: Transferable[]): void;

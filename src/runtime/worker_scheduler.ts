@@ -26,6 +26,14 @@ import { collectSnapshots, type ListedEnd, listedEnds, type SnapshotTarget } fro
 import type { SnapshotKind } from "../recovery/segment.ts";
 import { stateKey } from "../recovery/store.ts";
 
+/**
+ * Set on a worker's global object while it imports the flow's module: `run` refuses to start
+ * there (a module's unguarded top-level run would run again in every worker). Defined here,
+ * not in `worker_main.ts`, whose top level installs the worker's message handler and must only
+ * run in a worker.
+ */
+export const IN_WORKER: unique symbol = Symbol.for("weir.inWorker");
+
 /** A message from the coordinator to a worker. */
 export type ToWorker =
   | { readonly t: "start" }
