@@ -354,3 +354,8 @@ Deno.test("recovery.classes are refused with several workers (structured clone l
       "clone, which loses their classes; run on 1 worker, or store plain values",
   );
 });
+
+Deno.test("importing weir installs no message handler on the main thread", () => {
+  // worker_main.ts's top level (a worker's onmessage) must run only in a worker.
+  assertEquals((globalThis as { onmessage?: unknown }).onmessage ?? null, null);
+});
