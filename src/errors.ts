@@ -53,6 +53,17 @@ export interface DataflowErrorDetails {
  * assertEquals((err.cause as Error).message, "boom");
  * assert(err instanceof DataflowError);
  * ```
+ *
+ * @example The worker, in a run on several workers
+ * ```ts
+ * import { DataflowError } from "@weir/weir";
+ * import { assertEquals } from "@std/assert";
+ *
+ * // What `run(flow, { workers: 2, ... })` rejects with when the step failed on worker 1.
+ * const err = new DataflowError("f.count", "onBatch failed", { key: "a", worker: 1 });
+ * assertEquals(err.message, 'Step "f.count" for key "a" on worker 1: onBatch failed');
+ * assertEquals([err.stepId, err.key, err.worker], ["f.count", "a", 1]);
+ * ```
  */
 export class DataflowError extends Error {
   /** The fully qualified id of the failing step, e.g. `"wordcount.split"`. */
