@@ -292,7 +292,11 @@ export async function runParallel(
         if (!final && !stopping && !due) continue;
         clearTimeout(timer);
         // End the epoch on every worker: probe until nothing is on its way.
-        let prev: string | undefined = undefined;
+        // One balanced round suffices: a worker replies only at a local fixpoint with nothing
+        // undelivered, and does nothing after its reply until the next message from here (a
+        // batch arriving meanwhile waits). So every message counted as delivered was sent
+        // before its sender replied, and equal sums mean that nothing sent is still in flight
+        // and no worker can be woken by one: the epoch's work is done everywhere.
         for (;;) {
           send({ t: "probe" });
           const replies = await gather("drained");
@@ -302,9 +306,7 @@ export async function runParallel(
             sent += r.sent;
             delivered += r.delivered;
           }
-          const now = replies.map((r) => `${r.sent}/${r.delivered}`).join(",");
-          if (sent === delivered && now === prev) break;
-          prev = now;
+          if (sent === delivered) break;
         }
         send({ t: "snapshot" });
         const snaps = await gather("snap");

@@ -9,10 +9,10 @@
  * 1. `probe` (repeated): the worker stops polling its sources and runs activations at a
  *    frozen `now` until nothing moves (batches in flight taken, asynchronous steps drained,
  *    every arrived exchange batch delivered, sink writes settled), then replies `drained`
- *    with how many exchange messages it sent and delivered so far. The coordinator probes
- *    again until two rounds in a row report the same counts and every message sent was
- *    delivered: then no batch of the epoch is on its way anywhere (Mattern's four-counter
- *    quiescence check). Between probes, arriving batches wait for the next probe.
+ *    with how many exchange messages it sent and delivered so far. After replying it does
+ *    nothing until the coordinator's next message (arriving batches wait), so when the sums
+ *    of one round are equal no batch of the epoch is on its way anywhere; otherwise the
+ *    coordinator probes again.
  * 2. `snapshot`: the worker collects its snapshots (`collectSnapshots`) and sends them.
  * 3. `next` (the coordinator committed the epoch), `finish` (EOF everywhere), `stop` (the
  *    graceful stop) or `abort`.
