@@ -49,6 +49,15 @@ export type {
   StepRecord,
 } from "./src/dataflow/graph.ts";
 export {
+  type FlowGraph,
+  flowGraph,
+  type FlowGraphStep,
+  type FlowGraphStream,
+  visualize,
+  type VisualizeFormat,
+  type VisualizeOptions,
+} from "./src/dataflow/visualize.ts";
+export {
   type AnyOperator,
   type ChainStepSpec,
   type Combiner,
@@ -66,6 +75,16 @@ export {
 
 // Running
 export { DEFAULT_EPOCH_INTERVAL_MS, run, type RunOptions } from "./src/runtime/run.ts";
+export type {
+  InputProgress,
+  MetricsServerOptions,
+  OutputProgress,
+  ProgressEvent,
+  RunProgress,
+  StepProgress,
+  Tracer,
+  TraceSpan,
+} from "./src/observe/monitor.ts";
 export type { RunSummary } from "./src/runtime/scheduler.ts";
 
 // Recovery (the Deno backends: "@weir/weir/recovery/fs" and "@weir/weir/recovery/kv")
@@ -97,6 +116,7 @@ export {
   type FixedPartitionedSource,
   type PartitionContext,
   type Source,
+  type SourceProgress,
   type StatefulSourcePartition,
   type StatelessSourcePartition,
 } from "./src/io/inputs.ts";
@@ -109,29 +129,13 @@ export { batch, batchAsync, type BatchAsyncOptions, batchGetter, NO_ITEM } from 
 export {
   adler32,
   type DynamicSink,
+  type EpochCommitter,
   type FixedPartitionedSink,
+  isEpochCommitter,
   type Sink,
   type StatefulSinkPartition,
   type StatelessSinkPartition,
 } from "./src/io/outputs.ts";
-
-// Serde and dead letters (Avro: "@weir/weir/serde/avro")
-export {
-  DeadLetter,
-  type DeadLetterLocation,
-  type DeadLettersOf,
-  isDeadLetter,
-} from "./src/serde/dead_letter.ts";
-export { jsonSerde, type Raw, type Serde, stringSerde } from "./src/serde/serde.ts";
-export {
-  deserialize,
-  deserializeField,
-  type DeserializeOptions,
-  type DeserializeOut,
-  deserializeValue,
-  serialize,
-  serializeValue,
-} from "./src/serde/deserialize.ts";
 
 // Keyed state: the primitive and its compositions
 export {

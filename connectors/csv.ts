@@ -14,14 +14,15 @@
 import { parse } from "csv-parse/sync";
 import { stringify } from "csv-stringify/sync";
 import {
-  DeadLetter,
   EOF,
   type FixedPartitionedSink,
   type FixedPartitionedSource,
   type PartitionContext,
+  type SourceProgress,
   type StatefulSinkPartition,
   type StatefulSourcePartition,
 } from "../mod.ts";
+import { DeadLetter } from "../src/serde/mod.ts";
 import {
   checkPosition,
   checkSizes,
@@ -112,7 +113,8 @@ export interface CSVSourceOptions<B extends BadRecords = "fail"> {
  *
  * @example Bad records as dead letters
  * ```ts
- * import { Dataflow, type DeadLetter, isDeadLetter } from "@weir/weir";
+ * import { Dataflow } from "@weir/weir";
+ * import { type DeadLetter, isDeadLetter } from "@weir/weir/serde";
  * import { CSVSource } from "@weir/weir/connectors/csv";
  * import { runMain, TestingSink } from "@weir/weir/testing";
  * import { assertEquals } from "@std/assert";
@@ -232,6 +234,7 @@ export class CSVSource<B extends BadRecords = "fail">
           true,
         );
       }
+      const { size } = await file.stat();
       return new CSVPartition(
         stepId,
         this.path,
@@ -239,6 +242,7 @@ export class CSVSource<B extends BadRecords = "fail">
         reader,
         { ...this.#options, columns },
         this.#batchSize,
+        size,
       ) as StatefulSourcePartition<never, FilePosition>;
     } catch (err) {
       file.close();
@@ -265,6 +269,7 @@ class CSVPartition implements StatefulSourcePartition<CSVRow | DeadLetter<string
     private readonly reader: RecordReader,
     private readonly options: ParseOptions,
     private readonly batchSize: number,
+    private readonly size: number,
   ) {
     this.#parseOptions = {
       columns: options.columns,
@@ -311,6 +316,12 @@ class CSVPartition implements StatefulSourcePartition<CSVRow | DeadLetter<string
 
   snapshot(): FilePosition {
     return { offset: this.reader.offset, line: this.reader.line };
+  }
+
+  /** Bytes read (the offset of the next record) out of the file's size when opened. */
+  progress(): SourceProgress {
+    const position = this.reader.offset;
+    return { position, end: Math.max(this.size, position) };
   }
 
   close(): void {

@@ -17,6 +17,7 @@ import {
   type FixedPartitionedSink,
   type FixedPartitionedSource,
   type PartitionContext,
+  type SourceProgress,
   type StatefulSinkPartition,
   type StatefulSourcePartition,
 } from "../mod.ts";
@@ -99,8 +100,8 @@ export class FileSource implements FixedPartitionedSource<string, number> {
       );
     }
     const file = await Deno.open(this.path, { read: true });
+    const { size } = await file.stat();
     if (offset > 0) {
-      const { size } = await file.stat();
       if (offset > size) {
         file.close();
         // The file was replaced or truncated since the snapshot: reading on would skip or
@@ -112,7 +113,7 @@ export class FileSource implements FixedPartitionedSource<string, number> {
       }
       await file.seek(offset, Deno.SeekMode.Start);
     }
-    return new FilePartition(file, offset, this.#batchSize, this.#chunkSize);
+    return new FilePartition(file, offset, this.#batchSize, this.#chunkSize, size);
   }
 }
 
@@ -131,6 +132,7 @@ class FilePartition implements StatefulSourcePartition<string, number> {
     private offset: number,
     private readonly batchSize: number,
     private readonly chunkSize: number,
+    private readonly size: number,
   ) {}
 
   async nextBatch(): Promise<string[] | typeof EOF> {
@@ -178,6 +180,12 @@ class FilePartition implements StatefulSourcePartition<string, number> {
 
   snapshot(): number {
     return this.offset;
+  }
+
+  /** Bytes read (the offset of the next record) out of the file's size when opened. */
+  progress(): SourceProgress {
+    const position = this.offset;
+    return { position, end: Math.max(this.size, position) };
   }
 
   close(): void {

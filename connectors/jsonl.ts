@@ -5,8 +5,9 @@
  *
  * @module
  */
-import { DeadLetter, EOF, type PartitionContext, type StatefulSourcePartition } from "../mod.ts";
-import type { FixedPartitionedSource } from "../mod.ts";
+import { EOF, type PartitionContext, type StatefulSourcePartition } from "../mod.ts";
+import { DeadLetter } from "../src/serde/mod.ts";
+import type { FixedPartitionedSource, SourceProgress } from "../mod.ts";
 import {
   checkPosition,
   checkSizes,
@@ -47,7 +48,8 @@ export interface JSONLinesSourceOptions<B extends "fail" | "emit" = "fail"> {
  *
  * @example A bad line as a dead letter
  * ```ts
- * import { Dataflow, type DeadLetter, isDeadLetter } from "@weir/weir";
+ * import { Dataflow } from "@weir/weir";
+ * import { type DeadLetter, isDeadLetter } from "@weir/weir/serde";
  * import { JSONLinesSource } from "@weir/weir/connectors/jsonl";
  * import { runMain, TestingSink } from "@weir/weir/testing";
  * import { assertEquals } from "@std/assert";
@@ -124,6 +126,7 @@ export class JSONLinesSource<T = unknown, B extends "fail" | "emit" = "fail">
       }
       const reader = new RecordReader(file, offset, resumeState?.line ?? 1, this.#chunkSize, false);
       await reader.skipBom();
+      const { size } = await file.stat();
       return new JSONLinesPartition(
         stepId,
         this.path,
@@ -131,6 +134,7 @@ export class JSONLinesSource<T = unknown, B extends "fail" | "emit" = "fail">
         reader,
         this.#emit,
         this.#batchSize,
+        size,
       ) as StatefulSourcePartition<never, FilePosition>;
     } catch (err) {
       file.close();
@@ -149,6 +153,7 @@ class JSONLinesPartition implements StatefulSourcePartition<unknown, FilePositio
     private readonly reader: RecordReader,
     private readonly emit: boolean,
     private readonly batchSize: number,
+    private readonly size: number,
   ) {}
 
   async nextBatch(): Promise<unknown[] | typeof EOF> {
@@ -181,6 +186,12 @@ class JSONLinesPartition implements StatefulSourcePartition<unknown, FilePositio
 
   snapshot(): FilePosition {
     return { offset: this.reader.offset, line: this.reader.line };
+  }
+
+  /** Bytes read (the offset of the next record) out of the file's size when opened. */
+  progress(): SourceProgress {
+    const position = this.reader.offset;
+    return { position, end: Math.max(this.size, position) };
   }
 
   close(): void {

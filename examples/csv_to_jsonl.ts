@@ -25,7 +25,8 @@
  * @module
  */
 import { map } from "rxjs";
-import { Dataflow, isDeadLetter, keyOn, run } from "@weir/weir";
+import { Dataflow, keyOn, run } from "@weir/weir";
+import { isDeadLetter } from "@weir/weir/serde";
 import { CSVSource } from "@weir/weir/connectors/csv";
 import { JSONLinesSink } from "@weir/weir/connectors/jsonl";
 import { StdOutSink } from "@weir/weir/connectors/stdio";

@@ -1,14 +1,15 @@
 /**
  * `deno doc --lint` over every entry point of deno.json's `exports`, failing on any error
- * except a public signature's reference to one of rxjs's types (`OperatorFunction`…), which
- * weir cannot export. Run by `deno task check`:
+ * except a public signature's reference to a type of an npm dependency (rxjs's
+ * `OperatorFunction`, kafkajs's `KafkaConfig`…), which weir cannot export or document. Run by `deno task check`:
  *
  *   deno run --allow-read --allow-run scripts/doc_lint.ts
  *
  * The entry points are linted together, as JSR documents the package: a type exported by one
  * of them (`DynamicSink` from `mod.ts`) is public for the others (`connectors/stdio.ts`).
- * A reference is tolerated only when the file that makes it imports the type from `"rxjs"`,
- * so a private type of weir's own never passes, whatever its name.
+ * A reference is tolerated only when the file that makes it imports the type from one of the
+ * npm packages of deno.json's import map, so a private type of weir's own never passes,
+ * whatever its name.
  *
  * @module
  */
@@ -64,10 +65,17 @@ export function parseDocLint(output: string): DocLintError[] {
   return errors;
 }
 
-/** The names a module's source imports from `"rxjs"` (`import { type A, B as C }` → A, B). */
-export function rxjsImports(source: string): Set<string> {
+/**
+ * The names a module's source imports from the bare specifiers `packages` (default rxjs):
+ * `import { type A, B as C } from "rxjs"` → A, B.
+ */
+export function packageImports(
+  source: string,
+  packages: ReadonlySet<string> = new Set(["rxjs"]),
+): Set<string> {
   const names = new Set<string>();
-  for (const m of source.matchAll(/import\s+(?:type\s+)?\{([^}]*)\}\s*from\s*["']rxjs["']/g)) {
+  for (const m of source.matchAll(/import\s+(?:type\s+)?\{([^}]*)\}\s*from\s*["']([^"']+)["']/g)) {
+    if (!packages.has(m[2]!)) continue;
     for (const part of m[1]!.split(",")) {
       const name = part.trim().replace(/^type\s+/, "").split(/\s+as\s+/)[0]!.trim();
       if (name !== "") names.add(name);
@@ -77,22 +85,26 @@ export function rxjsImports(source: string): Set<string> {
 }
 
 /**
- * True for a reference to one of rxjs's types: a `private-type-ref` whose type the referring
- * file imports from `"rxjs"`.
+ * True for a reference to a dependency's type: a `private-type-ref` whose type the referring
+ * file imports from one of `packages`.
  *
  * @param readSource Reads a file's text, given its path.
  */
-export function isRxjsTypeRef(error: DocLintError, readSource: (path: string) => string): boolean {
+export function isPackageTypeRef(
+  error: DocLintError,
+  readSource: (path: string) => string,
+  packages?: ReadonlySet<string>,
+): boolean {
   if (error.kind !== "private-type-ref" || error.privateType === undefined) return false;
   const path = error.location.replace(/:\d+:\d+$/, "");
-  return rxjsImports(readSource(path)).has(error.privateType);
+  return packageImports(readSource(path), packages).has(error.privateType);
 }
 
 /** What {@linkcode docLint} found. */
 export interface DocLintResult {
   /** The errors that fail the check. */
   readonly errors: DocLintError[];
-  /** How many references to rxjs's types were tolerated. */
+  /** How many references to dependencies' types were tolerated. */
   readonly tolerated: number;
 }
 
@@ -105,6 +117,7 @@ export interface DocLintResult {
 export async function docLint(
   entries: readonly string[],
   cwd: string | URL,
+  packages?: ReadonlySet<string>,
 ): Promise<DocLintResult> {
   const out = await new Deno.Command(Deno.execPath(), {
     args: ["doc", "--lint", ...entries],
@@ -124,7 +137,7 @@ export async function docLint(
     if (s === undefined) sources.set(path, s = Deno.readTextFileSync(path));
     return s;
   };
-  const errors = all.filter((e) => !isRxjsTypeRef(e, read));
+  const errors = all.filter((e) => !isPackageTypeRef(e, read, packages));
   return { errors, tolerated: all.length - errors.length };
 }
 
@@ -132,17 +145,19 @@ if (import.meta.main) {
   const root = new URL("..", import.meta.url);
   const config = JSON.parse(await Deno.readTextFile(new URL("deno.json", root)));
   const entries = Object.values(config.exports as Record<string, string>);
-  const { errors, tolerated } = await docLint(entries, root);
+  const imports = Object.entries(config.imports as Record<string, string>);
+  const packages = new Set(imports.filter(([, v]) => v.startsWith("npm:")).map(([k]) => k));
+  const { errors, tolerated } = await docLint(entries, root, packages);
   for (const e of errors) console.error(`error[${e.kind}]: ${e.message}\n  --> ${e.location}`);
   if (errors.length > 0) {
     console.error(
       `deno doc --lint ${entries.join(" ")}: ${errors.length} errors ` +
-        `(and ${tolerated} tolerated references to rxjs's types); run it for the details`,
+        `(and ${tolerated} tolerated references to npm packages' types); run it for the details`,
     );
     Deno.exit(1);
   }
   console.log(
     `deno doc --lint: ${entries.length} entry points clean ` +
-      `(${tolerated} references to rxjs's types tolerated)`,
+      `(${tolerated} references to npm packages' types tolerated)`,
   );
 }

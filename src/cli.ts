@@ -21,6 +21,9 @@ import { kvBackend } from "./recovery/deno_kv.ts";
 import type { RecoveryBackend } from "./recovery/backend.ts";
 import { initStore, inspectStore, RecoveryError, type StoreReport } from "./recovery/store.ts";
 import { VERSION } from "./version.ts";
+import { visualize, type VisualizeFormat } from "./dataflow/visualize.ts";
+import type { RunProgress, Tracer } from "./observe/monitor.ts";
+import { formatProgress } from "./observe/progress_line.ts";
 
 /**
  * The usage text printed by `--help`.
@@ -36,6 +39,7 @@ import { VERSION } from "./version.ts";
 export const USAGE: string = `Usage: weir [flags] <flow.ts>[:<name>]
        weir recovery init [--adopt] <dir>
        weir recovery inspect <dir>
+       weir visualize [--format mermaid|dot|json] <flow.ts>[:<name>]
 
 Runs the Dataflow exported as <name> (default: flow) by the module <flow.ts> (a path,
 resolved against the working directory, or a URL). If the export is a function, it is
@@ -45,17 +49,28 @@ called (with JSON arguments if given) and must return a Dataflow:
 Flags:
   -s, --epoch-interval SECONDS   epoch length, a number >= 0 (default 10)
   -w, --workers N                number of workers (default 1); with N > 1, N Web Workers
-                                 each import the module and run the flow
+                                 each import the module and run the flow (no progress
+                                 line, spans or --metrics-port yet)
   -r, --recovery-dir DIR         snapshot every epoch to the store in DIR and resume from
                                  its last committed epoch (create it with recovery init);
                                  kv:PATH uses a Deno KV database (run with --unstable-kv)
   -b, --backup-interval SECONDS  with -r: how long superseded epochs are kept (default 0)
+  -q, --quiet                    print no progress (default: a line on stderr, redrawn on
+                                 a terminal; otherwise, past the first second, a line per
+                                 epoch at most every second, and a last one at the end)
+  -m, --metrics-port PORT        serve Prometheus metrics at /metrics and a live dashboard
+                                 at / on PORT while the flow runs (0: a free port)
+      --metrics-host ADDRESS     the address to bind (default 127.0.0.1, this machine only)
   -h, --help                     print this help
   -V, --version                  print weir's version
 
 "recovery init" creates an empty store in DIR (the first run binds it to its flow);
 with --adopt, it writes a manifest over the segments of a store whose manifest was lost;
 "recovery inspect" prints a store's epochs, segments, and keys and bytes per step.
+"visualize" prints the flow's graph (default Mermaid) without running it.
+
+With OTEL_DENO=true (and --allow-env), each epoch and commit is an OpenTelemetry span
+(weir.epoch, weir.commit) that Deno exports over OTLP (OTEL_EXPORTER_OTLP_ENDPOINT).
 
 SIGINT (Ctrl-C) or SIGTERM stops the run gracefully: it reads no more input, finishes the
 current epoch (with -r it commits it, so the next run continues where this one stopped) and
@@ -113,6 +128,12 @@ export interface CliOptions {
   readonly recoveryDir: string | undefined;
   /** Backup interval in milliseconds, if given. */
   readonly backupIntervalMs: number | undefined;
+  /** `-q`/`--quiet`: no progress on stderr. */
+  readonly quiet: boolean;
+  /** `--metrics-port`: serve metrics and the dashboard on this port. */
+  readonly metricsPort: number | undefined;
+  /** `--metrics-host`: the address the metrics server binds (default 127.0.0.1). */
+  readonly metricsHost: string | undefined;
 }
 
 /** Where {@linkcode main} prints; `console` by default. */
@@ -132,6 +153,9 @@ const FLAG_NAMES: Readonly<Record<string, string>> = {
   "--recovery-dir": "recovery-dir",
   "-b": "backup-interval",
   "--backup-interval": "backup-interval",
+  "-m": "metrics-port",
+  "--metrics-port": "metrics-port",
+  "--metrics-host": "metrics-host",
 };
 
 const DECIMAL = /^(\d+\.?\d*|\.\d+)$/;
@@ -179,6 +203,7 @@ export function parseArgs(argv: readonly string[]): CliOptions {
   const positional: string[] = [];
   let help = false;
   let version = false;
+  let quiet = false;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     if (arg === "-h" || arg === "--help") {
@@ -187,6 +212,10 @@ export function parseArgs(argv: readonly string[]): CliOptions {
     }
     if (arg === "-V" || arg === "--version") {
       version = true;
+      continue;
+    }
+    if (arg === "-q" || arg === "--quiet") {
+      quiet = true;
       continue;
     }
     if (arg === "--") {
@@ -225,6 +254,9 @@ export function parseArgs(argv: readonly string[]): CliOptions {
       workers: 1,
       recoveryDir: undefined,
       backupIntervalMs: undefined,
+      quiet,
+      metricsPort: undefined,
+      metricsHost: undefined,
     };
   }
   if (positional.length === 0) {
@@ -246,6 +278,18 @@ export function parseArgs(argv: readonly string[]): CliOptions {
   }
   const epoch = values.get("epoch-interval");
   const backup = values.get("backup-interval");
+  const portText = values.get("metrics-port");
+  let metricsPort: number | undefined;
+  if (portText !== undefined) {
+    metricsPort = Number(portText);
+    if (!/^\d+$/.test(portText) || metricsPort > 65535) {
+      throw new UsageError(`--metrics-port needs a port from 0 to 65535, got "${portText}"`);
+    }
+  }
+  const metricsHost = values.get("metrics-host");
+  if (metricsHost !== undefined && metricsPort === undefined) {
+    throw new UsageError("--metrics-host needs --metrics-port");
+  }
   return {
     help,
     version: false,
@@ -256,6 +300,9 @@ export function parseArgs(argv: readonly string[]): CliOptions {
     workers,
     recoveryDir: values.get("recovery-dir"),
     backupIntervalMs: backup === undefined ? undefined : seconds("backup-interval", backup),
+    quiet,
+    metricsPort,
+    metricsHost,
   };
 }
 
@@ -511,6 +558,7 @@ export function stopOnSignals(out: CliOutput = console): SignalStop {
  */
 export async function main(argv: readonly string[], out: CliOutput = console): Promise<number> {
   if (argv[0] === "recovery") return await recoveryCommand(argv.slice(1), out);
+  if (argv[0] === "visualize") return await visualizeCommand(argv.slice(1), out);
   let opts: CliOptions;
   try {
     opts = parseArgs(argv);
@@ -543,6 +591,12 @@ export async function main(argv: readonly string[], out: CliOutput = console): P
   }
   // The signals stop the run only while it runs; the listeners go when main returns.
   using stop = stopOnSignals(out);
+  const tty = out === console && Deno.stderr.isTerminal();
+  // Progress and tracing are not supported on several workers yet: the CLI prints no progress
+  // line and records no spans there (--metrics-port is refused by run).
+  const parallel = opts.workers > 1;
+  const tracer = parallel ? undefined : await otelTracer();
+  const progress = opts.quiet || parallel ? undefined : progressPrinter(out, tty);
   try {
     const summary = await run(flow, {
       epochInterval: opts.epochIntervalMs,
@@ -559,6 +613,19 @@ export async function main(argv: readonly string[], out: CliOutput = console): P
         backupInterval: opts.backupIntervalMs ?? 0,
       },
       signal: stop.signal,
+      onProgress: progress,
+      progressInterval: tty ? 250 : 1000,
+      tracer,
+      metrics: opts.metricsPort === undefined ? undefined : {
+        port: opts.metricsPort,
+        hostname: opts.metricsHost,
+        onListen: ({ hostname, port }) => {
+          const host = hostname.includes(":") ? `[${hostname}]` : hostname;
+          out.error(
+            `weir: metrics at http://${host}:${port}/metrics, dashboard at http://${host}:${port}/`,
+          );
+        },
+      },
     });
     if (summary.status === "stopped") return stop.exitCode!;
     if (summary.status === "aborted") {
@@ -574,11 +641,111 @@ export async function main(argv: readonly string[], out: CliOutput = console): P
 }
 
 /**
+ * The CLI's progress report. On a terminal, one line on stderr redrawn at every snapshot and
+ * ended with a newline when the run ends. Otherwise plain lines: one at an epoch's end at most
+ * every second, from one second after the start, and a last one when the run ends if any was
+ * printed (a run shorter than a second prints none). "resumed from epoch N" is its own line.
+ */
+function progressPrinter(out: CliOutput, tty: boolean): (p: RunProgress) => void {
+  const encoder = new TextEncoder();
+  let printedAt = Number.POSITIVE_INFINITY;
+  let printed = false;
+  return (p) => {
+    if (p.event === "started") printedAt = p.at;
+    if (p.event === "started" && p.resumedFrom !== undefined && p.resumedFrom > 0) {
+      if (tty) Deno.stderr.writeSync(encoder.encode("\r\x1b[2K"));
+      out.error(`weir: resumed from epoch ${p.resumedFrom}`);
+    }
+    const line = `weir: ${formatProgress(p)}`;
+    if (tty) {
+      const columns = consoleColumns();
+      const shown = line.length > columns - 1 ? line.slice(0, columns - 2) + "…" : line;
+      const end = p.event === "finished" ? "\n" : "";
+      Deno.stderr.writeSync(encoder.encode(`\r\x1b[2K${shown}${end}`));
+      return;
+    }
+    const due = p.event === "epoch" && p.at - printedAt >= 1000;
+    if (due || (p.event === "finished" && printed)) {
+      printedAt = p.at;
+      printed = true;
+      out.error(line);
+    }
+  };
+}
+
+/**
+ * With `OTEL_DENO=true` (Deno's built-in OpenTelemetry export), a tracer from
+ * `@opentelemetry/api`, whose spans Deno exports; otherwise `undefined` and the package is
+ * not loaded. Reading the variable needs no prompt: without env permission, no tracing.
+ */
+async function otelTracer(): Promise<Tracer | undefined> {
+  const env = Deno.permissions.querySync({ name: "env", variable: "OTEL_DENO" });
+  if (env.state !== "granted" || Deno.env.get("OTEL_DENO") !== "true") return undefined;
+  const { trace } = await import("@opentelemetry/api");
+  return trace.getTracer("weir", VERSION);
+}
+
+/** The terminal's width; 120 when unknown (or implausibly small, as on a fresh pty). */
+function consoleColumns(): number {
+  try {
+    const { columns } = Deno.consoleSize();
+    return columns >= 20 ? columns : 120;
+  } catch {
+    return 120;
+  }
+}
+
+/**
  * The backend a store argument names: `kv:<path>` a Deno KV database (the CLI then needs
  * `--unstable-kv`), anything else a directory.
  */
 function backendFor(store: string): RecoveryBackend {
   return store.startsWith("kv:") ? kvBackend(store.slice(3)) : fsBackend(store);
+}
+
+const FORMATS: readonly VisualizeFormat[] = ["mermaid", "dot", "json"];
+
+/** `weir visualize [--format F] <flow.ts>[:<name>]`: prints the graph, runs nothing. */
+async function visualizeCommand(argv: readonly string[], out: CliOutput): Promise<number> {
+  let format: VisualizeFormat = "mermaid";
+  const rest: string[] = [];
+  let flow: Dataflow;
+  try {
+    for (let i = 0; i < argv.length; i++) {
+      const arg = argv[i]!;
+      if (arg === "-f" || arg === "--format" || arg.startsWith("--format=")) {
+        const value = arg.startsWith("--format=") ? arg.slice(9) : argv[++i];
+        if (!FORMATS.includes(value as VisualizeFormat)) {
+          throw new UsageError(
+            `--format needs one of ${FORMATS.join(", ")}, got ${
+              value === undefined ? "nothing" : `"${value}"`
+            }`,
+          );
+        }
+        format = value as VisualizeFormat;
+      } else if (arg.startsWith("-") && arg !== "-") {
+        throw new UsageError(`Unknown flag ${arg} for visualize`);
+      } else {
+        rest.push(arg);
+      }
+    }
+    if (rest.length !== 1) {
+      throw new UsageError(
+        `visualize needs one flow module, e.g. weir visualize flow.ts, got ${rest.length}`,
+      );
+    }
+    flow = await loadFlow({ ...parseArgs([rest[0]!]) });
+  } catch (err) {
+    out.error(`weir: ${describe(err)}`);
+    if (err instanceof UsageError) {
+      out.error("Run with --help for usage");
+      return 2;
+    }
+    printCause(err, out);
+    return 1;
+  }
+  out.log(visualize(flow, { format }));
+  return 0;
 }
 
 /** `weir recovery init [--adopt] <dir>` and `weir recovery inspect <dir>`. */

@@ -11,6 +11,9 @@ const DEFAULTS: CliOptions = {
   workers: 1,
   recoveryDir: undefined,
   backupIntervalMs: undefined,
+  quiet: false,
+  metricsPort: undefined,
+  metricsHost: undefined,
 };
 
 /** The message of the UsageError `parseArgs(argv)` throws. */
@@ -452,7 +455,11 @@ Deno.test("cli: -r resumes from the store; recovery init and inspect", async () 
       stderr: "",
     });
     // The second run continues after the EOF marker with the counts restored.
-    assertEquals(await cli("-r", dir, m), { code: 0, stdout: "a=3\n", stderr: "" });
+    assertEquals(await cli("-r", dir, m), {
+      code: 0,
+      stdout: "a=3\n",
+      stderr: "weir: resumed from epoch 4\n",
+    });
     const inspected = await cli("recovery", "inspect", dir);
     assertEquals(inspected.code, 0);
     const lines = inspected.stdout.split("\n");
@@ -501,7 +508,11 @@ Deno.test("cli: a store whose manifest was lost is refused until recovery init -
       stdout: `Initialised a recovery store in ${dir}, adopting the segments it holds\n`,
       stderr: "",
     });
-    assertEquals(await cli("-r", dir, m), { code: 0, stdout: "a=3\n", stderr: "" });
+    assertEquals(await cli("-r", dir, m), {
+      code: 0,
+      stdout: "a=3\n",
+      stderr: "weir: resumed from epoch 4\n",
+    });
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
@@ -518,7 +529,11 @@ Deno.test("cli: -r kv:PATH keeps the store in a Deno KV database", async () => {
       stdout: "a=1\nb=1\na=2\n",
       stderr: "",
     });
-    assertEquals(await cli("-r", store, m), { code: 0, stdout: "a=3\n", stderr: "" });
+    assertEquals(await cli("-r", store, m), {
+      code: 0,
+      stdout: "a=3\n",
+      stderr: "weir: resumed from epoch 4\n",
+    });
     const inspected = await cli("recovery", "inspect", store);
     assertEquals(inspected.code, 0);
     assertStringIncludes(inspected.stdout, "cli_counting.count  state  2 keys");

@@ -1,5 +1,5 @@
 import { assertEquals, assertThrows } from "@std/assert";
-import { docLint, parseDocLint, rxjsImports } from "../scripts/doc_lint.ts";
+import { docLint, packageImports, parseDocLint } from "../scripts/doc_lint.ts";
 
 Deno.test("docLint: tolerates references to rxjs's types only, whatever a private type's name", async () => {
   const dir = new URL("./fixtures/doc_lint/", import.meta.url);
@@ -33,9 +33,16 @@ Deno.test("parseDocLint: a count that differs from the errors parsed is an error
   );
 });
 
-Deno.test("rxjsImports: the names imported from rxjs, with and without type and as", () => {
+Deno.test("packageImports: the names imported from the packages (rxjs by default), with and without type and as", () => {
   const src = `import { map, type OperatorFunction, Observable as Obs } from "rxjs";
 import type { UnaryFunction } from 'rxjs';
 import { other } from "./rxjs.ts";`;
-  assertEquals([...rxjsImports(src)], ["map", "OperatorFunction", "Observable", "UnaryFunction"]);
+  assertEquals([...packageImports(src)], [
+    "map",
+    "OperatorFunction",
+    "Observable",
+    "UnaryFunction",
+  ]);
+  const kafka = `import type { KafkaConfig, RetryOptions as R } from "kafkajs";\n${src}`;
+  assertEquals([...packageImports(kafka, new Set(["kafkajs"]))], ["KafkaConfig", "RetryOptions"]);
 });

@@ -103,7 +103,8 @@ Deno.test("every example runs from a scratch project that links the checkout", a
       "parallel_wordcount.ts: the word count on 2 workers prints the same lines",
       async () => {
         const single = lines(await run("--allow-read=examples", "examples/wordcount.ts"));
-        // The workers load weir's worker module and wordcount.ts: read on both.
+        // run loads weir's parallel runtime, the workers weir's worker module and wordcount.ts:
+        // read on weir's files and the examples.
         const out = lines(
           await run(`--allow-read=examples,${CHECKOUT}`, "examples/parallel_wordcount.ts"),
         );
@@ -112,9 +113,10 @@ Deno.test("every example runs from a scratch project that links the checkout", a
         assertEquals(denied.code, 1);
         assertStringIncludes(
           denied.stderr,
-          `Error: Worker 0 failed: Requires read access to "${CHECKOUT}/src/runtime/` +
-            `worker_main.ts", run again with the --allow-read flag (a worker loads weir's ` +
-            `worker_main.ts and the flow's module: grant read access to both)`,
+          `Error: Cannot load weir's parallel runtime: Requires read access to ` +
+            `"${CHECKOUT}/src/runtime/parallel.ts", run again with the --allow-read flag (with ` +
+            `workers > 1, weir loads parallel.ts, and each worker weir's worker_main.ts and the ` +
+            `flow's module: grant read access to weir's files and the module)`,
         );
       },
     );

@@ -74,10 +74,45 @@ export interface StatefulSourcePartition<T, S> {
   nextBatch(): BatchResult<T>;
   /** When to call `nextBatch` next (epoch ms or Date); `undefined` for the default policy. */
   nextAwake?(): number | Date | undefined;
+  /**
+   * Optional: how far the partition has read, for progress bars, ETAs and lag metrics. Called
+   * between activations (never while a batch is outstanding), at most a few times a second
+   * and only when the run is observed; it must be cheap and must not throw. A file reports
+   * `{ position: bytes read, end: file size }`; a Kafka partition its offset and end offset.
+   */
+  progress?(): SourceProgress;
   /** The position after the last returned item. */
   snapshot(): S;
   /** Releases resources. */
   close?(): void | Promise<void>;
+}
+
+/**
+ * How far a source partition has read: what `progress()` on a partition returns. Positions
+ * and ends are in the source's own unit (bytes for files, offsets for Kafka); an input's
+ * progress is the sum over its partitions.
+ *
+ * @example A partition over an array reports items read out of the array's length
+ * ```ts
+ * import { EOF, type SourceProgress, type StatefulSourcePartition } from "@weir/weir";
+ * import { assertEquals } from "@std/assert";
+ *
+ * const data = ["a", "b", "c"];
+ * let i = 0;
+ * const part: StatefulSourcePartition<string, number> = {
+ *   nextBatch: () => i < data.length ? [data[i++]!] : EOF,
+ *   snapshot: () => i,
+ *   progress: (): SourceProgress => ({ position: i, end: data.length }),
+ * };
+ * part.nextBatch();
+ * assertEquals(part.progress!(), { position: 1, end: 3 });
+ * ```
+ */
+export interface SourceProgress {
+  /** Units read so far (for a file: bytes before the next record, from the file's start). */
+  readonly position: number;
+  /** Units in all, when known (a file's size when it was opened; Kafka's end offset). */
+  readonly end?: number | undefined;
 }
 
 /**
@@ -135,6 +170,13 @@ export interface StatelessSourcePartition<T> {
   nextBatch(): BatchResult<T>;
   /** When to call `nextBatch` next (epoch ms or Date); `undefined` for the default policy. */
   nextAwake?(): number | Date | undefined;
+  /**
+   * Optional: how far the partition has read, for progress bars, ETAs and lag metrics. Called
+   * between activations (never while a batch is outstanding), at most a few times a second
+   * and only when the run is observed; it must be cheap and must not throw. A file reports
+   * `{ position: bytes read, end: file size }`; a Kafka partition its offset and end offset.
+   */
+  progress?(): SourceProgress;
   /** Releases resources. */
   close?(): void | Promise<void>;
 }

@@ -139,6 +139,79 @@ export interface DynamicSink<T> {
   readonly mainThread?: boolean;
 }
 
+/**
+ * Optional methods of a sink that makes each epoch's output visible in a second system with a
+ * commit of its own — a transactional sink, like `KafkaSink` with `exactlyOnce`. The epoch is
+ * then committed twice, in weir's recovery store and in the sink's system, and weir orders
+ * the two:
+ *
+ * 1. `confirmedEpoch` is called once, before the store is loaded. It must first settle any
+ *    earlier incarnation's uncommitted output (a transactional producer fences its
+ *    predecessor, which aborts the open transaction), then return the last epoch whose
+ *    output the sink committed (0 when none). It may only be the store's last epoch `e` or
+ *    `e − 1`: with `e − 1`, epoch `e`'s output was lost with a crash between the two
+ *    commits, and the run resumes from epoch `e − 1`'s state (the store keeps it loadable:
+ *    with such a sink, the newest epoch is never folded into older ones) and does epoch `e`
+ *    again.
+ * 2. `commitEpoch(epoch)` is called at each epoch end, after the epoch's writes settled and
+ *    the store's commit of `epoch` is durable (right after the writes without recovery),
+ *    before the next epoch writes anything. It commits the epoch's output together with the
+ *    epoch number, atomically, and is called for every epoch, even one with no output, so
+ *    the sink's epoch follows the store's.
+ *
+ * A failure of either fails the run with the output step's id. A flow may have one such sink.
+ *
+ * @example A sink whose writes become visible only when their epoch commits
+ * ```ts
+ * import { Dataflow, type DynamicSink, type EpochCommitter, run } from "@weir/weir";
+ * import { TestingSource } from "@weir/weir/testing";
+ * import { assertEquals } from "@std/assert";
+ *
+ * class Ledger implements DynamicSink<string>, EpochCommitter {
+ *   visible: string[] = [];
+ *   pending: string[] = [];
+ *   epoch = 0;
+ *   confirmedEpoch() {
+ *     this.pending = []; // a new run drops what the last one did not commit
+ *     return Promise.resolve(this.epoch);
+ *   }
+ *   commitEpoch(epoch: number) {
+ *     this.visible.push(...this.pending.splice(0));
+ *     this.epoch = epoch;
+ *     return Promise.resolve();
+ *   }
+ *   build() {
+ *     return { writeBatch: (items: string[]) => void this.pending.push(...items) };
+ *   }
+ * }
+ * const ledger = new Ledger();
+ * const flow = new Dataflow("ledger");
+ * flow.input("in", new TestingSource(["a", "b", "c"])).output("out", ledger);
+ * await run(flow, { epochInterval: 0 });
+ * assertEquals(ledger.visible, ["a", "b", "c"]);
+ * assertEquals(ledger.epoch > 0, true);
+ * ```
+ */
+export interface EpochCommitter {
+  /**
+   * `false` when this sink, as configured, does not commit its epochs (an at-least-once
+   * `KafkaSink`): the runtime then treats it as an ordinary sink. Default `true`.
+   */
+  readonly commitsEpochs?: boolean;
+  /** The last epoch this sink committed, after settling earlier uncommitted output. */
+  confirmedEpoch(stepId: string): Promise<number>;
+  /** Commits the output of `epoch` (its store commit is durable). */
+  commitEpoch(epoch: number): Promise<void>;
+}
+
+/** Tells whether a sink commits its epochs itself ({@linkcode EpochCommitter}). */
+export function isEpochCommitter(sink: unknown): sink is EpochCommitter {
+  if (typeof sink !== "object" || sink === null) return false;
+  const s = sink as Record<string, unknown>;
+  return typeof s.confirmedEpoch === "function" && typeof s.commitEpoch === "function" &&
+    s.commitsEpochs !== false;
+}
+
 /** Any output connector. */
 export type Sink<T> =
   // deno-lint-ignore no-explicit-any

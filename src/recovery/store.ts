@@ -161,6 +161,16 @@ export function segmentName(type: "delta" | "base", epoch: number): string {
   return `${type}-${String(epoch).padStart(16, "0")}`;
 }
 
+/** Options of {@linkcode RecoveryStore.loadInto}. */
+export interface LoadOptions {
+  /**
+   * Load the state as of this epoch, not the newest: epochs after it are deleted from the
+   * store (the next commit rewrites epoch `upTo + 1`). Refused when they were folded into a
+   * base already.
+   */
+  readonly upTo?: number;
+}
+
 /** Deltas folded together at most this many at a time regardless of sizes. */
 const MAX_DELTAS = 32;
 
@@ -275,24 +285,68 @@ export class RecoveryStore {
   }
 
   /**
-   * Reads the committed state: the newest base and every delta after it, in order.
+   * Reads the committed state: the newest base and every delta after it, in order (or the
+   * state as of `options.upTo`, see {@linkcode LoadOptions}).
    * Throws {@linkcode RecoveryError} for a corrupt segment or a gap in the epochs.
    */
-  async load(): Promise<RestoredState> {
+  async load(options: LoadOptions = {}): Promise<RestoredState> {
     const state: RestoredState = new Map();
-    await this.loadInto(mapVisitor(state));
+    await this.loadInto(mapVisitor(state), options);
     return state;
   }
+
+  /**
+   * The newest committed epoch the store lists (0 when none), without reading segments: what
+   * {@linkcode RecoveryStore.loadInto} would resume after, unless told to stop earlier.
+   */
+  async newestEpoch(): Promise<number> {
+    let newest = 0;
+    for (const s of await listInfos(this.backend)) if (s.epoch > newest) newest = s.epoch;
+    return newest;
+  }
+
+  /**
+   * Keeps the newest committed epoch out of folding, so the epoch before it stays loadable
+   * (`loadInto(visitor, { upTo })`): set when a sink commits each epoch after the store does
+   * (an `EpochCommitter`), until which the newest epoch may still be abandoned.
+   */
+  keepNewestEpoch = false;
 
   /**
    * Like {@linkcode RecoveryStore.load}, but replays the segments (newest base first, then
    * each delta in order) into `visitor` instead of building maps: a resumed run restores keys
    * straight into its steps.
    */
-  async loadInto(visitor: SegmentVisitor): Promise<void> {
+  async loadInto(visitor: SegmentVisitor, options: LoadOptions = {}): Promise<void> {
     const { backend } = this;
-    const listed = await listInfos(backend);
+    let listed = await listInfos(backend);
     refuseLostSegments(backend, this.manifest, listed.length);
+    const upTo = options.upTo;
+    if (upTo !== undefined) {
+      const later = listed.filter((s) => s.epoch > upTo);
+      const newest = later.find((s) => s.type === "base");
+      if (newest !== undefined) {
+        throw new RecoveryError(
+          `Cannot resume the recovery store in ${backend.description} from epoch ${upTo}: ` +
+            `epochs up to ${newest.epoch} were folded into one base (${newest.name}), so ` +
+            `epoch ${upTo}'s state is gone`,
+        );
+      }
+      if (later.length > 0) {
+        // The next commit writes epoch upTo + 1 again: the abandoned epochs must go first,
+        // or a later load would chain the new delta to the old ones after it.
+        try {
+          await backend.deleteSegments(later.map((s) => s.name));
+        } catch (err) {
+          throw new RecoveryError(
+            `Cannot drop epochs after ${upTo} from the recovery store in ` +
+              `${backend.description}`,
+            { cause: err },
+          );
+        }
+        listed = listed.filter((s) => s.epoch <= upTo);
+      }
+    }
     let base: ParsedName | undefined;
     for (const s of listed) {
       if (s.type === "base" && (base === undefined || s.epoch > base.epoch)) base = s;
@@ -385,8 +439,9 @@ export class RecoveryStore {
   /**
    * Commits `epoch`: writes its delta durably. When this resolves, a crash resumes after
    * `epoch`. Then folds old deltas in the background (awaited by the next commit or close).
+   * Resolves with the segment's size in bytes (for metrics).
    */
-  async commit(epoch: number, seg: SegmentWriter, now: number): Promise<void> {
+  async commit(epoch: number, seg: SegmentWriter, now: number): Promise<number> {
     if (this.compactionError !== undefined) throw this.compactionFailure();
     if (!(epoch > this.lastEpoch)) {
       throw new RangeError(`Epoch ${epoch} is not after the last committed ${this.lastEpoch}`);
@@ -433,6 +488,7 @@ export class RecoveryStore {
         });
       }
     }
+    return bytes.length;
   }
 
   /** The deltas to fold now, if folding is due. */
@@ -442,8 +498,9 @@ export class RecoveryStore {
     const cutoff = now - this.backupInterval;
     const work: SegmentInfo[] = [];
     let bytes = 0;
+    const last = this.keepNewestEpoch ? segs[segs.length - 1] : undefined;
     for (const s of segs) {
-      if (s.type !== "delta") continue;
+      if (s.type !== "delta" || s === last) continue;
       if (s.committedAt > cutoff) break;
       work.push(s);
       bytes += s.bytes;

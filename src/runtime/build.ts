@@ -17,7 +17,8 @@ import type { Combiner, RuntimeNode } from "../dataflow/op.ts";
 import { Channel } from "./channel.ts";
 import { InputNode } from "./input_node.ts";
 import { makeOutputNode, type OutputNode, PartitionedOutputNode } from "./output_node.ts";
-import { ExchangeNode, keyOwner, partitionOwner } from "./exchange.ts";
+import type { ExchangeNode } from "./exchange.ts";
+import { keyOwner, partitionOwner } from "./owners.ts";
 import { tagErrors } from "./step_subscriber.ts";
 import type { WorkerRuntime } from "./worker_runtime.ts";
 
@@ -37,6 +38,10 @@ export interface BuiltWorker {
    */
   readonly steps: readonly RuntimeNode<unknown>[];
   /** Nodes in the role of an output: their writes are settled, then they are closed. */
+  /** The step id of each node, in `nodes` order. */
+  readonly nodeIds: readonly string[];
+  /** Each stream's channel, by stream id (streams inside a fused chain have none). */
+  readonly streams: ReadonlyMap<string, Channel<unknown>>;
   readonly outputs: readonly OutputNode[];
   /** Tears down the RxJS chains. */
   readonly channels: readonly Channel<unknown>[];
@@ -91,6 +96,7 @@ export function buildWorker(flow: Dataflow, rt: WorkerRuntime): BuiltWorker {
   const inputs: InputNode[] = [];
   const nodes: RuntimeNode<unknown>[] = [];
   const stepNodes: RuntimeNode<unknown>[] = [];
+  const nodeIds: string[] = [];
   const outputs: OutputNode[] = [];
   const stateful: Array<{ stepId: string; node: RuntimeNode<unknown> }> = [];
   const exchanges: ExchangeNode[] = [];
@@ -108,11 +114,12 @@ export function buildWorker(flow: Dataflow, rt: WorkerRuntime): BuiltWorker {
   ) => {
     const mid = new Channel<unknown>(stepId, rt);
     midChannels.push(mid);
-    const ex = new ExchangeNode(stepId, exchanges.length, hub!, route, mid, combine);
+    const ex = hub!.exchange(stepId, exchanges.length, route, mid, combine);
     hub!.exchanges.push(ex);
     exchanges.push(ex);
     up.addConsumer(ex);
     nodes.push(ex);
+    nodeIds.push(stepId);
     return mid;
   };
   const midChannels: Channel<unknown>[] = [];
@@ -199,6 +206,7 @@ export function buildWorker(flow: Dataflow, rt: WorkerRuntime): BuiltWorker {
         input.addConsumer(node);
         nodes.push(node);
         stepNodes.push(node);
+        nodeIds.push(s.id);
         if (node.forEachChange !== undefined) stateful.push({ stepId: s.id, node });
         break;
       }
@@ -250,6 +258,7 @@ export function buildWorker(flow: Dataflow, rt: WorkerRuntime): BuiltWorker {
         }
         input.addConsumer(node);
         nodes.push(node);
+        nodeIds.push(s.id);
         outputs.push(node);
         break;
       }
@@ -261,6 +270,8 @@ export function buildWorker(flow: Dataflow, rt: WorkerRuntime): BuiltWorker {
     rt,
     inputs,
     nodes,
+    nodeIds,
+    streams: channels,
     steps: stepNodes,
     outputs,
     channels: [...channels.values(), ...midChannels],

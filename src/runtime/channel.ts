@@ -22,6 +22,8 @@ export class Channel<T> implements Downstream<T> {
   private only: Consumer<T> | undefined = undefined;
   private openProducers: number;
   private readonly teardowns: Array<{ unsubscribe(): void } | (() => void)> = [];
+  /** Items pushed so far; counted only after {@linkcode Channel.countItems}. */
+  items = 0;
 
   /**
    * @param stepId The step producing this stream (errors reaching the channel are its own).
@@ -50,6 +52,30 @@ export class Channel<T> implements Downstream<T> {
   removeConsumer(consumer: Consumer<T>): void {
     this.consumers = this.consumers.filter((c) => c !== consumer);
     this.only = this.consumers.length === 1 ? this.consumers[0] : undefined;
+  }
+
+  /**
+   * Starts counting the items pushed (a run observed for progress or metrics). An unobserved
+   * run never calls this, so its `next` stays the prototype's, with no counter.
+   */
+  countItems(): void {
+    this.next = this.countingNext;
+  }
+
+  /** `next` with a count: what {@linkcode Channel.countItems} installs. */
+  private countingNext(item: T): void {
+    this.items++;
+    if (!this.rt.inActivation) {
+      this.rt.emittedOutsideActivation(this.stepId);
+      return;
+    }
+    const only = this.only;
+    if (only !== undefined) {
+      only.next(item);
+      return;
+    }
+    const cs = this.consumers;
+    for (let i = 0; i < cs.length; i++) cs[i]!.next(item);
   }
 
   /** Pushes an item to every consumer. */

@@ -25,32 +25,7 @@
 import { type Combiner, type Downstream, NO_PARTIAL, type RuntimeNode } from "../dataflow/op.ts";
 import type { WorkerRuntime } from "./worker_runtime.ts";
 
-/**
- * A stable 32-bit hash of a key (FNV-1a over its UTF-16 code units): the same in every
- * worker, process and run, so the exchange and recovery's rescaling agree on a key's owner.
- */
-export function keyHash(key: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < key.length; i++) {
-    h ^= key.charCodeAt(i);
-    h = Math.imul(h, 0x01000193);
-  }
-  return h >>> 0;
-}
-
-/** The worker that owns `key` among `count` workers. */
-export function keyOwner(key: string, count: number): number {
-  return keyHash(key) % count;
-}
-
-/**
- * The worker that reads or writes the `index`-th of a fixed source's or sink's sorted
- * partitions: round-robin, which is Bytewax's assignment (fewest assignments first, ties to
- * the lowest worker) when every worker lists every partition.
- */
-export function partitionOwner(index: number, count: number): number {
-  return index % count;
-}
+export { keyHash, keyOwner, partitionOwner } from "./owners.ts";
 
 /** Above this many keys with a held partial aggregate, an exchange sends them at once. */
 const MAX_HELD_PARTIALS = 50_000;
@@ -78,6 +53,20 @@ export class ExchangeHub {
   /** Messages arrived but not yet delivered. */
   waiting = 0;
   readonly exchanges: ExchangeNode[] = [];
+
+  /**
+   * A new exchange of this hub (see {@linkcode ExchangeNode}'s constructor). `buildWorker`
+   * creates exchanges through the hub, so a single-worker bundle holds no exchange code.
+   */
+  exchange(
+    stepId: string,
+    index: number,
+    route: (item: unknown) => number,
+    down: Downstream<unknown>,
+    combine?: Combiner,
+  ): ExchangeNode {
+    return new ExchangeNode(stepId, index, this, route, down, combine);
+  }
 
   constructor(
     readonly workerIndex: number,

@@ -12,13 +12,23 @@ import {
   EOF,
   isFixedPartitionedSource,
   type PartitionContext,
+  type SourceProgress,
   type StatefulSourcePartition,
   type StatelessSourcePartition,
 } from "../io/inputs.ts";
 import type { Channel } from "./channel.ts";
 import type { WorkerRuntime } from "./worker_runtime.ts";
 import { isPromiseLike } from "./util.ts";
-import { partitionOwner } from "./exchange.ts";
+import { partitionOwner } from "./owners.ts";
+
+/** A partition's progress, or `undefined` when it has none or it threw. */
+function partitionProgress(part: AnyPartition): SourceProgress | undefined {
+  try {
+    return part.progress?.();
+  } catch {
+    return undefined;
+  }
+}
 
 type AnyPartition = StatefulSourcePartition<unknown, unknown> | StatelessSourcePartition<unknown>;
 
@@ -47,6 +57,10 @@ export class InputNode {
   aborted = false;
   /** Every partition a fixed-partitioned source lists (after `open`), sorted. */
   listed: readonly string[] = [];
+  /** Items pushed so far (counted per batch). */
+  items = 0;
+  /** Final positions of the partitions that ended (see {@linkcode InputNode.progress}). */
+  private endedProgress = { position: 0, end: 0, known: true };
 
   constructor(
     readonly step: InputStep,
@@ -191,6 +205,7 @@ export class InputNode {
       const n = this.push(p, batch);
       if (n < 0) return pushed;
       pushed += n;
+      this.items += n;
       let awake;
       try {
         awake = p.part.nextAwake?.();
@@ -239,6 +254,13 @@ export class InputNode {
 
   private endPartition(p: PartitionReader): void {
     p.awakeAt = Number.POSITIVE_INFINITY;
+    const ended = this.endedProgress;
+    const pr = partitionProgress(p.part);
+    if (pr === undefined) ended.known = false;
+    else {
+      ended.position += pr.position;
+      ended.end += pr.end ?? pr.position;
+    }
     // A fixed partition's position at EOF is kept, so a later run continues after it.
     if (p.name !== undefined) {
       try {
@@ -296,6 +318,25 @@ export class InputNode {
     const ended = this.ended;
     this.ended = [];
     for (const [name, snap] of ended) fn(name, snap);
+  }
+
+  /**
+   * How far the input has read, summed over its partitions (see
+   * `StatefulSourcePartition.progress`), or `undefined` unless every partition reports it.
+   * `end` is `undefined` when a partition's end is unknown.
+   */
+  progress(): SourceProgress | undefined {
+    const e = this.endedProgress;
+    if (!e.known) return undefined;
+    let position = e.position;
+    let end: number | undefined = e.end;
+    for (const p of this.live) {
+      const pr = partitionProgress(p.part);
+      if (pr === undefined) return undefined;
+      position += pr.position;
+      end = end === undefined || pr.end === undefined ? undefined : end + pr.end;
+    }
+    return { position, end };
   }
 
   /** True for a fixed-partitioned source (its positions are snapshotted). */

@@ -18,7 +18,7 @@ import {
 import type { PartitionContext } from "../io/inputs.ts";
 import type { WorkerRuntime } from "./worker_runtime.ts";
 import { isPromiseLike } from "./util.ts";
-import { partitionOwner } from "./exchange.ts";
+import { partitionOwner } from "./owners.ts";
 
 type AnySinkPartition = StatefulSinkPartition<unknown, unknown> | StatelessSinkPartition<unknown>;
 

@@ -327,7 +327,7 @@ export async function runParallel(
           // crash meanwhile resumes from the previous commit, whose sink positions predate
           // anything the next epoch wrote. The next commit, the end and an abort wait for it.
           await awaitCommit();
-          committing = store.commit(epoch, seg, clock.now()).catch((err) => {
+          committing = store.commit(epoch, seg, clock.now()).then(() => {}, (err) => {
             commitError ??= err;
             push({ w: -1, m: { t: "tick" } });
           });

@@ -5,13 +5,21 @@
  */
 import { type Clock, WallClock } from "../clock.ts";
 import type { Dataflow } from "../dataflow/dataflow.ts";
-import { type RecoveryConfig, RecoveryStore } from "../recovery/store.ts";
-import { buildWorker, validateFlow } from "./build.ts";
+import { type RecoveryConfig, RecoveryError, RecoveryStore } from "../recovery/store.ts";
+import { DataflowError } from "../errors.ts";
+import { type EpochCommitter, isEpochCommitter } from "../io/outputs.ts";
+import { buildWorker, type BuiltWorker, validateFlow } from "./build.ts";
 import { listedEnds, Restorer, workerLayout } from "./checkpoint.ts";
-import { type FlowModule, runParallel } from "./parallel.ts";
-import { IN_WORKER } from "./worker_scheduler.ts";
+import type { FlowModule, ParallelOptions } from "./parallel.ts";
 import { type RunSummary, Scheduler } from "./scheduler.ts";
 import { WorkerRuntime } from "./worker_runtime.ts";
+import {
+  type MetricsServer,
+  type MetricsServerOptions,
+  Monitor,
+  type RunProgress,
+  type Tracer,
+} from "../observe/monitor.ts";
 
 export type { RunSummary };
 
@@ -119,6 +127,99 @@ export interface RunOptions {
    * ```
    */
   readonly signal?: AbortSignal;
+  /**
+   * Called with a {@linkcode RunProgress} snapshot when the run starts, every
+   * `progressInterval` milliseconds, at each epoch's end and commit, and when the run ends
+   * (`event: "finished"`, also after a failure). Counting costs nothing when neither this,
+   * `metrics` nor `tracer` is given. A listener that throws is ignored.
+   *
+   * @example Watching a run
+   * ```ts
+   * import { Dataflow, run, type RunProgress } from "@weir/weir";
+   * import { TestingSink, TestingSource } from "@weir/weir/testing";
+   * import { map } from "rxjs";
+   * import { assertEquals } from "@std/assert";
+   *
+   * const seen: RunProgress[] = [];
+   * const flow = new Dataflow("watched");
+   * flow.input("inp", new TestingSource([1, 2, 3]))
+   *   .pipe(map((x) => x * 2))
+   *   .output("out", new TestingSink([]));
+   * await run(flow, { onProgress: (p) => seen.push(p) });
+   * const last = seen.at(-1)!;
+   * assertEquals([seen[0]!.event, last.event, last.status], ["started", "finished", "eof"]);
+   * assertEquals(last.inputs[0]!.items, 3);
+   * assertEquals(last.outputs, [{ stepId: "watched.out", items: 3, rate: last.outputs[0]!.rate }]);
+   * ```
+   */
+  readonly onProgress?: (progress: RunProgress) => void;
+  /** Milliseconds between periodic `onProgress` snapshots (default 1000; 0: none). */
+  readonly progressInterval?: number;
+  /**
+   * Serves Prometheus metrics at `/metrics` and a live dashboard at `/` on this port while
+   * the run runs (Deno only: the server's module is loaded only when this is given). Binds
+   * `127.0.0.1` unless `hostname` says otherwise; the server stops when the run ends. See
+   * the README's "Watching a flow" for the metrics and the routes.
+   *
+   * @example Scraping /metrics while the run reads its input
+   * ```ts
+   * import { Dataflow, type DynamicSource, EOF, run } from "@weir/weir";
+   * import { TestingSink } from "@weir/weir/testing";
+   * import { assertStringIncludes } from "@std/assert";
+   *
+   * let base = "";
+   * let text = "";
+   * const source: DynamicSource<number> = {
+   *   build() {
+   *     let sent = 0;
+   *     return {
+   *       async nextBatch() {
+   *         if (sent === 2) return EOF;
+   *         if (sent++ === 1) text = await (await fetch(`${base}/metrics`)).text();
+   *         return [1, 2, 3];
+   *       },
+   *     };
+   *   },
+   * };
+   * const flow = new Dataflow("scraped");
+   * flow.input("inp", source).output("out", new TestingSink([]));
+   * await run(flow, {
+   *   epochInterval: 0,
+   *   metrics: { port: 0, onListen: ({ hostname, port }) => base = `http://${hostname}:${port}` },
+   * });
+   * assertStringIncludes(
+   *   text,
+   *   'weir_step_items_in_total{flow="scraped",worker="0",step="scraped.out"} 3',
+   * );
+   * ```
+   */
+  readonly metrics?: MetricsServerOptions;
+  /**
+   * Records a span per epoch (`weir.epoch`) and per commit (`weir.commit`) with this
+   * OpenTelemetry tracer, e.g. `trace.getTracer("weir")` from `npm:@opentelemetry/api`
+   * (Deno exports them with `OTEL_DENO=true`; see the README). Off when absent. A tracer
+   * that throws is ignored.
+   *
+   * @example Any object shaped like OpenTelemetry's tracer will do
+   * ```ts
+   * import { Dataflow, run, type Tracer } from "@weir/weir";
+   * import { TestingSink, TestingSource } from "@weir/weir/testing";
+   * import { assertEquals } from "@std/assert";
+   *
+   * const spans: string[] = [];
+   * const tracer: Tracer = {
+   *   startSpan: (name, options) => ({
+   *     setAttribute: () => {},
+   *     end: () => spans.push(`${name} ${options?.attributes?.["weir.epoch"]}`),
+   *   }),
+   * };
+   * const flow = new Dataflow("traced");
+   * flow.input("inp", new TestingSource([1, 2])).output("out", new TestingSink([]));
+   * await run(flow, { tracer });
+   * assertEquals(spans, ["weir.epoch 1"]);
+   * ```
+   */
+  readonly tracer?: Tracer;
 }
 
 /** The default epoch length: 10 seconds, like Bytewax. */
@@ -160,7 +261,9 @@ export async function run(flow: Dataflow, options: RunOptions = {}): Promise<Run
   if (!Number.isInteger(workers) || workers < 1) {
     throw new RangeError(`workers must be a positive integer, got ${workers}`);
   }
-  const inWorker = (globalThis as Record<symbol, unknown>)[IN_WORKER];
+  // worker_scheduler.ts's IN_WORKER (a registered symbol: importing that module would put the
+  // parallel runtime into every bundle of run).
+  const inWorker = (globalThis as Record<symbol, unknown>)[Symbol.for("weir.inWorker")];
   if (inWorker !== undefined) {
     throw new Error(
       `run() was called while a weir worker imported ${inWorker} to build flow ` +
@@ -172,13 +275,61 @@ export async function run(flow: Dataflow, options: RunOptions = {}): Promise<Run
     throw new TypeError(`signal must be an AbortSignal, got ${typeNameOf(signal)}`);
   }
   validateFlow(flow);
+  const committers = flow.steps.filter((s) => s.kind === "output" && isEpochCommitter(s.sink));
+  if (committers.length > 1) {
+    throw new RangeError(
+      `A flow can have one sink that commits its epochs itself (exactly-once Kafka), but ` +
+        `${committers.map((s) => `"${s.id}"`).join(" and ")} both do: a crash between their ` +
+        `commits could not be resumed exactly once. Write one of them at least once`,
+    );
+  }
+  const interval = options.progressInterval ?? 1000;
+  if (typeof interval !== "number" || !(interval >= 0)) {
+    throw new RangeError(
+      `progressInterval must be a number of milliseconds >= 0, got ${interval}`,
+    );
+  }
+  const observed = options.onProgress !== undefined || options.metrics !== undefined ||
+    options.tracer !== undefined;
   if (workers > 1) {
     if (options.clock !== undefined) {
       throw new RangeError(
         `A clock cannot be passed with workers: ${workers}; each worker reads the wall clock`,
       );
     }
-    const where = await flowModule(flow, options);
+    if (committers.length > 0) {
+      throw new RangeError(
+        `an exactly-once sink (EpochCommitter) cannot run on ${workers} workers yet; step ` +
+          `"${committers[0]!.id}" commits its epochs itself. Run the flow on one worker, or ` +
+          `write that sink at least once`,
+      );
+    }
+    if (observed) {
+      const given = (["onProgress", "metrics", "tracer"] as const)
+        .filter((k) => options[k] !== undefined).join("/");
+      throw new RangeError(
+        `onProgress/metrics/tracer are not supported with workers: ${workers} yet (got ${given}); ` +
+          `observe the flow on one worker`,
+      );
+    }
+    const where = flowModule(flow, options);
+    // Loaded only for workers > 1, and kept out of a browser bundle (the parallel runtime,
+    // Web Workers running Deno modules): the specifier is not a literal.
+    const url = new URL("./parallel.ts", import.meta.url).href;
+    let parallel: {
+      runParallel(flow: Dataflow, where: FlowModule, options: ParallelOptions): Promise<RunSummary>;
+    };
+    try {
+      parallel = await import(url);
+    } catch (err) {
+      throw new Error(
+        `Cannot load weir's parallel runtime: ${err instanceof Error ? err.message : err} ` +
+          `(with workers > 1, weir loads parallel.ts, and each worker weir's worker_main.ts and ` +
+          `the flow's module: grant read access to weir's files and the module)`,
+        { cause: err },
+      );
+    }
+    const { runParallel } = parallel;
     return await runParallel(flow, where, {
       workers,
       epochInterval,
@@ -186,19 +337,62 @@ export async function run(flow: Dataflow, options: RunOptions = {}): Promise<Run
       signal,
     });
   }
+  if (!observed) return await runWorker(flow, options, epochInterval, undefined);
+  let server: MetricsServer | undefined;
+  let monitor: Monitor | undefined;
+  const observe = (resumedFrom: number | undefined) => {
+    monitor = new Monitor(flow, { interval, resumedFrom, tracer: options.tracer });
+    if (options.onProgress !== undefined) monitor.subscribe(options.onProgress);
+    server?.attach(monitor);
+    return monitor;
+  };
+  try {
+    if (options.metrics !== undefined) {
+      // Deno only, and kept out of a browser bundle: its specifier is not a literal.
+      const where = new URL("../observe/server.ts", import.meta.url).href;
+      const mod: {
+        serveMetrics(flow: Dataflow, options: MetricsServerOptions): Promise<MetricsServer>;
+      } = await import(where);
+      server = await mod.serveMetrics(flow, options.metrics);
+    }
+    const summary = await runWorker(flow, options, epochInterval, observe);
+    (monitor as Monitor | undefined)?.finished(summary.status, summary.epoch);
+    return summary;
+  } catch (err) {
+    (monitor as Monitor | undefined)?.finished("failed");
+    throw err;
+  } finally {
+    await server?.close();
+  }
+}
+
+/** Builds the worker and runs it, with recovery when configured. */
+async function runWorker(
+  flow: Dataflow,
+  options: RunOptions,
+  epochInterval: number,
+  observe: ((resumedFrom: number | undefined) => Monitor) | undefined,
+): Promise<RunSummary> {
+  const signal = options.signal;
   const clock = options.clock ?? new WallClock();
   const config = options.recovery;
   if (config === undefined) {
     const rt = new WorkerRuntime(clock, 0, 1);
     const worker = buildWorker(flow, rt);
-    return await new Scheduler(worker, { epochInterval, flowId: flow.flowId, signal }).run();
+    return await new Scheduler(worker, {
+      epochInterval,
+      flowId: flow.flowId,
+      signal,
+      observer: observe?.(undefined),
+    }).run();
   }
   const store = await RecoveryStore.open(config, flow.flowId, clock.now());
   try {
     const rt = new WorkerRuntime(clock, 0, 1);
     const worker = buildWorker(flow, rt);
     const restorer = new Restorer(workerLayout(worker));
-    await store.loadInto(restorer);
+    const upTo = await twoCommitters(flow, worker, store);
+    await store.loadInto(restorer, { upTo });
     restorer.checkOrphans(store, config.dropOrphans === true);
     const resumedFrom = store.lastEpoch;
     rt.epoch = resumedFrom + 1;
@@ -211,6 +405,7 @@ export async function run(flow: Dataflow, options: RunOptions = {}): Promise<Run
       resume,
       opened: () => restorer.checkPartitions(listedEnds(worker), store, dropOrphans),
       signal,
+      observer: observe?.(resumedFrom),
     }).run();
     await store.close();
     return { ...summary, resumedFrom };
@@ -222,7 +417,7 @@ export async function run(flow: Dataflow, options: RunOptions = {}): Promise<Run
 }
 
 /** Where the workers find the flow: `options.module` and the export. */
-async function flowModule(flow: Dataflow, options: RunOptions): Promise<FlowModule> {
+function flowModule(flow: Dataflow, options: RunOptions): FlowModule {
   const { module, args } = options;
   if (module === undefined) {
     throw new TypeError(
@@ -243,6 +438,39 @@ async function flowModule(flow: Dataflow, options: RunOptions): Promise<FlowModu
   // top-level `await run(...)`), and importing it would wait for itself. Each worker finds the
   // export instead (see worker_main.ts).
   return { module: url, export: options.export, args };
+}
+
+/**
+ * With a sink that commits each epoch after the store ({@linkcode EpochCommitter}): asks it
+ * which epoch it committed last and returns the epoch to load the store up to — the epoch
+ * before the store's newest when the crash came between the two commits (see "Two
+ * committers" in ARCHITECTURE.md). Keeps the newest epoch out of folding from now on.
+ */
+async function twoCommitters(
+  flow: Dataflow,
+  worker: BuiltWorker,
+  store: RecoveryStore,
+): Promise<number | undefined> {
+  const out = worker.outputs.find((o) => isEpochCommitter(o.step.sink));
+  if (out === undefined) return undefined;
+  store.keepNewestEpoch = true;
+  const newest = await store.newestEpoch();
+  let confirmed: number;
+  try {
+    confirmed = await (out.step.sink as EpochCommitter).confirmedEpoch(out.step.id);
+  } catch (err) {
+    throw new DataflowError(out.step.id, "Cannot read the last epoch the sink committed", {
+      cause: err,
+    });
+  }
+  if (confirmed === newest) return undefined;
+  if (confirmed === newest - 1) return confirmed;
+  throw new RecoveryError(
+    `Flow "${flow.flowId}": the sink of step "${out.step.id}" committed epoch ${confirmed} ` +
+      `last, but the recovery store in ${store.backend.description} ends at epoch ${newest}; ` +
+      `they may differ by one epoch at most. One of them was reset or replaced: start both ` +
+      `afresh (a new store and a new transactional id), or restore the matching pair`,
+  );
 }
 
 /** Describes a value's type for an error message. */

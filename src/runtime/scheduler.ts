@@ -29,7 +29,10 @@ import { attributeError, DataflowError } from "../errors.ts";
 import { type RecoveryStore, type RestoredState, stateKey } from "../recovery/store.ts";
 import type { BuiltWorker } from "./build.ts";
 import { collectSnapshots } from "./checkpoint.ts";
+import type { OutputNode } from "./output_node.ts";
+import { type EpochCommitter, isEpochCommitter } from "../io/outputs.ts";
 import { macrotask, timerTask } from "./util.ts";
+import type { BusyTimes, RunObserver } from "./observer.ts";
 
 /** How a run ended. */
 export interface RunSummary {
@@ -68,6 +71,8 @@ export interface SchedulerOptions {
   readonly opened?: () => void;
   /** Stops the run gracefully when it aborts (see {@linkcode Scheduler.stop}). */
   readonly signal?: AbortSignal;
+  /** Told of the run's start, epoch ends and commits (progress, metrics, tracing). */
+  readonly observer?: RunObserver;
 }
 
 /** Time slice after which a busy scheduler yields to the event loop (wall-clock ms). */
@@ -90,8 +95,17 @@ export class Scheduler {
   /** Wall-clock time at which the host last ran timers (seen by a heartbeat timer). */
   protected timersRanAt = 0;
   protected heartbeat: ReturnType<typeof setTimeout> | undefined = undefined;
+  /** Busy times per input and node, kept only when the run is observed. */
+  protected busy: BusyTimes | undefined = undefined;
+  /** Wall-clock time the current epoch started (observed runs). */
+  protected epochStartedAt = 0;
 
-  constructor(protected readonly w: BuiltWorker, protected readonly opts: SchedulerOptions) {}
+  /** The output whose sink commits each epoch after the store (at most one per flow). */
+  protected readonly committer: OutputNode | undefined;
+
+  constructor(protected readonly w: BuiltWorker, protected readonly opts: SchedulerOptions) {
+    this.committer = w.outputs.find((o) => isEpochCommitter(o.step.sink));
+  }
 
   /** Runs until EOF, stop, abort or failure. Rejects with the run's DataflowError on failure. */
   async run(): Promise<RunSummary> {
@@ -107,6 +121,12 @@ export class Scheduler {
       for (const inp of inputs) await inp.open(resume?.get(stateKey("source", inp.step.id)));
       for (const out of outputs) await out.open(resume?.get(stateKey("sink", out.step.id)));
       this.opts.opened?.();
+      const observer = this.opts.observer;
+      if (observer !== undefined) {
+        this.busy = { inputs: inputs.map(() => 0), nodes: this.w.nodes.map(() => 0) };
+        this.epochStartedAt = performance.now();
+        observer.started(this.w, this.busy, rt.epoch);
+      }
       this.epochEndsAt = this.sampleNow() + this.opts.epochInterval;
       this.sliceStart = this.timersRanAt = performance.now();
       for (;;) {
@@ -200,6 +220,7 @@ export class Scheduler {
   /** One activation: poll due partitions, push their items, flush nodes in order. */
   activate(now: number, allowPoll: boolean): number {
     const { rt, inputs } = this.w;
+    const busy = this.busy;
     rt.clearWake();
     rt.now = now;
     rt.inActivation = true;
@@ -211,7 +232,9 @@ export class Scheduler {
       if (rt.failure !== undefined) return pushed;
       for (let i = 0; i < inputs.length; i++) {
         const inp = inputs[i]!;
+        const t0 = busy === undefined ? 0 : performance.now();
         pushed += inp.activate(now, allowPoll);
+        if (busy !== undefined) busy.inputs[i]! += performance.now() - t0;
         if (rt.failure !== undefined || inp.aborted) return pushed;
       }
       this.flushNodes(now);
@@ -225,8 +248,11 @@ export class Scheduler {
 
   protected flushNodes(now: number): void {
     const { rt, nodes } = this.w;
+    const busy = this.busy;
     for (let i = 0; i < nodes.length; i++) {
+      const t0 = busy === undefined ? 0 : performance.now();
       nodes[i]!.flush?.(now);
+      if (busy !== undefined) busy.nodes[i]! += performance.now() - t0;
       if (rt.failure !== undefined) return;
     }
   }
@@ -257,7 +283,33 @@ export class Scheduler {
     for (const out of outputs) await out.settle();
     if (rt.failure !== undefined) throw rt.failure;
     if (this.opts.store !== undefined) await this.commitEpoch(this.opts.store);
+    if (this.committer !== undefined) await this.commitSink(this.committer);
     for (const node of this.w.nodes) node.epochEnded?.(rt.epoch);
+    if (this.opts.observer !== undefined) {
+      const t = performance.now();
+      this.opts.observer.epochEnded(rt.epoch, t - this.epochStartedAt);
+      this.epochStartedAt = t;
+    }
+  }
+
+  /**
+   * The second commit of an epoch: once the store's commit is durable (the asynchronous
+   * snapshot is awaited here, so the next epoch starts after both), the sink commits the
+   * epoch's output with the epoch number (see `EpochCommitter`).
+   */
+  private async commitSink(out: OutputNode): Promise<void> {
+    const { rt } = this.w;
+    await this.awaitCommit();
+    try {
+      await (out.step.sink as EpochCommitter).commitEpoch(rt.epoch);
+    } catch (err) {
+      rt.fail(
+        new DataflowError(out.step.id, `Failed to commit the output of epoch ${rt.epoch}`, {
+          cause: err,
+        }),
+      );
+      throw rt.failure;
+    }
   }
 
   /** The previous epoch's commit, still being written (see `commitEpoch`). */
@@ -287,7 +339,12 @@ export class Scheduler {
     const { rt } = this.w;
     const seg = store.beginEpoch();
     collectSnapshots(this.w, seg, this.opts.flowId);
-    const commit = store.commit(rt.epoch, seg, this.sampleNow());
+    const observer = this.opts.observer;
+    const epoch = rt.epoch;
+    const t0 = observer === undefined ? 0 : performance.now();
+    const commit = store.commit(epoch, seg, this.sampleNow()).then((bytes) => {
+      observer?.committed(epoch, bytes, performance.now() - t0);
+    });
     // A failed write fails the run at once (and again when awaited).
     commit.catch((err) => rt.fail(attributeError(err, this.opts.flowId, "Commit failed")));
     this.committing = commit;

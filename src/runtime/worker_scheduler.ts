@@ -201,8 +201,6 @@ export class WorkerScheduler extends Scheduler {
    * the next epoch.
    */
   private async endEpochTogether(): Promise<RunSummary | undefined> {
-    const { rt } = this.w;
-    const hub = rt.hub!;
     const frozen = this.sampleNow();
     // Held partial aggregates belong to this epoch: send them at the next flush.
     for (const x of this.w.exchanges) x.draining = true;

@@ -24,7 +24,7 @@ export interface DeadLetterLocation {
  *
  * @example Reading a dead letter
  * ```ts
- * import { DeadLetter, isDeadLetter } from "@weir/weir";
+ * import { DeadLetter, isDeadLetter } from "@weir/weir/serde";
  * import { assert, assertEquals } from "@std/assert";
  *
  * const letter = new DeadLetter("flow.parse", "{oops", new SyntaxError("Bad JSON"));
@@ -97,7 +97,7 @@ export class DeadLetter<R = unknown> {
  *
  * @example
  * ```ts
- * import { DeadLetter, isDeadLetter } from "@weir/weir";
+ * import { DeadLetter, isDeadLetter } from "@weir/weir/serde";
  * import { assert } from "@std/assert";
  *
  * assert(isDeadLetter(new DeadLetter("f.s", "x", new Error("bad"))));

@@ -53,7 +53,8 @@ export interface DeserializeOut<O, I> {
  *
  * @example JSON records, one of them bad
  * ```ts
- * import { Dataflow, deserialize, type DeadLetter, jsonSerde } from "@weir/weir";
+ * import { Dataflow } from "@weir/weir";
+ * import { deserialize, type DeadLetter, jsonSerde } from "@weir/weir/serde";
  * import { runMain, TestingSink, TestingSource } from "@weir/weir/testing";
  * import { assertEquals } from "@std/assert";
  *
@@ -100,7 +101,8 @@ export function deserialize<O, I extends Raw = Raw>(
  *
  * @example Keyed UTF-8 values, one of them not UTF-8
  * ```ts
- * import { Dataflow, deserializeValue, stringSerde } from "@weir/weir";
+ * import { Dataflow } from "@weir/weir";
+ * import { deserializeValue, stringSerde } from "@weir/weir/serde";
  * import { runMain, TestingSink, TestingSource } from "@weir/weir/testing";
  * import { assertEquals } from "@std/assert";
  *
@@ -162,7 +164,8 @@ export function deserializeValue<O, I extends Raw = Raw>(
  *
  * @example Kafka-shaped messages with JSON values
  * ```ts
- * import { Dataflow, deserializeField, jsonSerde } from "@weir/weir";
+ * import { Dataflow } from "@weir/weir";
+ * import { deserializeField, jsonSerde } from "@weir/weir/serde";
  * import { runMain, TestingSink, TestingSource } from "@weir/weir/testing";
  * import { assertEquals } from "@std/assert";
  *
@@ -232,7 +235,8 @@ export function deserializeField<
  *
  * @example
  * ```ts
- * import { Dataflow, jsonSerde, serialize } from "@weir/weir";
+ * import { Dataflow } from "@weir/weir";
+ * import { jsonSerde, serialize } from "@weir/weir/serde";
  * import { runMain, TestingSink, TestingSource } from "@weir/weir/testing";
  * import { assertEquals } from "@std/assert";
  *
@@ -260,7 +264,8 @@ export function serialize<T>(stepId: string, serde: Serde<T>): WeirOperator<T, U
  *
  * @example
  * ```ts
- * import { Dataflow, serializeValue, stringSerde } from "@weir/weir";
+ * import { Dataflow } from "@weir/weir";
+ * import { serializeValue, stringSerde } from "@weir/weir/serde";
  * import { runMain, TestingSink, TestingSource } from "@weir/weir/testing";
  * import { assertEquals } from "@std/assert";
  *

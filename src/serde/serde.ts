@@ -20,7 +20,7 @@ export type Raw = Uint8Array | string;
  *
  * @example A serde of its own: numbers as decimal text
  * ```ts
- * import { type Serde, stringSerde } from "@weir/weir";
+ * import { type Serde, stringSerde } from "@weir/weir/serde";
  * import { assertEquals } from "@std/assert";
  *
  * const decimal: Serde<number> = {
@@ -51,7 +51,7 @@ const encoder = new TextEncoder();
  *
  * @example
  * ```ts
- * import { stringSerde } from "@weir/weir";
+ * import { stringSerde } from "@weir/weir/serde";
  * import { assertEquals, assertThrows } from "@std/assert";
  *
  * assertEquals(stringSerde.deserialize(new Uint8Array([0x68, 0xc3, 0xa9])), "hé");
@@ -82,7 +82,7 @@ export const stringSerde: Serde<string> = {
  *
  * @example
  * ```ts
- * import { jsonSerde } from "@weir/weir";
+ * import { jsonSerde } from "@weir/weir/serde";
  * import { assertEquals, assertThrows } from "@std/assert";
  *
  * const serde = jsonSerde<{ n: number }>();

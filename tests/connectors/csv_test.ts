@@ -1,14 +1,6 @@
 import { assertEquals, assertInstanceOf, assertRejects, assertThrows } from "@std/assert";
-import {
-  countFinal,
-  Dataflow,
-  DataflowError,
-  type DeadLetter,
-  isDeadLetter,
-  keyOn,
-  run,
-  statefulMap,
-} from "../../mod.ts";
+import { countFinal, Dataflow, DataflowError, keyOn, run, statefulMap } from "../../mod.ts";
+import { type DeadLetter, isDeadLetter } from "../../src/serde/mod.ts";
 import { CSVSink, CSVSource, type FilePosition } from "../../connectors/csv.ts";
 import { JSONLinesSink } from "../../connectors/jsonl.ts";
 import { runMain, TestingSink, TestingSource } from "../../src/testing/mod.ts";

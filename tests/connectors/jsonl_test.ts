@@ -1,5 +1,6 @@
 import { assertEquals, assertRejects } from "@std/assert";
-import { Dataflow, DataflowError, type DeadLetter, isDeadLetter, keyOn, run } from "../../mod.ts";
+import { Dataflow, DataflowError, keyOn, run } from "../../mod.ts";
+import { type DeadLetter, isDeadLetter } from "../../src/serde/mod.ts";
 import { type FilePosition, JSONLinesSink, JSONLinesSource } from "../../connectors/jsonl.ts";
 import { runMain, TestingSink, TestingSource } from "../../src/testing/mod.ts";
 import { abortAfter, crashOptions, ctx, drain, withDir } from "./_file_flows.ts";

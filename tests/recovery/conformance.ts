@@ -34,13 +34,20 @@ function name(i: number): string {
   return `delta-${String(i).padStart(16, "0")}`;
 }
 
-/** Registers the suite's tests, each named `<name>: …`, each on a fresh store from `make`. */
+/** Registers one test (`Deno.test` by default; the browser tests collect them instead). */
+export type RegisterTest = (name: string, fn: () => Promise<void>) => void;
+
+/**
+ * Registers the suite's tests, each named `<name>: …`, each on a fresh store from `make`,
+ * with `register` (default: `Deno.test`; the browser tests run them inside Chromium).
+ */
 export function backendConformance(
   backendName: string,
   make: () => Promise<ConformanceFixture>,
+  register: RegisterTest = (name, fn) => Deno.test(name, fn),
 ): void {
   const test = (title: string, fn: (f: ConformanceFixture) => Promise<void>) => {
-    Deno.test(`${backendName}: ${title}`, async () => {
+    register(`${backendName}: ${title}`, async () => {
       const f = await make();
       try {
         await fn(f);

@@ -56,6 +56,7 @@ function script(input: string, out: string, store: string, epochMs = 10_000, slo
 function cli(input: string, out: string, store: string, workers = 1): Proc {
   return new Proc([
     "src/cli.ts",
+    "-q",
     "-w",
     String(workers),
     "-r",

@@ -359,3 +359,45 @@ Deno.test("importing weir installs no message handler on the main thread", () =>
   // worker_main.ts's top level (a worker's onmessage) must run only in a worker.
   assertEquals((globalThis as { onmessage?: unknown }).onmessage ?? null, null);
 });
+
+Deno.test("workers > 1: an exactly-once sink (EpochCommitter) is refused when run starts", async () => {
+  const { Dataflow } = await import("../../mod.ts");
+  const { TestingSource } = await import("../../src/testing/mod.ts");
+  let asked = false;
+  const committer = {
+    build: () => ({ writeBatch() {} }),
+    confirmedEpoch: () => {
+      asked = true;
+      return Promise.resolve(0);
+    },
+    commitEpoch: () => Promise.resolve(),
+  };
+  const flow = new Dataflow("eo_on_workers");
+  flow.input("inp", new TestingSource([1, 2])).output("out", committer);
+  const err = await assertRejects(
+    () => run(flow, { workers: 2, module: FLOWS.href }),
+    RangeError,
+    "an exactly-once sink (EpochCommitter) cannot run on 2 workers yet",
+  );
+  assertStringIncludes(err.message, '"eo_on_workers.out"');
+  assertEquals(asked, false);
+});
+
+for (const option of ["onProgress", "metrics", "tracer"] as const) {
+  Deno.test(`workers > 1: ${option} is refused when run starts`, async () => {
+    const { Dataflow } = await import("../../mod.ts");
+    const { TestingSink, TestingSource } = await import("../../src/testing/mod.ts");
+    const flow = new Dataflow("observed_on_workers");
+    flow.input("inp", new TestingSource([1, 2])).output("out", new TestingSink([]));
+    const value = option === "onProgress"
+      ? () => {}
+      : option === "metrics"
+      ? { port: 0 }
+      : { startSpan: () => ({ setAttribute() {}, end() {} }) };
+    await assertRejects(
+      () => run(flow, { workers: 2, module: FLOWS.href, [option]: value }),
+      RangeError,
+      `onProgress/metrics/tracer are not supported with workers: 2 yet (got ${option})`,
+    );
+  });
+}

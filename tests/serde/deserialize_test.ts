@@ -1,6 +1,5 @@
+import { Dataflow, DataflowError } from "../../mod.ts";
 import {
-  Dataflow,
-  DataflowError,
   DeadLetter,
   deserialize,
   deserializeField,
@@ -9,7 +8,7 @@ import {
   serialize,
   serializeValue,
   stringSerde,
-} from "../../mod.ts";
+} from "../../src/serde/mod.ts";
 import { avroSerde } from "../../src/serde/avro.ts";
 import { runMain, TestingSink, TestingSource } from "../../src/testing/mod.ts";
 import { assert, assertEquals, assertInstanceOf, assertRejects } from "@std/assert";

@@ -1,17 +1,16 @@
 // Compile-time checks of the serde and file-format types: `deno check` fails if an inference
 // here regresses or a `@ts-expect-error` line stops being an error.
 import { assertEquals } from "@std/assert";
+import { Dataflow, type Stream } from "../../mod.ts";
 import {
-  Dataflow,
   type DeadLetter,
   deserialize,
   deserializeField,
   deserializeValue,
   isDeadLetter,
   jsonSerde,
-  type Stream,
   stringSerde,
-} from "../../mod.ts";
+} from "../../src/serde/mod.ts";
 import { type CSVRow, CSVSource } from "../../connectors/csv.ts";
 import { JSONLinesSource } from "../../connectors/jsonl.ts";
 import { TestingSource } from "../../src/testing/mod.ts";

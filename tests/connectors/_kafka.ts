@@ -1,0 +1,138 @@
+/**
+ * Helpers of the Kafka tests: the broker under test (`WEIR_KAFKA_BROKERS`, set by
+ * `deno task test`, which starts one), unique topics, and a plain kafkajs producer and
+ * read_committed reader to set up and check what weir reads and writes.
+ *
+ * Without `WEIR_KAFKA_BROKERS` the Kafka tests are ignored (`deno task test` printed why).
+ *
+ * @module
+ */
+import { Kafka, logLevel } from "kafkajs";
+import { dropTimeoutNegativeWarning } from "../../connectors/kafka/client.ts";
+
+// The helpers' own kafkajs clients, like the connector's, keep kafkajs's timer warning quiet.
+dropTimeoutNegativeWarning();
+
+/** The broker under test, or `undefined`. */
+export const BROKERS: string | undefined = Deno.env.get("WEIR_KAFKA_BROKERS") || undefined;
+
+/**
+ * The brokers as the connectors take them: `WEIR_KAFKA_BROKERS` as it is now (a test with a
+ * broker of its own points the helpers at it by setting the variable).
+ */
+export function brokers(): string[] {
+  return Deno.env.get("WEIR_KAFKA_BROKERS")!.split(",");
+}
+
+/** A Deno test that needs the broker; kafkajs keeps timers and sockets, so no sanitizers. */
+export function kafkaTest(name: string, fn: () => Promise<void>): void {
+  Deno.test({
+    name,
+    ignore: BROKERS === undefined,
+    sanitizeOps: false,
+    sanitizeResources: false,
+    fn,
+  });
+}
+
+function kafka(): Kafka {
+  return new Kafka({ brokers: brokers(), clientId: "weir-test", logLevel: logLevel.NOTHING });
+}
+
+/** A new topic with a unique name starting with `prefix`. */
+export async function createTopic(prefix: string, partitions = 1): Promise<string> {
+  const topic = `${prefix}-${crypto.randomUUID().slice(0, 8)}`;
+  const admin = kafka().admin();
+  await admin.connect();
+  try {
+    await admin.createTopics({
+      topics: [{ topic, numPartitions: partitions, replicationFactor: 1 }],
+      waitForLeaders: true,
+    });
+  } finally {
+    await admin.disconnect();
+  }
+  return topic;
+}
+
+/** Writes `records` (`[key, value, partition?]`), in order. */
+export async function produce(
+  topic: string,
+  records: ReadonlyArray<readonly [string | null, string, number?]>,
+  headers?: Record<string, string>,
+): Promise<void> {
+  const p = kafka().producer({ allowAutoTopicCreation: false });
+  await p.connect();
+  try {
+    await p.send({
+      topic,
+      acks: -1,
+      messages: records.map(([key, value, partition]) => ({ key, value, partition, headers })),
+    });
+  } finally {
+    await p.disconnect();
+  }
+}
+
+/** A record read back. */
+export interface ReadBack {
+  readonly key: string | null;
+  readonly value: string;
+  readonly partition: number;
+  readonly offset: number;
+}
+
+/**
+ * Every committed record of `topic` (read_committed, from the start to the end offsets it has
+ * now), sorted by partition and offset.
+ */
+export async function readAll(topic: string): Promise<ReadBack[]> {
+  const k = kafka();
+  const admin = k.admin();
+  await admin.connect();
+  const ends = new Map<number, number>();
+  for (const o of await admin.fetchTopicOffsets(topic)) {
+    // The high watermark; the last committed record may be followed by a commit marker.
+    ends.set(o.partition, Number(o.high));
+  }
+  await admin.disconnect();
+  const out: ReadBack[] = [];
+  const pending = new Set([...ends].filter(([, h]) => h > 0).map(([p]) => p));
+  if (pending.size === 0) return out;
+  const c = k.consumer({ groupId: `weir-test-${crypto.randomUUID()}`, readUncommitted: false });
+  await c.connect();
+  await c.subscribe({ topics: [topic], fromBeginning: true });
+  let done: () => void;
+  const finished = new Promise<void>((r) => (done = r));
+  const seen = (p: number, next: number) => {
+    if (next >= ends.get(p)!) pending.delete(p);
+    if (pending.size === 0) done();
+  };
+  c.on(c.events.START_BATCH_PROCESS, (e) => {
+    if (e.payload.batchSize === 0) seen(e.payload.partition, Number(e.payload.lastOffset) + 1);
+  });
+  await c.run({
+    // deno-lint-ignore require-await
+    eachBatch: async ({ batch }) => {
+      for (const m of batch.messages) {
+        out.push({
+          key: m.key === null ? null : m.key.toString(),
+          value: m.value!.toString(),
+          partition: batch.partition,
+          offset: Number(m.offset),
+        });
+      }
+      seen(batch.partition, Number(batch.lastOffset()) + 1);
+    },
+  });
+  const timer = setTimeout(() => done(), 30_000);
+  await finished;
+  clearTimeout(timer);
+  await c.disconnect();
+  return out.sort((a, b) => a.partition - b.partition || a.offset - b.offset);
+}
+
+/** The values of `records`, sorted: compares outputs whatever their partitioning. */
+export function sortedValues(records: readonly { value: string }[]): string[] {
+  return records.map((r) => r.value).sort();
+}
