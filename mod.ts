@@ -60,7 +60,9 @@ export {
 export {
   type AnyOperator,
   type ChainStepSpec,
+  type Combiner,
   type Downstream,
+  NO_PARTIAL,
   type NodeStepSpec,
   type RuntimeNode,
   type ScopeStepSpec,
@@ -153,7 +155,7 @@ export { statefulMap, type StatefulMapInit } from "./src/operators/stateful_map.
 export { statefulFlatMap } from "./src/operators/stateful_flat_map.ts";
 export { collect, type CollectOptions, type CollectState } from "./src/operators/collect.ts";
 export { countFinal } from "./src/operators/count_final.ts";
-export { foldFinal } from "./src/operators/fold_final.ts";
+export { foldFinal, type FoldFinalOptions } from "./src/operators/fold_final.ts";
 export { reduceFinal } from "./src/operators/reduce_final.ts";
 export { maxFinal } from "./src/operators/max_final.ts";
 export { minFinal } from "./src/operators/min_final.ts";

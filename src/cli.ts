@@ -48,7 +48,9 @@ called (with JSON arguments if given) and must return a Dataflow:
 
 Flags:
   -s, --epoch-interval SECONDS   epoch length, a number >= 0 (default 10)
-  -w, --workers N                number of workers (default 1; more is not available yet)
+  -w, --workers N                number of workers (default 1); with N > 1, N Web Workers
+                                 each import the module and run the flow (no progress
+                                 line, spans or --metrics-port yet)
   -r, --recovery-dir DIR         snapshot every epoch to the store in DIR and resume from
                                  its last committed epoch (create it with recovery init);
                                  kv:PATH uses a Deno KV database (run with --unstable-kv)
@@ -568,11 +570,6 @@ export async function main(argv: readonly string[], out: CliOutput = console): P
       out.log(`weir ${VERSION}`);
       return 0;
     }
-    if (opts.workers > 1) {
-      throw new UsageError(
-        `Running on several workers (--workers ${opts.workers}) is not available yet in this version`,
-      );
-    }
     if (opts.backupIntervalMs !== undefined && opts.recoveryDir === undefined) {
       throw new UsageError("--backup-interval needs --recovery-dir");
     }
@@ -595,11 +592,22 @@ export async function main(argv: readonly string[], out: CliOutput = console): P
   // The signals stop the run only while it runs; the listeners go when main returns.
   using stop = stopOnSignals(out);
   const tty = out === console && Deno.stderr.isTerminal();
-  const tracer = await otelTracer();
-  const progress = opts.quiet ? undefined : progressPrinter(out, tty);
+  // Progress and tracing are not supported on several workers yet: the CLI prints no progress
+  // line and records no spans there (--metrics-port is refused by run).
+  const parallel = opts.workers > 1;
+  const tracer = parallel ? undefined : await otelTracer();
+  const progress = opts.quiet || parallel ? undefined : progressPrinter(out, tty);
   try {
     const summary = await run(flow, {
       epochInterval: opts.epochIntervalMs,
+      ...(opts.workers > 1
+        ? {
+          workers: opts.workers,
+          module: moduleUrl(opts.module).url,
+          export: opts.exportName,
+          args: opts.factoryArgs,
+        }
+        : {}),
       recovery: opts.recoveryDir === undefined ? undefined : {
         backend: backendFor(opts.recoveryDir),
         backupInterval: opts.backupIntervalMs ?? 0,

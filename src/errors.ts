@@ -10,12 +10,22 @@
  * @module
  */
 
+/** What failed, per DataflowError, to rebuild one on the main thread (see `whatFailed`). */
+const whats = new WeakMap<Error, string>();
+
+/** Internal: the `what` a DataflowError was built with. */
+export function whatFailed(err: Error): string {
+  return whats.get(err) ?? "";
+}
+
 /** Where a {@linkcode DataflowError} happened, beyond the step. */
 export interface DataflowErrorDetails {
   /** The state key being processed, for keyed steps. */
   readonly key?: string;
   /** The source or sink partition being read or written. */
   readonly partition?: string;
+  /** The worker the step failed on, in a run with several workers (`run`'s `workers`). */
+  readonly worker?: number;
   /** The original error. */
   readonly cause?: unknown;
 }
@@ -43,6 +53,17 @@ export interface DataflowErrorDetails {
  * assertEquals((err.cause as Error).message, "boom");
  * assert(err instanceof DataflowError);
  * ```
+ *
+ * @example The worker, in a run on several workers
+ * ```ts
+ * import { DataflowError } from "@weir/weir";
+ * import { assertEquals } from "@std/assert";
+ *
+ * // What `run(flow, { workers: 2, ... })` rejects with when the step failed on worker 1.
+ * const err = new DataflowError("f.count", "onBatch failed", { key: "a", worker: 1 });
+ * assertEquals(err.message, 'Step "f.count" for key "a" on worker 1: onBatch failed');
+ * assertEquals([err.stepId, err.key, err.worker], ["f.count", "a", 1]);
+ * ```
  */
 export class DataflowError extends Error {
   /** The fully qualified id of the failing step, e.g. `"wordcount.split"`. */
@@ -51,6 +72,8 @@ export class DataflowError extends Error {
   readonly key: string | undefined;
   /** The source or sink partition, when the failure is in a connector. */
   readonly partition: string | undefined;
+  /** The worker the step failed on, in a run with several workers; otherwise undefined. */
+  readonly worker: number | undefined;
 
   /**
    * Builds the message from the step id, what failed and the key or partition.
@@ -66,15 +89,18 @@ export class DataflowError extends Error {
       : details.partition !== undefined
       ? ` on partition ${JSON.stringify(details.partition)}`
       : "";
+    const on = details.worker === undefined ? "" : ` on worker ${details.worker}`;
     const causeText = details.cause === undefined ? "" : `: ${describeCause(details.cause)}`;
     const head = what === ""
-      ? `Step "${stepId}"${where} failed`
-      : `Step "${stepId}"${where}: ${what}`;
+      ? `Step "${stepId}"${where}${on} failed`
+      : `Step "${stepId}"${where}${on}: ${what}`;
     super(`${head}${causeText}`, { cause: details.cause });
     this.name = "DataflowError";
     this.stepId = stepId;
     this.key = details.key;
     this.partition = details.partition;
+    this.worker = details.worker;
+    whats.set(this, what);
   }
 }
 

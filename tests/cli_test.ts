@@ -182,16 +182,12 @@ Deno.test("main: --version prints weir and the version in deno.json and returns 
   assertEquals(await mainIn("--version"), { code: 0, out: [`weir ${version}`], err: [] });
 });
 
-Deno.test("main: usage errors and features not available yet return 2", async () => {
+Deno.test("main: usage errors return 2", async () => {
   const hint = "\nRun with --help for usage";
   const cases: [string[], string][] = [
     [["--bogus", "f.ts"], "weir: Unknown flag --bogus" + hint],
     [[], "weir: Missing the flow module, e.g. flow.ts or flow.ts:name" + hint],
     [["-s", "x", "f.ts"], 'weir: --epoch-interval needs a number of seconds >= 0, got "x"' + hint],
-    [
-      ["-w", "2", "f.ts"],
-      "weir: Running on several workers (--workers 2) is not available yet in this version" + hint,
-    ],
     [["-b", "30", "f.ts"], "weir: --backup-interval needs --recovery-dir" + hint],
     [
       ["recovery", "list", "x"],
@@ -201,16 +197,18 @@ Deno.test("main: usage errors and features not available yet return 2", async ()
   for (const [argv, message] of cases) {
     assertEquals(await mainIn(...argv), { code: 2, out: [], err: [message] }, argv.join(" "));
   }
-  // One worker is fine (the module is checked next).
-  assertEquals(await mainIn("-w", "1", "tests/fixtures/missing.ts"), {
-    code: 2,
-    out: [],
-    err: ["weir: Module not found: tests/fixtures/missing.ts"],
-  });
+  // Any number of workers is fine (the module is checked next).
+  for (const w of ["1", "2"]) {
+    assertEquals(await mainIn("-w", w, "tests/fixtures/missing.ts"), {
+      code: 2,
+      out: [],
+      err: ["weir: Module not found: tests/fixtures/missing.ts"],
+    });
+  }
 });
 
 Deno.test("main: modules and exports that can't be run", async () => {
-  const flows = "; its Dataflow exports: aborting, counting, failing, flow, other";
+  const flows = "; its Dataflow exports: aborting, counting, debugged, failing, flow, other";
   const m = "tests/fixtures/cli_flows.ts";
   const cases: [string, string][] = [
     [`${m}:nope`, `weir: ${m} has no export "nope"${flows}`],
@@ -392,24 +390,49 @@ Deno.test("cli: an aborted run exits 1", async () => {
   });
 });
 
-Deno.test("cli: bad flags and features not available yet exit 2", async () => {
+Deno.test("cli: bad flags exit 2", async () => {
   const m = "tests/fixtures/cli_flows.ts";
   const hint = "\nRun with --help for usage\n";
   const results = await Promise.all([
     cli("--bogus", m),
     cli("-w", "two", m),
-    cli("-w", "4", m),
   ]);
   assertEquals(results, [
     { code: 2, stdout: "", stderr: "weir: Unknown flag --bogus" + hint },
     { code: 2, stdout: "", stderr: 'weir: --workers needs a positive integer, got "two"' + hint },
-    {
-      code: 2,
-      stdout: "",
-      stderr:
-        "weir: Running on several workers (--workers 4) is not available yet in this version" +
-        hint,
-    },
+  ]);
+});
+
+Deno.test("cli: -w 2 runs the flow on two workers, a factory's arguments included", async () => {
+  const counting = await cli("-w", "2", "tests/fixtures/cli_flows.ts:counting");
+  assertEquals(counting.code, 0, counting.stderr);
+  // Each key's counts keep their order; keys interleave in any order across workers.
+  const lines = counting.stdout.trimEnd().split("\n");
+  assertEquals(lines.filter((l) => l.startsWith("a=")), ["a=1", "a=2"]);
+  assertEquals(lines.filter((l) => l.startsWith("b=")), ["b=1"]);
+  assertEquals(lines.length, 3);
+  const made = await cli("-w", "2", 'tests/fixtures/cli_flows.ts:make("p", 3)');
+  assertEquals(made, { code: 0, stdout: "p0\np1\np2\n", stderr: "" });
+});
+
+Deno.test("cli: inspectDebug prints the index of the worker that saw the item", async () => {
+  const one = await cli("tests/fixtures/cli_flows.ts:debugged");
+  assertEquals(
+    one.stdout,
+    [..."abcdefgh"].map((k) => `cli_debugged.insp W0 @1: [ "${k}", 1 ]\n`).join(""),
+  );
+  const two = await cli("-w", "2", "tests/fixtures/cli_flows.ts:debugged");
+  assertEquals(two.code, 0, two.stderr);
+  // The exchange's key hash gives worker 1 the keys b, d, f, h and worker 0 the others.
+  assertEquals(two.stdout.trimEnd().split("\n").sort(), [
+    'cli_debugged.insp W0 @1: [ "a", 1 ]',
+    'cli_debugged.insp W0 @1: [ "c", 1 ]',
+    'cli_debugged.insp W0 @1: [ "e", 1 ]',
+    'cli_debugged.insp W0 @1: [ "g", 1 ]',
+    'cli_debugged.insp W1 @1: [ "b", 1 ]',
+    'cli_debugged.insp W1 @1: [ "d", 1 ]',
+    'cli_debugged.insp W1 @1: [ "f", 1 ]',
+    'cli_debugged.insp W1 @1: [ "h", 1 ]',
   ]);
 });
 

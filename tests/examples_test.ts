@@ -99,6 +99,28 @@ Deno.test("every example runs from a scratch project that links the checkout", a
       );
     });
 
+    await t.step(
+      "parallel_wordcount.ts: the word count on 2 workers prints the same lines",
+      async () => {
+        const single = lines(await run("--allow-read=examples", "examples/wordcount.ts"));
+        // run loads weir's parallel runtime, the workers weir's worker module and wordcount.ts:
+        // read on weir's files and the examples.
+        const out = lines(
+          await run(`--allow-read=examples,${CHECKOUT}`, "examples/parallel_wordcount.ts"),
+        );
+        assertEquals(out, single);
+        const denied = await run("--allow-read=examples", "examples/parallel_wordcount.ts");
+        assertEquals(denied.code, 1);
+        assertStringIncludes(
+          denied.stderr,
+          `Error: Cannot load weir's parallel runtime: Requires read access to ` +
+            `"${CHECKOUT}/src/runtime/parallel.ts", run again with the --allow-read flag (with ` +
+            `workers > 1, weir loads parallel.ts, and each worker weir's worker_main.ts and the ` +
+            `flow's module: grant read access to weir's files and the module)`,
+        );
+      },
+    );
+
     await t.step("basic.ts: directly, and through the CLI with read on the project", async () => {
       assertEquals(lines(await run("examples/basic.ts")), ["1", "9", "25", "49", "81"]);
       const cli = await run(

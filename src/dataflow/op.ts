@@ -113,6 +113,11 @@ export interface ChainStepSpec {
   readonly opType: string;
   /** True for steps that count as an output in validation (inspect, raises). */
   readonly isOutput?: boolean;
+  /**
+   * With several workers, the runtime moves the step's input between workers first:
+   * `"spread"` evenly (redistribute). Only the identity step may declare it.
+   */
+  readonly exchange?: "spread";
   /** Builds the RxJS operator for one worker. */
   build(ctx: StepContext): OperatorFunction<unknown, unknown>;
 }
@@ -125,7 +130,31 @@ export interface NodeStepSpec {
   readonly name: string;
   /** The operator's name, e.g. `"mapAsync"`. */
   readonly opType: string;
+  /**
+   * `"key"`: the step holds keyed state (statefulBatch). With several workers, the runtime
+   * routes each `[key, value]` item to the worker owning the key before the step, and
+   * recovery routes restored keys the same way.
+   */
+  readonly exchange?: "key";
+  /**
+   * With several workers, pre-aggregation: the values of a key are folded on the worker
+   * that has them, per activation, and only the partial aggregates cross the exchange, to a
+   * node built by `combine.build` that merges partials (with the same snapshots as `build`'s,
+   * so a run resumes on any number of workers). Only for folds where that is correct.
+   */
+  readonly combine?: Combiner;
   /** Builds the node for one worker; it emits into `down`. */
+  build(ctx: StepContext, down: Downstream<unknown>): RuntimeNode<unknown>;
+}
+
+/** The first argument of {@linkcode Combiner.fold} for a key's first value of an activation. */
+export const NO_PARTIAL: unique symbol = Symbol("weir.noPartial");
+
+/** How a keyed step's values are pre-aggregated before the exchange (see `NodeStepSpec`). */
+export interface Combiner {
+  /** Folds `value` into a key's partial aggregate (`NO_PARTIAL` before its first value). */
+  fold(partial: unknown, value: unknown): unknown;
+  /** Builds the node that receives `[key, partial]` pairs instead of values. */
   build(ctx: StepContext, down: Downstream<unknown>): RuntimeNode<unknown>;
 }
 

@@ -130,6 +130,13 @@ export interface DynamicSink<T> {
     workerCount: number,
     ctx: PartitionContext,
   ): StatelessSinkPartition<T> | Promise<StatelessSinkPartition<T>>;
+  /**
+   * With several workers (`run`'s `workers`), write on the main thread: one partition is
+   * built there (worker 0 of 1), and every worker sends its batches to it (structured
+   * clone). For sinks whose target lives in the caller's memory, like `TestingSink`'s array.
+   * Default false: each worker builds and writes its own partition.
+   */
+  readonly mainThread?: boolean;
 }
 
 /**

@@ -13,6 +13,8 @@ import { chainOperator, type Emitter } from "../runtime/step_subscriber.ts";
 export interface ChainStepOptions<O> {
   /** The step counts as an output for flow validation. */
   readonly isOutput?: boolean;
+  /** With several workers, items are spread evenly over the workers first (redistribute). */
+  readonly exchange?: "spread";
   /** Runs at EOF, before downstream completes. */
   readonly makeOnEnd?: (ctx: StepContext, down: Emitter<O>) => () => void;
 }
@@ -31,6 +33,7 @@ export function chainStep<I, O>(
     name: stepId,
     opType,
     isOutput: options.isOutput ?? false,
+    ...(options.exchange === undefined ? {} : { exchange: options.exchange }),
     build: (ctx) =>
       chainOperator<I, O>(
         ctx,

@@ -3,15 +3,15 @@
  *
  * @module
  */
-import type { WeirOperator } from "../dataflow/op.ts";
+import { NO_PARTIAL, type WeirOperator } from "../dataflow/op.ts";
 import { checkStepId } from "../dataflow/step_id.ts";
 import { checkFunction } from "./_chain.ts";
 import { keyOn } from "./key_on.ts";
 import {
   DISCARD,
+  keyedStep,
   type LogicResult,
   NOTHING,
-  statefulBatch,
   type StatefulBatchLogic,
   type StatefulOptions,
 } from "./stateful_batch.ts";
@@ -51,8 +51,40 @@ export function countFinal<T>(
   return step(
     stepId,
     keyOn("key", keyFn),
-    statefulBatch<T, number, number>("count", (resume) => new CountLogic(resume ?? 0), options),
+    // With several workers, each worker counts its items per key and activation; the owner
+    // of the key adds the partial counts (same snapshot: the count).
+    keyedStep<T, number, number, number>(
+      "count",
+      (resume) => new CountLogic(resume ?? 0),
+      options,
+      {
+        fold: (partial) => partial === NO_PARTIAL ? 1 : (partial as number) + 1,
+        builder: (resume) => new SumLogic(resume ?? 0),
+      },
+    ),
   ) as WeirOperator<T, [string, number]>;
+}
+
+/** One key of countFinal on several workers: adds the partial counts of each worker. */
+class SumLogic implements StatefulBatchLogic<number, number, number> {
+  constructor(private n: number) {}
+
+  onBatch(values: number[]): LogicResult<number> {
+    for (let i = 0; i < values.length; i++) this.n += values[i]!;
+    return NOTHING;
+  }
+
+  onValue(partial: number): void {
+    this.n += partial;
+  }
+
+  onEof(): LogicResult<number> {
+    return [[this.n], DISCARD];
+  }
+
+  snapshot(): number {
+    return this.n;
+  }
 }
 
 /** One key of countFinal. */

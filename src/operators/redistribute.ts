@@ -8,8 +8,9 @@ import { chainStep } from "./_chain.ts";
 
 /**
  * Spreads items evenly over the workers, to balance CPU-heavy stateless steps that follow.
- * Items are unchanged; order across workers is not kept. With one worker it is the identity
- * (this version runs one worker). Useless right before a stateful step, which routes by key
+ * Items are unchanged; order across workers is not kept. With one worker it is the identity;
+ * with several (`run`'s `workers`), each worker deals its items round-robin over all workers
+ * in batches. Useless right before a stateful step, which routes by key
  * anyway. Like Bytewax's `redistribute`.
  *
  * @param stepId The step's name.
@@ -29,5 +30,7 @@ import { chainStep } from "./_chain.ts";
  * ```
  */
 export function redistribute<T>(stepId: string): WeirOperator<T, T> {
-  return chainStep<T, T>("redistribute", stepId, (_ctx, down) => (item) => down.next(item));
+  return chainStep<T, T>("redistribute", stepId, (_ctx, down) => (item) => down.next(item), {
+    exchange: "spread",
+  });
 }

@@ -3,13 +3,13 @@
  *
  * @module
  */
-import type { WeirOperator } from "../dataflow/op.ts";
+import { NO_PARTIAL, type WeirOperator } from "../dataflow/op.ts";
 import { checkFunction } from "./_chain.ts";
 import {
   DISCARD,
+  keyedStep,
   type LogicResult,
   NOTHING,
-  statefulBatch,
   type StatefulBatchLogic,
   type StatefulOptions,
 } from "./stateful_batch.ts";
@@ -18,6 +18,10 @@ import {
  * Reduces each key's values with `reducer(acc, value)`, the first value being the initial
  * accumulator, and emits `[key, acc]` for every key at EOF (sorted key order). Like Bytewax's
  * `reduce_final`.
+ *
+ * With several workers (`run`'s `workers`), each worker reduces the values it has per
+ * activation and the key's owner reduces those results, so `reducer` must be associative
+ * (one accumulator per key and activation crosses between workers instead of every value).
  *
  * @param stepId The step's name.
  * @param reducer Combines the accumulator with the next value.
@@ -44,11 +48,13 @@ export function reduceFinal<V>(
   options: StatefulOptions = {},
 ): WeirOperator<readonly [string, V], [string, V]> {
   checkFunction("reduceFinal", stepId, "a reducer", reducer);
-  return statefulBatch<V, V, { acc: V }>(
-    stepId,
-    (resume) => new ReduceLogic(reducer, resume),
-    options,
-  );
+  const build = (resume: { acc: V } | undefined) => new ReduceLogic(reducer, resume);
+  // With several workers, values are reduced on the worker that has them, per activation,
+  // and the owner of the key reduces those partial results (the reducer is associative).
+  return keyedStep<V, V, { acc: V }, V>(stepId, build, options, {
+    fold: (partial, value) => partial === NO_PARTIAL ? value : reducer(partial, value),
+    builder: build,
+  });
 }
 
 /** One key of reduceFinal: a class, so a key's state is one object. */

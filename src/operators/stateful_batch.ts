@@ -8,6 +8,7 @@ import { checkStepId } from "../dataflow/step_id.ts";
 import {
   DISCARDED_STATE as DISCARDED,
   type Downstream,
+  type NO_PARTIAL,
   type RuntimeNode,
   type StepContext,
   type WeirOperator,
@@ -135,25 +136,49 @@ export function statefulBatch<V, W, S>(
   builder: LogicBuilder<StatefulBatchLogic<V, W, S>, S>,
   options: StatefulOptions = {},
 ): WeirOperator<readonly [string, V], [string, W]> {
+  return keyedStep(stepId, builder, options);
+}
+
+/**
+ * Internal: {@linkcode statefulBatch} with pre-aggregation. With several workers, a key's
+ * values are folded by `combine.fold` on the worker that read them (per activation) and the
+ * partial aggregates are merged by the logic `combine.builder` builds, which must take the
+ * same snapshots as `builder`'s logic and emit what it would have. Correct for folds whose
+ * partial results merge (counts, associative reductions, folds with a merge).
+ */
+export function keyedStep<V, W, S, P>(
+  stepId: string,
+  builder: LogicBuilder<StatefulBatchLogic<V, W, S>, S>,
+  options: StatefulOptions,
+  combine?: {
+    readonly fold: (partial: P | typeof NO_PARTIAL, value: V) => P;
+    readonly builder: LogicBuilder<StatefulBatchLogic<P, W, S>, S>;
+  },
+): WeirOperator<readonly [string, V], [string, W]> {
   checkStepId(stepId);
   checkFunction("statefulBatch", stepId, "a builder", builder);
   const ttl = options.ttl;
   if (ttl !== undefined && !(ttl > 0)) {
     throw new RangeError(`statefulBatch("${stepId}") needs a ttl > 0 ms, got ${ttl}`);
   }
+  const build =
+    <X>(b: LogicBuilder<StatefulBatchLogic<X, W, S>, S>) =>
+    (ctx: StepContext, down: Downstream<unknown>) =>
+      new StatefulBatchNode<X, W, S>(ctx, down as Downstream<[string, W]>, b, ttl) as RuntimeNode<
+        unknown
+      >;
   return weirOperator<readonly [string, V], [string, W]>({
     kind: "node",
     name: stepId,
     opType: "statefulBatch",
-    build: (ctx, down) =>
-      new StatefulBatchNode<V, W, S>(
-        ctx,
-        down as Downstream<[string, W]>,
-        builder,
-        ttl,
-      ) as RuntimeNode<
-        unknown
-      >,
+    exchange: "key",
+    build: build(builder),
+    ...(combine === undefined ? {} : {
+      combine: {
+        fold: combine.fold as (partial: unknown, value: unknown) => unknown,
+        build: build(combine.builder),
+      },
+    }),
   });
 }
 

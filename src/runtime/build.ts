@@ -13,10 +13,12 @@ import { Observable, type OperatorFunction } from "rxjs";
 import { attributeError, DataflowError } from "../errors.ts";
 import type { Dataflow } from "../dataflow/dataflow.ts";
 import type { StepRecord } from "../dataflow/graph.ts";
-import type { RuntimeNode } from "../dataflow/op.ts";
+import type { Combiner, RuntimeNode } from "../dataflow/op.ts";
 import { Channel } from "./channel.ts";
 import { InputNode } from "./input_node.ts";
-import { makeOutputNode, type OutputNode } from "./output_node.ts";
+import { makeOutputNode, type OutputNode, PartitionedOutputNode } from "./output_node.ts";
+import type { ExchangeNode } from "./exchange.ts";
+import { keyOwner, partitionOwner } from "./owners.ts";
 import { tagErrors } from "./step_subscriber.ts";
 import type { WorkerRuntime } from "./worker_runtime.ts";
 
@@ -25,16 +27,26 @@ export interface BuiltWorker {
   readonly rt: WorkerRuntime;
   /** Input steps, in definition order. */
   readonly inputs: readonly InputNode[];
-  /** Node and output steps, in topological order: flushed in this order. */
+  /**
+   * Every node the scheduler flushes, in topological order: the nodes of `node` steps
+   * (role `steps`) and of output steps (role `outputs`).
+   */
   readonly nodes: readonly RuntimeNode<unknown>[];
+  /**
+   * Nodes in the role of a step (a `node` step's node): their pending work is waited for
+   * before an epoch ends, and they are closed after the sinks.
+   */
+  readonly steps: readonly RuntimeNode<unknown>[];
+  /** Nodes in the role of an output: their writes are settled, then they are closed. */
   /** The step id of each node, in `nodes` order. */
   readonly nodeIds: readonly string[];
   /** Each stream's channel, by stream id (streams inside a fused chain have none). */
   readonly streams: ReadonlyMap<string, Channel<unknown>>;
-  /** Output steps. */
   readonly outputs: readonly OutputNode[];
   /** Tears down the RxJS chains. */
   readonly channels: readonly Channel<unknown>[];
+  /** With several workers: the exchanges, in topological order (also in `nodes`). */
+  readonly exchanges: readonly ExchangeNode[];
   /** Nodes holding keyed state (recovery), with their step ids, in topological order. */
   readonly stateful: ReadonlyArray<
     { readonly stepId: string; readonly node: RuntimeNode<unknown> }
@@ -83,9 +95,36 @@ export function buildWorker(flow: Dataflow, rt: WorkerRuntime): BuiltWorker {
   const open = new Map<string, OpenChain>();
   const inputs: InputNode[] = [];
   const nodes: RuntimeNode<unknown>[] = [];
+  const stepNodes: RuntimeNode<unknown>[] = [];
   const nodeIds: string[] = [];
   const outputs: OutputNode[] = [];
   const stateful: Array<{ stepId: string; node: RuntimeNode<unknown> }> = [];
+  const exchanges: ExchangeNode[] = [];
+  const hub = rt.hub;
+  const count = rt.workerCount;
+  const self = rt.workerIndex;
+  /** A redistribute step, which becomes an exchange when several workers run. */
+  const spreads = (s: StepRecord) => hub !== undefined && s.kind === "chain" && s.spec.exchange;
+  /** Puts an exchange between `up` and a new channel, which it returns. */
+  const exchangeBefore = (
+    stepId: string,
+    up: Channel<unknown>,
+    route: (item: unknown) => number,
+    combine?: Combiner,
+  ) => {
+    const mid = new Channel<unknown>(stepId, rt);
+    midChannels.push(mid);
+    const ex = hub!.exchange(stepId, exchanges.length, route, mid, combine);
+    hub!.exchanges.push(ex);
+    exchanges.push(ex);
+    up.addConsumer(ex);
+    nodes.push(ex);
+    nodeIds.push(stepId);
+    return mid;
+  };
+  const midChannels: Channel<unknown>[] = [];
+  const byKey = (item: unknown) =>
+    Array.isArray(item) && typeof item[0] === "string" ? keyOwner(item[0], count) : self;
 
   const channelOf = (streamId: string): Channel<unknown> => {
     const ch = channels.get(streamId);
@@ -99,7 +138,8 @@ export function buildWorker(flow: Dataflow, rt: WorkerRuntime): BuiltWorker {
   };
   const fusesInto = (streamId: string): boolean => {
     const cs = consumers.get(streamId);
-    return cs !== undefined && cs.length === 1 && (cs[0]!.kind === "rx" || cs[0]!.kind === "chain");
+    return cs !== undefined && cs.length === 1 &&
+      (cs[0]!.kind === "rx" || cs[0]!.kind === "chain") && !spreads(cs[0]!);
   };
 
   for (const s of steps) {
@@ -112,6 +152,15 @@ export function buildWorker(flow: Dataflow, rt: WorkerRuntime): BuiltWorker {
       case "rx":
       case "chain": {
         const up = s.ups[0]!;
+        if (spreads(s)) {
+          // redistribute: an exchange dealing items round-robin over the workers.
+          let next = self;
+          const spread = () => (next = next + 1 === count ? 0 : next + 1);
+          const mid = exchangeBefore(s.id, channelOf(up), spread);
+          const out = newChannel(s.downs[0]!, s.id);
+          mid.addConsumer(out);
+          break;
+        }
         const chain = open.get(up);
         open.delete(up);
         let obs: Observable<unknown>;
@@ -142,13 +191,21 @@ export function buildWorker(flow: Dataflow, rt: WorkerRuntime): BuiltWorker {
       case "node": {
         const out = newChannel(s.downs[0]!, s.id);
         let node: RuntimeNode<unknown>;
+        // With several workers and pre-aggregation, the node merges partial aggregates.
+        const combine = hub !== undefined && s.spec.exchange === "key" ? s.spec.combine : undefined;
         try {
-          node = s.spec.build(rt.stepContext(s.id, upstreamId), out);
+          const ctx = rt.stepContext(s.id, upstreamId);
+          node = combine !== undefined ? combine.build(ctx, out) : s.spec.build(ctx, out);
         } catch (err) {
           throw attributeError(err, s.id, "Failed to build the step");
         }
-        channelOf(s.ups[0]!).addConsumer(node);
+        let input = channelOf(s.ups[0]!);
+        if (hub !== undefined && s.spec.exchange === "key") {
+          input = exchangeBefore(s.id, input, byKey, combine);
+        }
+        input.addConsumer(node);
         nodes.push(node);
+        stepNodes.push(node);
         nodeIds.push(s.id);
         if (node.forEachChange !== undefined) stateful.push({ stepId: s.id, node });
         break;
@@ -191,7 +248,15 @@ export function buildWorker(flow: Dataflow, rt: WorkerRuntime): BuiltWorker {
       }
       case "output": {
         const node = makeOutputNode(s, rt);
-        channelOf(s.ups[0]!).addConsumer(node);
+        let input = channelOf(s.ups[0]!);
+        if (hub !== undefined && node instanceof PartitionedOutputNode) {
+          // Each partition is written by its owner: route items to it.
+          input = exchangeBefore(s.id, input, (item) => {
+            const p = node.partitionIndex(item);
+            return p < 0 ? self : partitionOwner(p, count);
+          });
+        }
+        input.addConsumer(node);
         nodes.push(node);
         nodeIds.push(s.id);
         outputs.push(node);
@@ -207,8 +272,10 @@ export function buildWorker(flow: Dataflow, rt: WorkerRuntime): BuiltWorker {
     nodes,
     nodeIds,
     streams: channels,
+    steps: stepNodes,
     outputs,
-    channels: [...channels.values()],
+    channels: [...channels.values(), ...midChannels],
+    exchanges,
     stateful,
   };
 }

@@ -19,6 +19,7 @@ import {
 import type { Channel } from "./channel.ts";
 import type { WorkerRuntime } from "./worker_runtime.ts";
 import { isPromiseLike } from "./util.ts";
+import { partitionOwner } from "./owners.ts";
 
 /** A partition's progress, or `undefined` when it has none or it threw. */
 function partitionProgress(part: AnyPartition): SourceProgress | undefined {
@@ -89,9 +90,12 @@ export class InputNode {
         throw new DataflowError(id, "Failed to list the source's partitions", { cause: err });
       }
       this.listed = [...parts].sort();
-      // With one worker, this worker reads every partition; several workers will assign
-      // each partition to one primary worker here.
-      for (const name of this.listed) {
+      // Each partition is read by exactly one worker, its owner (round-robin over the
+      // sorted names); with one worker, that is this one for all.
+      const { workerIndex, workerCount } = this.rt;
+      for (let i = 0; i < this.listed.length; i++) {
+        if (partitionOwner(i, workerCount) !== workerIndex) continue;
+        const name = this.listed[i]!;
         try {
           const part = await source.buildPart(id, name, resume?.get(name), ctx);
           this.live.push(new PartitionReader(name, part));

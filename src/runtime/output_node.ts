@@ -18,6 +18,7 @@ import {
 import type { PartitionContext } from "../io/inputs.ts";
 import type { WorkerRuntime } from "./worker_runtime.ts";
 import { isPromiseLike } from "./util.ts";
+import { partitionOwner } from "./owners.ts";
 
 type AnySinkPartition = StatefulSinkPartition<unknown, unknown> | StatelessSinkPartition<unknown>;
 
@@ -224,7 +225,7 @@ export class DynamicOutputNode extends OutputNodeBase {
 
   constructor(step: OutputStep, rt: WorkerRuntime) {
     super(step, rt);
-    const sink = step.sink as DynamicSink<unknown>;
+    const sink = this.sink();
     this.writer = new PartitionWriter(
       step.id,
       undefined,
@@ -233,9 +234,23 @@ export class DynamicOutputNode extends OutputNodeBase {
     );
   }
 
+  /**
+   * The sink, or with several workers and a `mainThread` sink, one whose partition sends each
+   * batch to the coordinator, which writes it into the main thread's sink.
+   */
+  private sink(): DynamicSink<unknown> {
+    const sink = this.step.sink as DynamicSink<unknown>;
+    const toMain = this.rt.toMain;
+    if (toMain === undefined || sink.mainThread !== true) return sink;
+    const step = this.step.id;
+    return {
+      build: () => ({ writeBatch: (items: unknown[]) => toMain({ t: "out", step, items }) }),
+    };
+  }
+
   /** Builds this worker's partition up front (like Bytewax), so build errors surface at once. */
   async open(): Promise<void> {
-    const sink = this.step.sink as DynamicSink<unknown>;
+    const sink = this.sink();
     try {
       this.writer.part = await sink.build(
         this.step.id,
@@ -306,6 +321,8 @@ export class PartitionedOutputNode extends OutputNodeBase {
     if (resume === undefined) return;
     for (let i = 0; i < this.names.length; i++) {
       const name = this.names[i]!;
+      // With several workers, only the partition's owner rebuilds (and writes) it.
+      if (partitionOwner(i, this.rt.workerCount) !== this.rt.workerIndex) continue;
       if (!resume.has(name)) continue;
       try {
         this.parts[i]!.part = await build(name, resume.get(name));
@@ -316,6 +333,23 @@ export class PartitionedOutputNode extends OutputNodeBase {
         });
       }
     }
+  }
+
+  /**
+   * The index of the partition (in sorted order) `item` goes to, or -1 when it is not a
+   * `[key, value]` pair or `partFn` fails (`next` then reports it). For the exchange.
+   */
+  partitionIndex(item: unknown): number {
+    if (!Array.isArray(item) || item.length !== 2 || typeof item[0] !== "string") return -1;
+    let idx;
+    try {
+      idx = this.partFn(item[0]);
+    } catch {
+      return -1;
+    }
+    if (!Number.isInteger(idx)) return -1;
+    const n = this.names.length;
+    return ((idx % n) + n) % n;
   }
 
   next(item: unknown): void {

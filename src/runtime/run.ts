@@ -5,19 +5,12 @@
  */
 import { type Clock, WallClock } from "../clock.ts";
 import type { Dataflow } from "../dataflow/dataflow.ts";
-import {
-  type RecoveryConfig,
-  RecoveryError,
-  RecoveryStore,
-  splitStateKey,
-  stateKey,
-} from "../recovery/store.ts";
-import type { RestoredState } from "../recovery/store.ts";
-import type { SegmentVisitor, SnapshotKind } from "../recovery/segment.ts";
-import { DISCARDED_STATE, type RuntimeNode } from "../dataflow/op.ts";
+import { type RecoveryConfig, RecoveryError, RecoveryStore } from "../recovery/store.ts";
 import { DataflowError } from "../errors.ts";
 import { type EpochCommitter, isEpochCommitter } from "../io/outputs.ts";
 import { buildWorker, type BuiltWorker, validateFlow } from "./build.ts";
+import { listedEnds, Restorer, workerLayout } from "./checkpoint.ts";
+import type { FlowModule, ParallelOptions } from "./parallel.ts";
 import { type RunSummary, Scheduler } from "./scheduler.ts";
 import { WorkerRuntime } from "./worker_runtime.ts";
 import {
@@ -40,10 +33,53 @@ export interface RunOptions {
   /** The clock every time-based part of the run uses (default: the wall clock). */
   readonly clock?: Clock;
   /**
-   * How many workers run the graph (default 1). Only 1 is supported in this version; the
-   * graph, partitions and keyed steps are built for more.
+   * How many workers run the graph (default 1: the calling thread, nothing spawned). With
+   * N > 1, N Web Workers each build the flow from {@linkcode RunOptions.module} and run the
+   * whole graph; items move between workers only where needed: to the worker owning the
+   * key before each keyed stateful step (a stable hash of the key), to a fixed sink
+   * partition's owner, and round-robin at `redistribute`. Each fixed source partition is
+   * read by one worker (round-robin over the sorted names); a dynamic source is built on
+   * every worker with its index and the count. Epochs end on all workers together, and with
+   * recovery an epoch commits once every worker's snapshots are in; a run may resume on a
+   * different number of workers. Items of one key keep their order; across keys and
+   * workers, output order is not defined. With N > 1, `clock` cannot be set (each worker
+   * reads the wall clock) and sinks write on their worker, except those declaring
+   * `mainThread` (`TestingSink`), which are written on the calling thread.
+   *
+   * @example Two workers (the flow is exported by a module each worker imports)
+   * ```ts ignore
+   * import { countFinal, Dataflow, run } from "@weir/weir";
+   * import { TestingSink, TestingSource } from "@weir/weir/testing";
+   * import { assertEquals } from "@std/assert";
+   *
+   * export const out: [string, number][] = [];
+   * export const flow = new Dataflow("count");
+   * flow.input("inp", new TestingSource(["a", "b", "a"]))
+   *   .pipe(countFinal("count", (w: string) => w))
+   *   .output("out", new TestingSink(out));
+   *
+   * if (import.meta.main) {
+   *   await run(flow, { workers: 2, module: import.meta.url });
+   *   assertEquals(out.sort(), [["a", 2], ["b", 1]]);
+   * }
+   * ```
    */
   readonly workers?: number;
+  /**
+   * With `workers` > 1: the URL of the module that exports the flow (usually
+   * `import.meta.url`). Each worker imports it and reads the export, so the module must not
+   * start runs when imported: guard them with `if (import.meta.main)` (a `run` started
+   * while a worker imports the module is refused).
+   */
+  readonly module?: string | URL;
+  /**
+   * With `workers` > 1: the module's export holding the flow, or a function returning it
+   * (called with {@linkcode RunOptions.args} in every worker). Default: the export that is
+   * the very `flow` passed to `run`.
+   */
+  readonly export?: string;
+  /** With `workers` > 1 and an `export` that is a function: its arguments (cloneable). */
+  readonly args?: readonly unknown[];
   /**
    * Snapshot every epoch to a store and resume from its last committed epoch (see
    * {@linkcode RecoveryConfig}). Off by default.
@@ -225,9 +261,13 @@ export async function run(flow: Dataflow, options: RunOptions = {}): Promise<Run
   if (!Number.isInteger(workers) || workers < 1) {
     throw new RangeError(`workers must be a positive integer, got ${workers}`);
   }
-  if (workers !== 1) {
-    throw new RangeError(
-      `Running on ${workers} workers is not supported yet; this version runs 1 worker`,
+  // worker_scheduler.ts's IN_WORKER (a registered symbol: importing that module would put the
+  // parallel runtime into every bundle of run).
+  const inWorker = (globalThis as Record<symbol, unknown>)[Symbol.for("weir.inWorker")];
+  if (inWorker !== undefined) {
+    throw new Error(
+      `run() was called while a weir worker imported ${inWorker} to build flow ` +
+        `"${flow.flowId}"; guard the module's runs with if (import.meta.main)`,
     );
   }
   const signal = options.signal;
@@ -251,6 +291,52 @@ export async function run(flow: Dataflow, options: RunOptions = {}): Promise<Run
   }
   const observed = options.onProgress !== undefined || options.metrics !== undefined ||
     options.tracer !== undefined;
+  if (workers > 1) {
+    if (options.clock !== undefined) {
+      throw new RangeError(
+        `A clock cannot be passed with workers: ${workers}; each worker reads the wall clock`,
+      );
+    }
+    if (committers.length > 0) {
+      throw new RangeError(
+        `an exactly-once sink (EpochCommitter) cannot run on ${workers} workers yet; step ` +
+          `"${committers[0]!.id}" commits its epochs itself. Run the flow on one worker, or ` +
+          `write that sink at least once`,
+      );
+    }
+    if (observed) {
+      const given = (["onProgress", "metrics", "tracer"] as const)
+        .filter((k) => options[k] !== undefined).join("/");
+      throw new RangeError(
+        `onProgress/metrics/tracer are not supported with workers: ${workers} yet (got ${given}); ` +
+          `observe the flow on one worker`,
+      );
+    }
+    const where = flowModule(flow, options);
+    // Loaded only for workers > 1, and kept out of a browser bundle (the parallel runtime,
+    // Web Workers running Deno modules): the specifier is not a literal.
+    const url = new URL("./parallel.ts", import.meta.url).href;
+    let parallel: {
+      runParallel(flow: Dataflow, where: FlowModule, options: ParallelOptions): Promise<RunSummary>;
+    };
+    try {
+      parallel = await import(url);
+    } catch (err) {
+      throw new Error(
+        `Cannot load weir's parallel runtime: ${err instanceof Error ? err.message : err} ` +
+          `(with workers > 1, weir loads parallel.ts, and each worker weir's worker_main.ts and ` +
+          `the flow's module: grant read access to weir's files and the module)`,
+        { cause: err },
+      );
+    }
+    const { runParallel } = parallel;
+    return await runParallel(flow, where, {
+      workers,
+      epochInterval,
+      recovery: options.recovery,
+      signal,
+    });
+  }
   if (!observed) return await runWorker(flow, options, epochInterval, undefined);
   let server: MetricsServer | undefined;
   let monitor: Monitor | undefined;
@@ -304,7 +390,7 @@ async function runWorker(
   try {
     const rt = new WorkerRuntime(clock, 0, 1);
     const worker = buildWorker(flow, rt);
-    const restorer = new Restorer(worker);
+    const restorer = new Restorer(workerLayout(worker));
     const upTo = await twoCommitters(flow, worker, store);
     await store.loadInto(restorer, { upTo });
     restorer.checkOrphans(store, config.dropOrphans === true);
@@ -317,7 +403,7 @@ async function runWorker(
       flowId: flow.flowId,
       store,
       resume,
-      opened: () => restorer.checkPartitions(worker, store, dropOrphans),
+      opened: () => restorer.checkPartitions(listedEnds(worker), store, dropOrphans),
       signal,
       observer: observe?.(resumedFrom),
     }).run();
@@ -328,6 +414,30 @@ async function runWorker(
     await store.close().catch(() => {});
     throw err;
   }
+}
+
+/** Where the workers find the flow: `options.module` and the export. */
+function flowModule(flow: Dataflow, options: RunOptions): FlowModule {
+  const { module, args } = options;
+  if (module === undefined) {
+    throw new TypeError(
+      `Running flow "${flow.flowId}" on ${options.workers} workers needs options.module: the ` +
+        `URL of the module exporting the flow (import.meta.url), which every worker imports`,
+    );
+  }
+  let url: string;
+  try {
+    url = new URL(module).href;
+  } catch (err) {
+    throw new TypeError(
+      `options.module must be a module URL such as import.meta.url, got ${JSON.stringify(module)}`,
+      { cause: err },
+    );
+  }
+  // The module is not imported here: the caller may be that module, still evaluating (a
+  // top-level `await run(...)`), and importing it would wait for itself. Each worker finds the
+  // export instead (see worker_main.ts).
+  return { module: url, export: options.export, args };
 }
 
 /**
@@ -369,129 +479,4 @@ function typeNameOf(value: unknown): string {
   if (typeof value !== "object") return typeof value;
   const name = (value as { constructor?: { name?: unknown } }).constructor?.name;
   return typeof name === "string" && name !== "" && name !== "Object" ? `a ${name}` : "an object";
-}
-
-/**
- * Replays the store into the built worker: each stateful step's keys straight into its node
- * (`RuntimeNode.restore`), sources' and sinks' positions into maps, and the keys of steps the
- * flow does not have into a tally of orphans.
- */
-class Restorer implements SegmentVisitor {
-  /** Restored positions of sources and sinks, by `kind:stepId`. */
-  readonly positions: RestoredState = new Map();
-  private readonly nodes = new Map<string, RuntimeNode<unknown>>();
-  private readonly known = new Set<string>();
-  /** Keys of steps the flow does not have (only counted: their values are not kept). */
-  private readonly orphans = new Map<string, Set<string>>();
-  private node: RuntimeNode<unknown> | undefined = undefined;
-  private map: Map<string, unknown> | undefined = undefined;
-  private orphan: Set<string> | undefined = undefined;
-
-  constructor(worker: BuiltWorker) {
-    for (const s of worker.stateful) this.nodes.set(s.stepId, s.node);
-    for (const i of worker.inputs) if (i.isFixed) this.known.add(stateKey("source", i.step.id));
-    for (const o of worker.outputs) if (o.isFixed) this.known.add(stateKey("sink", o.step.id));
-  }
-
-  step(kind: SnapshotKind, stepId: string): void {
-    this.node = kind === "state" ? this.nodes.get(stepId) : undefined;
-    this.map = this.orphan = undefined;
-    if (this.node !== undefined) return;
-    const k = stateKey(kind, stepId);
-    if (this.known.has(k)) {
-      let m = this.positions.get(k);
-      if (m === undefined) this.positions.set(k, m = new Map());
-      this.map = m;
-    } else {
-      let o = this.orphans.get(k);
-      if (o === undefined) this.orphans.set(k, o = new Set());
-      this.orphan = o;
-    }
-  }
-
-  put(key: string, value: unknown): void {
-    if (this.node !== undefined) this.node.restore!(key, value);
-    else if (this.map !== undefined) this.map.set(key, value);
-    else this.orphan!.add(key);
-  }
-
-  del(key: string): void {
-    if (this.node !== undefined) this.node.restore!(key, DISCARDED_STATE);
-    else (this.map ?? this.orphan)!.delete(key);
-  }
-
-  drop(kind: SnapshotKind, stepId: string): void {
-    const k = stateKey(kind, stepId);
-    if (kind === "state") this.nodes.get(stepId)?.resetState?.();
-    this.positions.delete(k);
-    this.orphans.delete(k);
-    this.node = undefined;
-    this.map = this.orphan = undefined;
-  }
-
-  /**
-   * Refuses stored state of steps the flow does not have, listing them, unless `drop` is
-   * set: then the next commit records their drop.
-   */
-  checkOrphans(store: RecoveryStore, drop: boolean): void {
-    const orphans = [...this.orphans].filter(([, keys]) => keys.size > 0);
-    if (orphans.length === 0) return;
-    if (!drop) {
-      const list = orphans.map(([k, keys]) => {
-        const [kind, id] = splitStateKey(k);
-        return `${id} (${kind}, ${keys.size} keys)`;
-      }).join(", ");
-      throw new RecoveryError(
-        `The recovery store in ${store.backend.description} holds state of steps this flow ` +
-          `does not have: ${list}. Put those steps back, or pass dropOrphans: true to delete ` +
-          `their state`,
-      );
-    }
-    for (const [k] of orphans) {
-      const [kind, id] = splitStateKey(k);
-      store.dropStep(kind, id);
-    }
-  }
-
-  /**
-   * Refuses stored positions of source or sink partitions that the flow's (opened) sources
-   * and sinks no longer list — a renamed file would otherwise be read again from its start,
-   * or a removed output file's position be kept forever — unless `drop` is set: then the next
-   * commit deletes them.
-   */
-  checkPartitions(worker: BuiltWorker, store: RecoveryStore, drop: boolean): void {
-    const found: Array<[SnapshotKind, string, string[]]> = [];
-    const ends: Array<
-      ["source" | "sink", ReadonlyArray<{ step: { id: string }; listed: readonly string[] }>]
-    > = [
-      ["source", worker.inputs],
-      ["sink", worker.outputs],
-    ];
-    for (const [kind, nodes] of ends) {
-      for (const node of nodes) {
-        const stored = this.positions.get(stateKey(kind, node.step.id));
-        if (stored === undefined) continue;
-        const listed = new Set(node.listed);
-        const gone = [...stored.keys()].filter((p) => !listed.has(p)).sort();
-        if (gone.length > 0) found.push([kind, node.step.id, gone]);
-      }
-    }
-    if (found.length === 0) return;
-    if (!drop) {
-      const list = found.flatMap(([kind, id, parts]) =>
-        parts.map((p) => `${id} partition ${JSON.stringify(p)} (${kind})`)
-      ).join(", ");
-      throw new RecoveryError(
-        `The recovery store in ${store.backend.description} holds positions of partitions ` +
-          `this flow's sources and sinks no longer list: ${list}. A renamed partition would ` +
-          `start over from its beginning. List them again (e.g. the same path, spelled the ` +
-          `same way), or pass dropOrphans: true to delete their positions`,
-      );
-    }
-    for (const [kind, id, parts] of found) {
-      store.dropKeys(kind, id, parts);
-      const stored = this.positions.get(stateKey(kind, id))!;
-      for (const p of parts) stored.delete(p);
-    }
-  }
 }

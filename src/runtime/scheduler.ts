@@ -26,11 +26,9 @@
  * @module
  */
 import { attributeError, DataflowError } from "../errors.ts";
-import { DISCARDED_STATE } from "../dataflow/op.ts";
-import { SnapshotEncodeError, type SnapshotKind } from "../recovery/segment.ts";
 import { type RecoveryStore, type RestoredState, stateKey } from "../recovery/store.ts";
 import type { BuiltWorker } from "./build.ts";
-import type { InputNode } from "./input_node.ts";
+import { collectSnapshots } from "./checkpoint.ts";
 import type { OutputNode } from "./output_node.ts";
 import { type EpochCommitter, isEpochCommitter } from "../io/outputs.ts";
 import { macrotask, timerTask } from "./util.ts";
@@ -88,24 +86,24 @@ const TIMER_YIELD_EVERY_MS = 50;
 
 /** Drives one built worker to completion. */
 export class Scheduler {
-  private lastNow = Number.NEGATIVE_INFINITY;
+  protected lastNow = Number.NEGATIVE_INFINITY;
   /** Something happened since the last epoch end (see the run loop, epochInterval 0). */
-  private workSinceEpoch = true;
-  private epochEndsAt = 0;
+  protected workSinceEpoch = true;
+  protected epochEndsAt = 0;
   /** Wall-clock time of the last yield to the event loop. */
-  private sliceStart = 0;
+  protected sliceStart = 0;
   /** Wall-clock time at which the host last ran timers (seen by a heartbeat timer). */
-  private timersRanAt = 0;
-  private heartbeat: ReturnType<typeof setTimeout> | undefined = undefined;
+  protected timersRanAt = 0;
+  protected heartbeat: ReturnType<typeof setTimeout> | undefined = undefined;
   /** Busy times per input and node, kept only when the run is observed. */
-  private busy: BusyTimes | undefined = undefined;
+  protected busy: BusyTimes | undefined = undefined;
   /** Wall-clock time the current epoch started (observed runs). */
-  private epochStartedAt = 0;
+  protected epochStartedAt = 0;
 
   /** The output whose sink commits each epoch after the store (at most one per flow). */
-  private readonly committer: OutputNode | undefined;
+  protected readonly committer: OutputNode | undefined;
 
-  constructor(private readonly w: BuiltWorker, private readonly opts: SchedulerOptions) {
+  constructor(protected readonly w: BuiltWorker, protected readonly opts: SchedulerOptions) {
     this.committer = w.outputs.find((o) => isEpochCommitter(o.step.sink));
   }
 
@@ -191,7 +189,7 @@ export class Scheduler {
    * nodes without EOF. If the inputs reached EOF while the epoch drained (a batch in flight
    * was the last), the run finishes as at EOF instead.
    */
-  private async stop(): Promise<RunSummary> {
+  protected async stop(): Promise<RunSummary> {
     await this.endEpoch();
     if (this.aborted()) return await this.abort();
     return await this.stopped();
@@ -203,8 +201,8 @@ export class Scheduler {
    * reject the run like any other. Inputs that reached EOF while the epoch drained finish the
    * run as at EOF instead.
    */
-  private async stopped(): Promise<RunSummary> {
-    const { rt, inputs, outputs, nodes, channels } = this.w;
+  protected async stopped(): Promise<RunSummary> {
+    const { rt, inputs, outputs, steps, channels } = this.w;
     if (this.inputsDone()) {
       await this.finish();
       return { status: "eof", epoch: rt.epoch };
@@ -213,9 +211,7 @@ export class Scheduler {
     await this.awaitCommit();
     for (const out of outputs) await out.close();
     for (const inp of inputs) await inp.close();
-    for (const node of nodes) {
-      if (!outputs.includes(node as never)) await node.close?.();
-    }
+    for (const node of steps) await node.close?.();
     for (const ch of channels) ch.unsubscribe();
     if (rt.failure !== undefined) throw rt.failure;
     return { status: "stopped", epoch: rt.epoch };
@@ -250,7 +246,7 @@ export class Scheduler {
     return pushed;
   }
 
-  private flushNodes(now: number): void {
+  protected flushNodes(now: number): void {
     const { rt, nodes } = this.w;
     const busy = this.busy;
     for (let i = 0; i < nodes.length; i++) {
@@ -261,7 +257,7 @@ export class Scheduler {
     }
   }
 
-  private timersDue(now: number): boolean {
+  protected timersDue(now: number): boolean {
     for (const n of this.w.nodes) {
       const t = n.nextWake?.();
       if (t !== undefined && t <= now) return true;
@@ -317,10 +313,10 @@ export class Scheduler {
   }
 
   /** The previous epoch's commit, still being written (see `commitEpoch`). */
-  private committing: Promise<void> | undefined = undefined;
+  protected committing: Promise<void> | undefined = undefined;
 
   /** Waits for the commit in flight, if any; throws its failure. */
-  private async awaitCommit(): Promise<void> {
+  protected async awaitCommit(): Promise<void> {
     const c = this.committing;
     if (c === undefined) return;
     this.committing = undefined;
@@ -338,49 +334,11 @@ export class Scheduler {
    * the previous commit, whose positions (sink offsets included) predate anything the next
    * epoch did.
    */
-  private async commitEpoch(store: RecoveryStore): Promise<void> {
+  protected async commitEpoch(store: RecoveryStore): Promise<void> {
     await this.awaitCommit();
-    const { rt, stateful, inputs, outputs } = this.w;
+    const { rt } = this.w;
     const seg = store.beginEpoch();
-    let kind: SnapshotKind = "state";
-    let stepId = this.opts.flowId;
-    const put = (key: string, snap: unknown) => {
-      if (snap === DISCARDED_STATE) seg.del(key);
-      else seg.put(key, snap);
-    };
-    try {
-      for (const s of stateful) {
-        stepId = s.stepId;
-        seg.step(kind, stepId);
-        s.node.forEachChange!(put);
-      }
-      const io: Array<["source" | "sink", readonly (InputNode | OutputNode)[]]> = [
-        ["source", inputs],
-        ["sink", outputs],
-      ];
-      for (const [k, ends] of io) {
-        kind = k;
-        for (const end of ends) {
-          if (!end.isFixed) continue;
-          stepId = end.step.id;
-          seg.step(kind, stepId);
-          end.forEachPosition(put);
-        }
-      }
-    } catch (err) {
-      if (err instanceof SnapshotEncodeError) {
-        const where = kind === "state" ? { key: err.key } : { partition: err.key };
-        rt.fail(
-          new DataflowError(err.stepId, "Cannot store the snapshot", {
-            ...where,
-            cause: err.cause,
-          }),
-        );
-      } else {
-        rt.fail(attributeError(err, stepId, "Snapshot failed"));
-      }
-      throw rt.failure;
-    }
+    collectSnapshots(this.w, seg, this.opts.flowId);
     const observer = this.opts.observer;
     const epoch = rt.epoch;
     const t0 = observer === undefined ? 0 : performance.now();
@@ -392,7 +350,7 @@ export class Scheduler {
     this.committing = commit;
   }
 
-  private async finish(): Promise<void> {
+  protected async finish(): Promise<void> {
     const { rt, inputs, outputs, channels } = this.w;
     // The final snapshot is durable before the run reports EOF.
     await this.awaitCommit();
@@ -411,14 +369,12 @@ export class Scheduler {
     }
     for (const out of outputs) await out.close();
     for (const inp of inputs) await inp.settle();
-    for (const node of this.w.nodes) {
-      if (!outputs.includes(node as never)) await node.close?.();
-    }
+    for (const node of this.w.steps) await node.close?.();
     for (const ch of channels) ch.unsubscribe();
     if (rt.failure !== undefined) throw rt.failure;
   }
 
-  private async abort(): Promise<never | { status: "aborted"; epoch: number }> {
+  protected async abort(): Promise<never | { status: "aborted"; epoch: number }> {
     // A commit in flight completes (or fails) before the run returns: the store is left as a
     // crash at this point would leave it, never half-written by a process still running.
     await this.awaitCommit().catch(() => {});
@@ -427,12 +383,19 @@ export class Scheduler {
   }
 
   /** Best-effort cleanup after a failure or abort: the first error stays the reported one. */
-  private async shutdown(): Promise<void> {
-    const { inputs, nodes, channels } = this.w;
+  protected async shutdown(): Promise<void> {
+    const { inputs, outputs, steps, channels } = this.w;
     await this.awaitCommit().catch(() => {});
-    for (const node of nodes) {
+    for (const out of outputs) {
       try {
-        await (node as { settle?: () => Promise<void> }).settle?.();
+        await out.settle();
+        await out.close();
+      } catch {
+        // Already failing or aborting.
+      }
+    }
+    for (const node of steps) {
+      try {
         await node.close?.();
       } catch {
         // Already failing or aborting.
@@ -443,14 +406,14 @@ export class Scheduler {
   }
 
   /** Lets timers, I/O and other tasks run. */
-  private async yieldToEventLoop(): Promise<void> {
+  protected async yieldToEventLoop(): Promise<void> {
     if (performance.now() - this.timersRanAt > TIMER_YIELD_EVERY_MS) await timerTask();
     else await macrotask();
     this.sliceStart = performance.now();
   }
 
   /** Keeps a zero-delay timer pending that records when the host last ran timers. */
-  private armHeartbeat(): void {
+  protected armHeartbeat(): void {
     if (this.heartbeat !== undefined) return;
     this.heartbeat = setTimeout(() => {
       this.heartbeat = undefined;
@@ -458,37 +421,33 @@ export class Scheduler {
     }, 0);
   }
 
-  private sampleNow(): number {
+  protected sampleNow(): number {
     const t = this.w.rt.clock.now();
     if (t > this.lastNow) this.lastNow = t;
     return this.lastNow;
   }
 
-  private aborted(): boolean {
+  protected aborted(): boolean {
     return this.w.inputs.some((i) => i.aborted);
   }
 
-  private inputsDone(): boolean {
+  protected inputsDone(): boolean {
     return this.w.inputs.every((i) => i.done);
   }
 
   /** True when no node holds in-flight asynchronous work. */
-  private idle(): boolean {
-    const { nodes, outputs } = this.w;
-    for (const n of nodes) {
-      if (n.pending !== undefined && !outputs.includes(n as never) && n.pending() > 0) {
-        return false;
-      }
-    }
+  protected idle(): boolean {
+    // Sink writes are not counted here: an epoch end awaits them (`settle`) instead.
+    for (const n of this.w.steps) if (n.pending !== undefined && n.pending() > 0) return false;
     return true;
   }
 
-  private anyFull(): boolean {
+  protected anyFull(): boolean {
     for (const n of this.w.nodes) if (n.isFull?.()) return true;
     return false;
   }
 
-  private nextWake(allowPoll: boolean): number {
+  protected nextWake(allowPoll: boolean): number {
     let at = Number.POSITIVE_INFINITY;
     for (const inp of this.w.inputs) {
       const t = inp.nextWake(allowPoll);
@@ -502,7 +461,7 @@ export class Scheduler {
   }
 
   /** Sleeps until `deadline` on the run's clock, or until something wakes the worker. */
-  private async sleep(deadline: number): Promise<void> {
+  protected async sleep(deadline: number): Promise<void> {
     const { rt } = this.w;
     if (deadline <= this.lastNow) return;
     const wake = rt.waitForWake();

@@ -7,6 +7,7 @@
 import type { Clock } from "../clock.ts";
 import { attributeError, DataflowError } from "../errors.ts";
 import type { StepContext } from "../dataflow/op.ts";
+import type { ExchangeHub } from "./exchange.ts";
 
 /** Per-worker runtime state; one per built worker. */
 export class WorkerRuntime {
@@ -18,6 +19,10 @@ export class WorkerRuntime {
   epoch = 1;
   /** The first failure, which stops the run. */
   failure: DataflowError | undefined = undefined;
+  /** With several workers: the links to the other workers (set before the build). */
+  hub: ExchangeHub | undefined = undefined;
+  /** With several workers: posts a message to the coordinator on the main thread. */
+  toMain: ((message: unknown) => void) | undefined = undefined;
   private waker: (() => void) | undefined = undefined;
   private woken = false;
 

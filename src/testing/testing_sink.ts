@@ -30,6 +30,12 @@ export class TestingSink<T> implements DynamicSink<T> {
    */
   constructor(readonly items: T[]) {}
 
+  /**
+   * With several workers, items are written on the main thread, into this `items` array:
+   * each worker sends its batches there (they must be structured-cloneable).
+   */
+  readonly mainThread = true;
+
   /** Builds the writer (one per worker, all appending to the same array). */
   build(): StatelessSinkPartition<T> {
     const items = this.items;

@@ -13,7 +13,7 @@ import {
   run,
   step,
 } from "../../mod.ts";
-import { runMain, TestingSink, TestingSource } from "../../src/testing/mod.ts";
+import { runMain, TestClock, TestingSink, TestingSource } from "../../src/testing/mod.ts";
 
 Deno.test("a step id must be a string (Bytewax: must be a `str`)", () => {
   const flow = new Dataflow("test_df");
@@ -219,7 +219,13 @@ Deno.test("run options are validated", async () => {
   );
   await assertRejects(
     () => run(flow, { workers: 2 }),
+    TypeError,
+    `Running flow "test_df" on 2 workers needs options.module: the URL of the module ` +
+      `exporting the flow (import.meta.url), which every worker imports`,
+  );
+  await assertRejects(
+    () => run(flow, { workers: 2, module: import.meta.url, clock: new TestClock() }),
     RangeError,
-    "Running on 2 workers is not supported yet; this version runs 1 worker",
+    "A clock cannot be passed with workers: 2; each worker reads the wall clock",
   );
 });

@@ -68,6 +68,12 @@ export interface CrashRunOptions {
    * Short is safe here: runs never overlap, so no run can lose its claim.
    */
   readonly kvLeaseMs?: number;
+  /**
+   * Workers running the flow (default 1). With more, lines of different keys interleave
+   * differently from run to run, so output files are compared as sorted lines (the running
+   * sums and counts still prove each key's order: a line out of order has other sums).
+   */
+  readonly workers?: number;
   /** Keep the working directory when the output differs (default true). */
   readonly keepOnFailure?: boolean;
   /** Progress messages (default: none). */
@@ -126,6 +132,8 @@ export interface CrashReport {
   readonly sink: RunningSink;
   /** The recovery backend. */
   readonly store: "fs" | "kv";
+  /** Workers running the flow. */
+  readonly workers: number;
   readonly lines: number;
   readonly epochMs: number;
   /** Output files of the reference run (relative paths, sorted). */
@@ -294,6 +302,7 @@ function spawnFlow(
   sink: RunningSink,
   store: "fs" | "kv",
   env: Record<string, string>,
+  workers: number,
 ): Deno.ChildProcess {
   return new Deno.Command(Deno.execPath(), {
     args: [
@@ -309,6 +318,7 @@ function spawnFlow(
       String(epochMs),
       sink,
       store,
+      String(workers),
     ],
     cwd: REPO,
     env: { NO_COLOR: "1", ...env },
@@ -371,9 +381,10 @@ async function referenceRun(
   sink: RunningSink,
   store: "fs" | "kv",
   env: Record<string, string>,
+  workers: number,
 ): Promise<{ ms: number; startupMs: number }> {
   const t0 = performance.now();
-  const child = spawnFlow(input, outDir, storeDir, epochMs, sink, store, env);
+  const child = spawnFlow(input, outDir, storeDir, epochMs, sink, store, env, workers);
   let exited = false;
   const outP = collect(child).output.finally(() => exited = true);
   let startupMs = Number.NaN;
@@ -465,17 +476,31 @@ async function readOrNull(path: string): Promise<Uint8Array | null> {
   }
 }
 
-/** Compares two output directories file by file. */
-export async function compareOutputs(expectedDir: string, actualDir: string): Promise<FileDiff[]> {
+/** The file's lines sorted (each with its newline), for outputs of several workers. */
+function sortedLines(bytes: Uint8Array | null): Uint8Array | null {
+  if (bytes === null) return null;
+  const lines = splitLines(new TextDecoder().decode(bytes)).sort();
+  return new TextEncoder().encode(lines.map((l) => l + "\n").join(""));
+}
+
+/**
+ * Compares two output directories file by file (with `sorted`, each file's lines sorted
+ * first).
+ */
+export async function compareOutputs(
+  expectedDir: string,
+  actualDir: string,
+  sorted = false,
+): Promise<FileDiff[]> {
   const files = [...new Set([...await listFiles(expectedDir), ...await listFiles(actualDir)])]
     .sort();
   const diffs: FileDiff[] = [];
   for (const f of files) {
-    const d = diffFile(
-      f,
-      await readOrNull(`${expectedDir}/${f}`),
-      await readOrNull(`${actualDir}/${f}`),
-    );
+    const read = async (path: string) => {
+      const bytes = await readOrNull(path);
+      return sorted ? sortedLines(bytes) : bytes;
+    };
+    const d = diffFile(f, await read(`${expectedDir}/${f}`), await read(`${actualDir}/${f}`));
     if (d !== null) diffs.push(d);
   }
   return diffs;
@@ -493,6 +518,7 @@ export async function crashRun(options: CrashRunOptions): Promise<CrashReport> {
   const epochMs = options.epochMs ?? 30;
   const sink: RunningSink = options.sink ?? (seed % 2 === 0 ? "file" : "dir");
   const storeKind = options.store ?? "fs";
+  const workers = options.workers ?? 1;
   const env: Record<string, string> = storeKind === "kv"
     ? {
       WEIR_CRASH_PAD: String(options.kvPad ?? 24 * 1024),
@@ -518,6 +544,7 @@ export async function crashRun(options: CrashRunOptions): Promise<CrashReport> {
       sink,
       storeKind,
       env,
+      workers,
     );
     const files = await listFiles(refOut);
     const expectedBytes = await outputBytes(refOut);
@@ -592,7 +619,7 @@ export async function crashRun(options: CrashRunOptions): Promise<CrashReport> {
         : { ...env, WEIR_CRASH_KV_STOP: `${kvStop}:${delay.toFixed(0)}` };
 
       const t0 = performance.now();
-      const child = spawnFlow(input, out, store, epochMs, sink, storeKind, runEnv);
+      const child = spawnFlow(input, out, store, epochMs, sink, storeKind, runEnv, workers);
       let exited = false;
       const collected = collect(child);
       const outP = collected.output.finally(() => exited = true);
@@ -693,7 +720,7 @@ export async function crashRun(options: CrashRunOptions): Promise<CrashReport> {
     }
     const crashLoopMs = performance.now() - loopStart;
 
-    const diffs = await compareOutputs(refOut, out);
+    const diffs = await compareOutputs(refOut, out, workers > 1);
     const sum = (f: (d: FileDiff) => number) => diffs.reduce((n, d) => n + f(d), 0);
     const identical = diffs.length === 0;
     if (!identical && options.keepOnFailure !== false) keep = true;
@@ -701,6 +728,7 @@ export async function crashRun(options: CrashRunOptions): Promise<CrashReport> {
       seed,
       sink,
       store: storeKind,
+      workers,
       lines,
       epochMs,
       files,
@@ -738,7 +766,10 @@ export async function crashRun(options: CrashRunOptions): Promise<CrashReport> {
 
 /** One line: the counts, and the first difference when the output is wrong. */
 export function summarize(r: CrashReport): string {
-  let s = `seed ${r.seed} (${r.sink}, ${r.store}): ${r.interrupted} interrupted runs ` +
+  let s =
+    `seed ${r.seed} (${r.sink}, ${r.store}${
+      r.workers > 1 ? `, ${r.workers} workers` : ""
+    }): ${r.interrupted} interrupted runs ` +
     `(${r.killsSent} kills sent, ${r.killsAfterExit} after exit; ` +
     `early ${r.byMode.early}, timed ${r.byMode.timed}, write ${r.byMode.write}, ` +
     `commit ${r.byMode.commit}, eof ${r.byMode.eof}; ` +

@@ -62,8 +62,21 @@ Deno.test("crash test: SIGKILL at random moments, restart, output identical to a
     assertEquals(r.byMode.commit, r.killedBetweenChunkCommits + r.killedBeforeRecordCommit);
     assert(r.byMode.commit >= 1, `${r.byMode.commit} kills inside a segment write`);
   });
+  // Two workers: the running sums are computed on the worker owning the key and written by
+  // the worker owning the file; every worker's snapshots go into one commit per epoch.
+  for (const [seed, sink] of [[6, "file"], [7, "dir"]] as const) {
+    await t.step(`seed ${seed}, 2 workers, ${sink} sink`, async () => {
+      const r = await crashRun({ seed, kills: 6, sink, workers: 2 });
+      reports.push(r);
+      console.log(summarize(r));
+      assertEquals(r.diffs, []);
+      assertEquals([r.lost, r.duplicated, r.unexpected, r.identical], [0, 0, 0, true]);
+      assertEquals(r.workers, 2);
+      assertEquals(r.runs, r.interrupted + 1);
+    });
+  }
   const total = reports.reduce((n, r) => n + r.interrupted, 0);
   console.log(`crash test: ${total} interrupted runs over ${reports.length} seeds`);
-  assertEquals(reports.length, SEEDS.length + 2);
+  assertEquals(reports.length, SEEDS.length + 4);
   assert(total >= 20, `only ${total} kills interrupted a run`);
 });
