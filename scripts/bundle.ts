@@ -97,6 +97,6 @@ if (import.meta.main) {
   const gz = await gzipSize(bytes);
   console.log(
     `dist/weir.js: ${(bytes.length / 1024).toFixed(1)} KiB, ${(gz / 1024).toFixed(1)} KiB ` +
-      `gzipped (budget 40 KiB), with dist/weir.js.map`,
+      `gzipped (budget 40 KiB, ceiling 41 KiB), with dist/weir.js.map`,
   );
 }
