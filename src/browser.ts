@@ -33,7 +33,9 @@ export type {
 export {
   type AnyOperator,
   type ChainStepSpec,
+  type Combiner,
   type Downstream,
+  NO_PARTIAL,
   type NodeStepSpec,
   type RuntimeNode,
   type ScopeStepSpec,
@@ -118,7 +120,7 @@ export { statefulMap, type StatefulMapInit } from "./operators/stateful_map.ts";
 export { statefulFlatMap } from "./operators/stateful_flat_map.ts";
 export { collect, type CollectOptions, type CollectState } from "./operators/collect.ts";
 export { countFinal } from "./operators/count_final.ts";
-export { foldFinal } from "./operators/fold_final.ts";
+export { foldFinal, type FoldFinalOptions } from "./operators/fold_final.ts";
 export { reduceFinal } from "./operators/reduce_final.ts";
 export { maxFinal } from "./operators/max_final.ts";
 export { minFinal } from "./operators/min_final.ts";
