@@ -23,7 +23,6 @@
  * @module
  */
 import { type Combiner, type Downstream, NO_PARTIAL, type RuntimeNode } from "../dataflow/op.ts";
-import type { WorkerRuntime } from "./worker_runtime.ts";
 
 export { keyHash, keyOwner, partitionOwner } from "./owners.ts";
 
@@ -72,7 +71,8 @@ export class ExchangeHub {
     readonly workerIndex: number,
     readonly workerCount: number,
     private readonly links: ReadonlyArray<Link | undefined>,
-    private readonly rt: WorkerRuntime,
+    /** The worker's runtime, woken when a batch arrives (only `wake` is used). */
+    private readonly rt: { wake(): void },
   ) {
     for (const link of links) {
       if (link === undefined) continue;
