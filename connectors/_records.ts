@@ -188,6 +188,26 @@ export function checkPosition(path: string, state: unknown): void {
 }
 
 /** Validates batch and chunk sizes. */
+/**
+ * Checks what every record-file source takes — a non-empty path, the batch and chunk sizes, the
+ * bad-record policy — and returns the sizes and whether bad records are emitted.
+ */
+export function checkRecordSource(
+  source: string,
+  path: unknown,
+  options: { batchSize?: number; chunkSize?: number; badRecords?: unknown },
+): { batchSize: number; chunkSize: number; emit: boolean } {
+  if (typeof path !== "string" || path === "") {
+    throw new TypeError(`${source} needs a non-empty path, got ${JSON.stringify(path)}`);
+  }
+  const [batchSize, chunkSize] = checkSizes(options.batchSize, options.chunkSize);
+  const bad = options.badRecords ?? "fail";
+  if (bad !== "fail" && bad !== "emit") {
+    throw new RangeError(`badRecords must be "fail" or "emit", got ${JSON.stringify(bad)}`);
+  }
+  return { batchSize, chunkSize, emit: bad === "emit" };
+}
+
 export function checkSizes(batchSize = 1000, chunkSize = 65536): [number, number] {
   if (!Number.isInteger(batchSize) || batchSize < 1) {
     throw new RangeError(`batchSize must be a positive integer, got ${batchSize}`);

@@ -25,7 +25,7 @@ import {
 import { DeadLetter } from "../src/serde/mod.ts";
 import {
   checkPosition,
-  checkSizes,
+  checkRecordSource,
   type FilePosition,
   openForReading,
   RecordReader,
@@ -151,14 +151,9 @@ export class CSVSource<B extends BadRecords = "fail">
    * @throws {RangeError} When a size is not a positive integer or `badRecords` is unknown.
    */
   constructor(readonly path: string, options: CSVSourceOptions<B> = {}) {
-    if (typeof path !== "string" || path === "") {
-      throw new TypeError(`CSVSource needs a non-empty path, got ${JSON.stringify(path)}`);
-    }
-    [this.#batchSize, this.#chunkSize] = checkSizes(options.batchSize, options.chunkSize);
-    const bad = options.badRecords ?? "fail";
-    if (bad !== "fail" && bad !== "emit") {
-      throw new RangeError(`badRecords must be "fail" or "emit", got ${JSON.stringify(bad)}`);
-    }
+    const checked = checkRecordSource("CSVSource", path, options);
+    this.#batchSize = checked.batchSize;
+    this.#chunkSize = checked.chunkSize;
     const columns = options.columns;
     if (
       columns !== undefined &&
@@ -170,7 +165,7 @@ export class CSVSource<B extends BadRecords = "fail">
     this.#options = {
       delimiter: options.delimiter ?? ",",
       relax: options.relaxColumnCount ?? false,
-      emit: bad === "emit",
+      emit: checked.emit,
       columns: columns === undefined ? undefined : [...columns],
     };
   }

@@ -10,7 +10,7 @@ import { DeadLetter } from "../src/serde/mod.ts";
 import type { FixedPartitionedSource, SourceProgress } from "../mod.ts";
 import {
   checkPosition,
-  checkSizes,
+  checkRecordSource,
   type FilePosition,
   openForReading,
   RecordReader,
@@ -85,15 +85,10 @@ export class JSONLinesSource<T = unknown, B extends "fail" | "emit" = "fail">
    * @throws {RangeError} When a size is not a positive integer or `badRecords` is unknown.
    */
   constructor(readonly path: string, options: JSONLinesSourceOptions<B> = {}) {
-    if (typeof path !== "string" || path === "") {
-      throw new TypeError(`JSONLinesSource needs a non-empty path, got ${JSON.stringify(path)}`);
-    }
-    [this.#batchSize, this.#chunkSize] = checkSizes(options.batchSize, options.chunkSize);
-    const bad = options.badRecords ?? "fail";
-    if (bad !== "fail" && bad !== "emit") {
-      throw new RangeError(`badRecords must be "fail" or "emit", got ${JSON.stringify(bad)}`);
-    }
-    this.#emit = bad === "emit";
+    const checked = checkRecordSource("JSONLinesSource", path, options);
+    this.#batchSize = checked.batchSize;
+    this.#chunkSize = checked.chunkSize;
+    this.#emit = checked.emit;
   }
 
   /** One partition: the path. */
