@@ -403,7 +403,9 @@ class IdbBackend implements RecoveryBackend {
         tx.oncomplete = () => resolve();
         tx.onabort = () =>
           reject(
-            fencedOut ? new Fenced() : tx.error ?? new Error("the transaction was aborted"),
+            fencedOut
+              ? new Fenced()
+              : tx.error ?? new Error("The IndexedDB transaction was aborted"),
           );
         if (token === undefined) {
           ops(store);
