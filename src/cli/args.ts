@@ -116,7 +116,7 @@ export interface CliOptions {
   readonly metricsHost: string | undefined;
 }
 
-/** Where {@linkcode main} prints; `console` by default. */
+/** Where `main` prints; `console` by default. */
 export interface CliOutput {
   /** Prints normal output (the usage text). */
   log(text: string): void;

@@ -16,7 +16,7 @@ import { describe, loadFlow, moduleUrl, printCause } from "./load.ts";
 import { backendFor } from "./recovery_command.ts";
 import { stopOnSignals } from "./signals.ts";
 
-/** Runs the flow `argv` names, as {@linkcode main} describes; returns the exit code. */
+/** Runs the flow `argv` names, as `main` (`src/cli.ts`) describes; returns the exit code. */
 export async function runCommand(argv: readonly string[], out: CliOutput): Promise<number> {
   let opts: CliOptions;
   try {

@@ -60,7 +60,7 @@ export class KvLease {
   ) {}
 
   /**
-   * Takes the lease (see {@linkcode kvBackend}): at once when it is free or its expiry is
+   * Takes the lease (see `kvBackend` in `deno_kv.ts`): at once when it is free or its expiry is
    * long past; otherwise after watching it for a whole lease time without a change.
    * Resolves `false` as soon as the lease changes while watched (its holder renewed it) or
    * belongs to a live backend of this process.
