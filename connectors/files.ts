@@ -129,6 +129,8 @@ export interface FileSinkOptions<V> {
  * ```
  */
 export class FileSink<V = unknown> implements FixedPartitionedSink<V, number> {
+  /** The class constructed (`FileSink`, or a subclass such as `JSONLinesSink`), for errors. */
+  readonly #sink: string;
   readonly #formatter: (value: V) => string;
   readonly #end: string;
 
@@ -141,7 +143,8 @@ export class FileSink<V = unknown> implements FixedPartitionedSink<V, number> {
    *   `end` not a string.
    */
   constructor(readonly path: string, options: FileSinkOptions<V> = {}) {
-    checkSinkPath("FileSink", path);
+    this.#sink = new.target.name;
+    checkSinkPath(this.#sink, path);
     [this.#formatter, this.#end] = checkLineOptions(options);
   }
 
@@ -168,7 +171,7 @@ export class FileSink<V = unknown> implements FixedPartitionedSink<V, number> {
     _ctx?: PartitionContext,
   ): Promise<StatefulSinkPartition<V, number>> {
     const format = lineFormat(this.path, this.#formatter, this.#end);
-    return await buildSingleFilePart("FileSink", this.path, forPart, resumeState, format);
+    return await buildSingleFilePart(this.#sink, this.path, forPart, resumeState, format);
   }
 }
 
