@@ -4,7 +4,15 @@
  * Define a {@linkcode Dataflow} of named steps — inputs, RxJS operator chains, weir's keyed
  * operators, outputs — and run it with {@linkcode run} (or `runMain` from
  * `@weir/weir/testing`). The scheduler polls sources cooperatively, pushes batches through
- * the chains, and advances epochs for backpressure and, later, snapshots.
+ * the chains and ends an epoch every `epochInterval`; with `recovery` it snapshots each epoch
+ * to a store and a later run resumes from the last committed one.
+ *
+ * The exports are grouped: the core primitives ({@linkcode Dataflow}, {@linkcode Stream},
+ * {@linkcode run}, {@linkcode EOF}, {@linkcode statefulBatch}, {@linkcode weirOperator} and the
+ * errors), then the definition's records, running, recovery, connector contracts, keyed state,
+ * windowing and stateless operators. Connectors, the recovery backends, serde, the testing kit
+ * and the CLI are subpath exports: `@weir/weir/connectors/files`, `@weir/weir/recovery/fs`,
+ * `@weir/weir/serde`, `@weir/weir/testing`, `@weir/weir/cli` and others (see deno.json).
  *
  * @example Word lengths
  * ```ts
@@ -28,7 +36,9 @@
  * @module
  */
 
-// Definition
+// Core primitives: a flow and its streams, running it, the end of a source's input, the
+// keyed-state primitive every stateful operator composes, the operator spec every weir
+// operator carries, and the errors a run throws
 export {
   type BranchOut,
   Dataflow,
@@ -36,6 +46,44 @@ export {
   type Scope,
   Stream,
 } from "./src/dataflow/dataflow.ts";
+export { DEFAULT_EPOCH_INTERVAL_MS, run, type RunOptions } from "./src/runtime/run.ts";
+export type { RunSummary } from "./src/runtime/scheduler.ts";
+export { EOF } from "./src/io/inputs.ts";
+export {
+  DISCARD,
+  DISCARDED,
+  type LogicBuilder,
+  type LogicContext,
+  type LogicResult,
+  NOTHING,
+  RETAIN,
+  statefulBatch,
+  type StatefulBatchLogic,
+  type StatefulOptions,
+} from "./src/operators/stateful_batch.ts";
+export {
+  type AnyOperator,
+  type ChainStepSpec,
+  type Combiner,
+  type Downstream,
+  NO_PARTIAL,
+  type NodeStepSpec,
+  type RuntimeNode,
+  type ScopeStepSpec,
+  STEP_SPEC,
+  type StepContext,
+  type StepSpec,
+  type WeirOperator,
+  weirOperator,
+} from "./src/dataflow/op.ts";
+export {
+  AbortExecution,
+  DataflowError,
+  type DataflowErrorDetails,
+  isDataflowError,
+} from "./src/errors.ts";
+
+// Definition: the records a flow is made of, and drawing it
 export type {
   BranchStep,
   ChainStep,
@@ -57,24 +105,9 @@ export {
   type VisualizeFormat,
   type VisualizeOptions,
 } from "./src/dataflow/visualize.ts";
-export {
-  type AnyOperator,
-  type ChainStepSpec,
-  type Combiner,
-  type Downstream,
-  NO_PARTIAL,
-  type NodeStepSpec,
-  type RuntimeNode,
-  type ScopeStepSpec,
-  STEP_SPEC,
-  type StepContext,
-  type StepSpec,
-  type WeirOperator,
-  weirOperator,
-} from "./src/dataflow/op.ts";
 
-// Running
-export { DEFAULT_EPOCH_INTERVAL_MS, run, type RunOptions } from "./src/runtime/run.ts";
+// Running: progress, metrics, tracing and the clock
+export { type Clock, WallClock } from "./src/clock.ts";
 export type {
   InputProgress,
   MetricsServerOptions,
@@ -85,9 +118,9 @@ export type {
   Tracer,
   TraceSpan,
 } from "./src/observe/monitor.ts";
-export type { RunSummary } from "./src/runtime/scheduler.ts";
 
-// Recovery (the Deno backends: "@weir/weir/recovery/fs" and "@weir/weir/recovery/kv")
+// Recovery (the backends: "@weir/weir/recovery/fs", "@weir/weir/recovery/kv" and, in a
+// browser, "@weir/weir/recovery/idb")
 export {
   initStore,
   type InitStoreOptions,
@@ -100,19 +133,11 @@ export {
 export type { RecoveryBackend } from "./src/recovery/backend.ts";
 export { type ClassSerde, CodecError, decodeValue, encodeValue } from "./src/recovery/codec.ts";
 export { CorruptSegmentError, type SnapshotKind } from "./src/recovery/segment.ts";
-export { type Clock, WallClock } from "./src/clock.ts";
-export {
-  AbortExecution,
-  DataflowError,
-  type DataflowErrorDetails,
-  isDataflowError,
-} from "./src/errors.ts";
 
 // Connector contracts
 export {
   type BatchResult,
   type DynamicSource,
-  EOF,
   type FixedPartitionedSource,
   type PartitionContext,
   type Source,
@@ -137,19 +162,7 @@ export {
   type StatelessSinkPartition,
 } from "./src/io/outputs.ts";
 
-// Keyed state: the primitive and its compositions
-export {
-  DISCARD,
-  DISCARDED,
-  type LogicBuilder,
-  type LogicContext,
-  type LogicResult,
-  NOTHING,
-  RETAIN,
-  statefulBatch,
-  type StatefulBatchLogic,
-  type StatefulOptions,
-} from "./src/operators/stateful_batch.ts";
+// Keyed state: compositions of statefulBatch
 export { stateful, type StatefulLogic } from "./src/operators/stateful.ts";
 export { statefulMap, type StatefulMapInit } from "./src/operators/stateful_map.ts";
 export { statefulFlatMap } from "./src/operators/stateful_flat_map.ts";

@@ -1,12 +1,49 @@
 /**
  * The exactly-once file sink partition shared by FileSink, DirSink, CSVSink and
  * JSONLinesSink: truncation to the snapshot offset on resume, one write and one `syncData`
- * per batch. Private: not exported from any public module.
+ * per batch; and the one construction path of the single-file sinks (FileSink, CSVSink,
+ * JSONLinesSink): {@linkcode checkSinkPath} and {@linkcode buildSingleFilePart}. Private: not
+ * exported from any public module.
  *
  * @module
  */
 import type { StatefulSinkPartition } from "../mod.ts";
 import { writeAll } from "./stdio.ts";
+
+/**
+ * Checks the path a single-file sink (`FileSink`, `CSVSink`) is constructed with.
+ *
+ * @param sink The sink's class, for the message.
+ * @throws {TypeError} When `path` is not a non-empty string.
+ */
+export function checkSinkPath(sink: string, path: unknown): asserts path is string {
+  if (typeof path !== "string" || path === "") {
+    throw new TypeError(`${sink} needs a non-empty path, got ${JSON.stringify(path)}`);
+  }
+}
+
+/**
+ * The `buildPart` of a single-file sink, whose one partition is its path: checks `forPart`,
+ * then opens the file with {@linkcode openSinkFile}.
+ *
+ * @param sink The sink's class, for the message.
+ * @throws {RangeError} When `forPart` is not `path`.
+ */
+export async function buildSingleFilePart<V>(
+  sink: string,
+  path: string,
+  forPart: string,
+  resumeState: number | undefined,
+  format: (values: V[]) => string,
+  header = "",
+): Promise<FileSinkPartition<V>> {
+  if (forPart !== path) {
+    throw new RangeError(
+      `${sink} of ${JSON.stringify(path)} has no partition ${JSON.stringify(forPart)}`,
+    );
+  }
+  return await openSinkFile(path, resumeState, format, header);
+}
 
 /**
  * Opens `path` for a sink partition: truncated to 0 (fresh) or to the resume offset, which

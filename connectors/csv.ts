@@ -32,7 +32,7 @@ import {
 } from "./_records.ts";
 
 export type { FilePosition };
-import { openSinkFile } from "./_file_sink.ts";
+import { buildSingleFilePart, checkSinkPath } from "./_file_sink.ts";
 
 /** A CSV record: column name → field text. */
 export type CSVRow = Record<string, string>;
@@ -431,9 +431,7 @@ export class CSVSink implements FixedPartitionedSink<unknown, number> {
    * @throws {TypeError} When `path` is not a non-empty string or `columns` not strings.
    */
   constructor(readonly path: string, options: CSVSinkOptions = {}) {
-    if (typeof path !== "string" || path === "") {
-      throw new TypeError(`CSVSink needs a non-empty path, got ${JSON.stringify(path)}`);
-    }
+    checkSinkPath("CSVSink", path);
     const columns = options.columns;
     if (
       columns !== undefined &&
@@ -474,26 +472,28 @@ export class CSVSink implements FixedPartitionedSink<unknown, number> {
     resumeState: number | undefined,
     _ctx?: PartitionContext,
   ): Promise<StatefulSinkPartition<unknown, number>> {
-    if (forPart !== this.path) {
-      throw new RangeError(
-        `CSVSink of ${JSON.stringify(this.path)} has no partition ${JSON.stringify(forPart)}`,
-      );
-    }
     const where = JSON.stringify(this.path);
     const columns = this.#columns;
     const options = this.#stringifyOptions;
-    return await openSinkFile<unknown>(this.path, resumeState, (values) => {
-      if (columns === undefined) {
-        for (const v of values) {
-          if (!Array.isArray(v)) {
-            throw new TypeError(
-              `CSVSink of ${where} writes arrays of fields, got ${typeof v}; pass ` +
-                `options.columns to write objects`,
-            );
+    return await buildSingleFilePart<unknown>(
+      "CSVSink",
+      this.path,
+      forPart,
+      resumeState,
+      (values) => {
+        if (columns === undefined) {
+          for (const v of values) {
+            if (!Array.isArray(v)) {
+              throw new TypeError(
+                `CSVSink of ${where} writes arrays of fields, got ${typeof v}; pass ` +
+                  `options.columns to write objects`,
+              );
+            }
           }
         }
-      }
-      return stringify(values as unknown[][], options);
-    }, this.#header);
+        return stringify(values as unknown[][], options);
+      },
+      this.#header,
+    );
   }
 }

@@ -11,6 +11,9 @@
  *
  * @module
  */
+// Core primitives: a flow and its streams, running it, the end of a source's input, the
+// keyed-state primitive every stateful operator composes, the operator spec every weir
+// operator carries, and the errors a run throws
 export {
   type BranchOut,
   Dataflow,
@@ -18,18 +21,21 @@ export {
   type Scope,
   Stream,
 } from "./dataflow/dataflow.ts";
-export type {
-  BranchStep,
-  ChainStep,
-  InputStep,
-  MergeStep,
-  NodeStep,
-  OutputStep,
-  RxStep,
-  ScopeStep,
-  StepBase,
-  StepRecord,
-} from "./dataflow/graph.ts";
+export { DEFAULT_EPOCH_INTERVAL_MS, run, type RunOptions } from "./runtime/run.ts";
+export type { RunSummary } from "./runtime/scheduler.ts";
+export { EOF } from "./io/inputs.ts";
+export {
+  DISCARD,
+  DISCARDED,
+  type LogicBuilder,
+  type LogicContext,
+  type LogicResult,
+  NOTHING,
+  RETAIN,
+  statefulBatch,
+  type StatefulBatchLogic,
+  type StatefulOptions,
+} from "./operators/stateful_batch.ts";
 export {
   type AnyOperator,
   type ChainStepSpec,
@@ -45,7 +51,29 @@ export {
   type WeirOperator,
   weirOperator,
 } from "./dataflow/op.ts";
-export { DEFAULT_EPOCH_INTERVAL_MS, run, type RunOptions } from "./runtime/run.ts";
+export {
+  AbortExecution,
+  DataflowError,
+  type DataflowErrorDetails,
+  isDataflowError,
+} from "./errors.ts";
+
+// Definition: the records a flow is made of (drawing it, visualize/flowGraph, is left out)
+export type {
+  BranchStep,
+  ChainStep,
+  InputStep,
+  MergeStep,
+  NodeStep,
+  OutputStep,
+  RxStep,
+  ScopeStep,
+  StepBase,
+  StepRecord,
+} from "./dataflow/graph.ts";
+
+// Running: progress, metrics, tracing and the clock
+export { type Clock, WallClock } from "./clock.ts";
 export type {
   InputProgress,
   MetricsServerOptions,
@@ -56,7 +84,9 @@ export type {
   Tracer,
   TraceSpan,
 } from "./observe/monitor.ts";
-export type { RunSummary } from "./runtime/scheduler.ts";
+
+// Recovery (the backends: "@weir/weir/recovery/fs", "@weir/weir/recovery/kv" and, in a
+// browser, "@weir/weir/recovery/idb")
 export {
   initStore,
   type InitStoreOptions,
@@ -69,17 +99,11 @@ export {
 export type { RecoveryBackend } from "./recovery/backend.ts";
 export { type ClassSerde, CodecError, decodeValue, encodeValue } from "./recovery/codec.ts";
 export { CorruptSegmentError, type SnapshotKind } from "./recovery/segment.ts";
-export { type Clock, WallClock } from "./clock.ts";
-export {
-  AbortExecution,
-  DataflowError,
-  type DataflowErrorDetails,
-  isDataflowError,
-} from "./errors.ts";
+
+// Connector contracts
 export {
   type BatchResult,
   type DynamicSource,
-  EOF,
   type FixedPartitionedSource,
   type PartitionContext,
   type Source,
@@ -103,18 +127,8 @@ export {
   type StatefulSinkPartition,
   type StatelessSinkPartition,
 } from "./io/outputs.ts";
-export {
-  DISCARD,
-  DISCARDED,
-  type LogicBuilder,
-  type LogicContext,
-  type LogicResult,
-  NOTHING,
-  RETAIN,
-  statefulBatch,
-  type StatefulBatchLogic,
-  type StatefulOptions,
-} from "./operators/stateful_batch.ts";
+
+// Keyed state: compositions of statefulBatch
 export { stateful, type StatefulLogic } from "./operators/stateful.ts";
 export { statefulMap, type StatefulMapInit } from "./operators/stateful_map.ts";
 export { statefulFlatMap } from "./operators/stateful_flat_map.ts";
@@ -132,6 +146,8 @@ export {
   type JoinOptions,
   joinTuples,
 } from "./operators/join.ts";
+
+// Windowing
 export {
   type ClockLogic,
   EventClock,
@@ -182,6 +198,8 @@ export {
 } from "./windowing/window_operators.ts";
 export { joinWindow, type JoinWindowOptions } from "./windowing/join_window.ts";
 export { type WindowBounds, type WindowResults, withBounds } from "./windowing/with_bounds.ts";
+
+// Stateless operators
 export { enrichCached, type EnrichCachedOptions, TTLCache } from "./operators/enrich_cached.ts";
 export { filterMap } from "./operators/filter_map.ts";
 export { filterMapValue } from "./operators/filter_map_value.ts";
@@ -198,5 +216,9 @@ export { mapValue } from "./operators/map_value.ts";
 export { raises } from "./operators/raises.ts";
 export { redistribute } from "./operators/redistribute.ts";
 export { step } from "./operators/step.ts";
+
+// Version
 export { VERSION } from "./version.ts";
+
+// The IndexedDB backend ("@weir/weir/recovery/idb")
 export * from "./recovery/idb.ts";

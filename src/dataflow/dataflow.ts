@@ -6,7 +6,8 @@
  */
 import type { OperatorFunction } from "rxjs";
 import { checkStepId, describeType } from "./step_id.ts";
-import { type AnyOperator, type StepSpec, stepSpecOf } from "./op.ts";
+import type { AnyOperator } from "./op.ts";
+import { StepRecorder } from "./recorder.ts";
 import type { StepRecord } from "./graph.ts";
 import { isSource, type Source } from "../io/inputs.ts";
 import { type DynamicSink, type FixedPartitionedSink, isSink } from "../io/outputs.ts";
@@ -37,9 +38,7 @@ import { type DynamicSink, type FixedPartitionedSink, isSink } from "../io/outpu
 export class Dataflow {
   /** The flow id: the first component of every step id. */
   readonly flowId: string;
-  readonly #steps: StepRecord[] = [];
-  readonly #names = new Map<string, Set<string>>();
-  readonly #autoCounters = new Map<string, number>();
+  readonly #rec = new StepRecorder();
 
   /**
    * Starts an empty dataflow; add inputs with {@linkcode Dataflow.input}.
@@ -55,7 +54,7 @@ export class Dataflow {
 
   /** The recorded steps, in definition (topological) order. */
   get steps(): readonly StepRecord[] {
-    return this.#steps;
+    return this.#rec.steps;
   }
 
   /**
@@ -66,7 +65,7 @@ export class Dataflow {
    * @returns The stream of the source's items.
    */
   input<T>(stepId: string, source: Source<T>): Stream<T> {
-    const id = this.#register(this.flowId, stepId);
+    const id = this.#rec.register(this.flowId, stepId);
     if (!isSource(source)) {
       throw new TypeError(
         `Input "${id}" needs a FixedPartitionedSource or DynamicSource, got ${
@@ -75,7 +74,7 @@ export class Dataflow {
       );
     }
     const down = `${id}.down`;
-    this.#steps.push({
+    this.#rec.steps.push({
       kind: "input",
       id,
       name: stepId,
@@ -134,7 +133,7 @@ export class Dataflow {
    * ```
    */
   composite<R>(stepId: string, opType: string, build: (scope: Scope) => R): R {
-    const id = this.#register(this.flowId, stepId);
+    const id = this.#rec.register(this.flowId, stepId);
     const record = {
       kind: "scope" as const,
       id,
@@ -144,7 +143,7 @@ export class Dataflow {
       ups: [] as string[],
       downs: [] as string[],
     };
-    this.#steps.push(record);
+    this.#rec.steps.push(record);
     const scope: Scope = {
       id,
       pipe: (stream: Stream<unknown>, ...ops: AnyOperator[]) => {
@@ -152,7 +151,7 @@ export class Dataflow {
         if (!record.ups.includes(stream.id) && !stream.id.startsWith(`${id}.`)) {
           record.ups.push(stream.id);
         }
-        return new Stream(this, this.#expand(id, stream.id, ops, `pipe of "${id}"`));
+        return new Stream(this, this.#rec.expand(id, stream.id, ops, `pipe of "${id}"`));
       },
       merge: (name: string, ...streams: Stream<unknown>[]) =>
         new Stream(this, this.#addMerge(id, name, streams)),
@@ -166,13 +165,13 @@ export class Dataflow {
   }
 
   #addMerge(scope: string, stepId: string, streams: readonly Stream<unknown>[]): string {
-    const id = this.#register(scope, stepId);
+    const id = this.#rec.register(scope, stepId);
     if (streams.length === 0) {
       throw new TypeError(`Merge "${id}" needs at least one stream`);
     }
     streams.forEach((s, i) => this.checkOwnStream(s, `Argument ${i + 2} of merge "${id}"`));
     const down = `${id}.down`;
-    this.#steps.push({
+    this.#rec.steps.push({
       kind: "merge",
       id,
       name: stepId,
@@ -201,13 +200,13 @@ export class Dataflow {
 
   /** @internal Records an output step. */
   addOutput(up: Stream<unknown>, stepId: string, sink: unknown): void {
-    const id = this.#register(this.flowId, stepId);
+    const id = this.#rec.register(this.flowId, stepId);
     if (!isSink(sink)) {
       throw new TypeError(
         `Output "${id}" needs a FixedPartitionedSink or DynamicSink, got ${describeType(sink)}`,
       );
     }
-    this.#steps.push({
+    this.#rec.steps.push({
       kind: "output",
       id,
       name: stepId,
@@ -225,7 +224,7 @@ export class Dataflow {
     stepId: string,
     predicate: (item: unknown) => unknown,
   ): { trues: string; falses: string } {
-    const id = this.#register(this.flowId, stepId);
+    const id = this.#rec.register(this.flowId, stepId);
     if (typeof predicate !== "function") {
       throw new TypeError(
         `Branch "${id}" needs a predicate function, got ${describeType(predicate)}`,
@@ -233,7 +232,7 @@ export class Dataflow {
     }
     const trues = `${id}.trues`;
     const falses = `${id}.falses`;
-    this.#steps.push({
+    this.#rec.steps.push({
       kind: "branch",
       id,
       name: stepId,
@@ -248,102 +247,7 @@ export class Dataflow {
 
   /** @internal Records the steps of a `pipe` call; returns the resulting stream id. */
   addPipe(upStreamId: string, ops: readonly AnyOperator[]): string {
-    return this.#expand(this.flowId, upStreamId, ops, "pipe");
-  }
-
-  #expand(scope: string, upStreamId: string, ops: readonly AnyOperator[], what: string): string {
-    let current = upStreamId;
-    let plain: AnyOperator[] = [];
-    const flushPlain = () => {
-      if (plain.length === 0) return;
-      const name = this.#autoName(scope, "pipe");
-      current = this.#addRx(scope, name, "pipe", current, plain);
-      plain = [];
-    };
-    ops.forEach((op, i) => {
-      if (typeof op !== "function") {
-        throw new TypeError(
-          `Argument ${i + 1} of ${what} in "${scope}" must be an RxJS operator function, got ${
-            describeType(op)
-          }`,
-        );
-      }
-      const spec = stepSpecOf(op);
-      if (spec === undefined) {
-        plain.push(op);
-        return;
-      }
-      flushPlain();
-      current = this.#addSpec(scope, spec, current);
-    });
-    flushPlain();
-    return current;
-  }
-
-  #addSpec(scope: string, spec: StepSpec, up: string): string {
-    const id = this.#register(scope, spec.name);
-    const base = { id, name: spec.name, opType: spec.opType, parent: scope, ups: [up] };
-    switch (spec.kind) {
-      case "chain":
-        this.#steps.push({ ...base, kind: "chain", downs: [`${id}.down`], spec });
-        return `${id}.down`;
-      case "node":
-        this.#steps.push({ ...base, kind: "node", downs: [`${id}.down`], spec });
-        return `${id}.down`;
-      case "scope": {
-        if (spec.ops.every((op) => typeof op === "function" && stepSpecOf(op) === undefined)) {
-          // Only plain RxJS operators: one step carrying the scope's own name.
-          if (spec.ops.length === 0) return up;
-          this.#steps.push({ ...base, kind: "rx", downs: [`${id}.down`], ops: spec.ops });
-          return `${id}.down`;
-        }
-        const record = { ...base, kind: "scope" as const, downs: [] as string[] };
-        this.#steps.push(record);
-        const down = this.#expand(id, up, spec.ops, `step "${id}"`);
-        record.downs.push(down);
-        return down;
-      }
-    }
-  }
-
-  #addRx(scope: string, name: string, opType: string, up: string, ops: AnyOperator[]): string {
-    const id = `${scope}.${name}`;
-    this.#steps.push({
-      kind: "rx",
-      id,
-      name,
-      opType,
-      parent: scope,
-      ups: [up],
-      downs: [`${id}.down`],
-      ops,
-    });
-    return `${id}.down`;
-  }
-
-  #register(scope: string, name: string): string {
-    checkStepId(name);
-    let names = this.#names.get(scope);
-    if (names === undefined) this.#names.set(scope, names = new Set());
-    const id = `${scope}.${name}`;
-    if (names.has(name)) {
-      throw new RangeError(
-        `Step "${id}" already exists; do you have two steps with the same id?`,
-      );
-    }
-    names.add(name);
-    return id;
-  }
-
-  #autoName(scope: string, prefix: string): string {
-    const names = this.#names.get(scope) ?? new Set<string>();
-    this.#names.set(scope, names);
-    let n = this.#autoCounters.get(scope) ?? 0;
-    let name: string;
-    do name = `${prefix}_${++n}`; while (names.has(name));
-    this.#autoCounters.set(scope, n);
-    names.add(name);
-    return name;
+    return this.#rec.expand(this.flowId, upStreamId, ops, "pipe");
   }
 }
 

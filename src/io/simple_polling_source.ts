@@ -9,7 +9,7 @@ import {
   type PartitionContext,
   type StatefulSourcePartition,
 } from "./inputs.ts";
-import { isPromiseLike } from "../runtime/util.ts";
+import { isPromiseLike } from "../promise_like.ts";
 
 /**
  * Thrown from `SimplePollingSource.nextItem` to poll again sooner than the interval: that

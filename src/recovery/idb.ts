@@ -26,37 +26,28 @@
  *
  * @module
  */
-import { get, promisifyRequest as idbPromisify } from "idb-keyval";
+import { get } from "idb-keyval";
 import type {
   BrowserGlobals,
   IdbDatabase,
-  IdbFactory,
   IdbKey,
-  IdbKeyRangeStatic,
   IdbObjectStore,
   IdbRequest,
-  IdbTransaction,
 } from "./_idb_types.ts";
 import type { RecoveryBackend } from "./backend.ts";
 import { crc32 } from "./codec.ts";
-import { RecoveryError } from "./store.ts";
-
-/**
- * idb-keyval's request-to-Promise helper, typed with this module's IndexedDB types (which the
- * DOM library's types satisfy too).
- */
-const promisifyRequest = idbPromisify as unknown as <T>(
-  request: IdbRequest<T> | IdbTransaction,
-) => Promise<T>;
-
-/** The object store holding a store's keys. */
-const STORE = "weir";
-const MANIFEST = "manifest";
-const TOKEN = "token";
-/** Bytes per chunk: each value (one structured clone, one IPC message) stays small. */
-const CHUNK_BYTES = 1024 * 1024;
-/** Sorts after every string, number and array of them: the upper bound of a key range. */
-const AFTER: IdbKey = [[]];
+import {
+  AFTER,
+  capitalize,
+  CHUNK_BYTES,
+  describeWriteError,
+  IdbConnection,
+  MANIFEST,
+  promisifyRequest,
+  STORE,
+  TOKEN,
+  writeError,
+} from "./_idb_connection.ts";
 
 /** Options of {@linkcode idbBackend}. */
 export interface IdbBackendOptions {
@@ -152,7 +143,7 @@ class IdbBackend implements RecoveryBackend {
   readonly #name: string;
   readonly #lockName: string;
   readonly #durability: "strict" | "relaxed";
-  #db: IdbDatabase | undefined;
+  readonly #conn: IdbConnection;
   /** While claimed: releases the Web Lock. */
   #release: (() => void) | undefined;
   /** While claimed: the fencing token this backend wrote. */
@@ -177,76 +168,11 @@ class IdbBackend implements RecoveryBackend {
     this.#lockName = `weir-recovery:${name}`;
     this.#durability = durability;
     this.description = `IndexedDB database ${JSON.stringify(name)}`;
-  }
-
-  #globals(): { idb: IdbFactory; range: IdbKeyRangeStatic } {
-    const g = globalThis as unknown as BrowserGlobals;
-    if (g.indexedDB === undefined || g.IDBKeyRange === undefined) {
-      throw new Error(
-        `Cannot open ${this.description}: this runtime has no IndexedDB (globalThis.indexedDB); ` +
-          `idbBackend runs in browsers and web workers; elsewhere use fsBackend or kvBackend`,
-      );
-    }
-    return { idb: g.indexedDB, range: g.IDBKeyRange };
-  }
-
-  /**
-   * The connection, opened on first use. With `create` false a database that does not exist
-   * is not created (its creation is aborted in `upgradeneeded`): resolves `undefined`.
-   */
-  async #open(create: boolean): Promise<IdbDatabase | undefined> {
-    if (this.#db !== undefined) return this.#db;
-    const { idb } = this.#globals();
-    const db = await new Promise<IdbDatabase | undefined>((resolve, reject) => {
-      const req = idb.open(this.#name);
-      let absent = false;
-      req.onupgradeneeded = () => {
-        if (!create) {
-          absent = true;
-          req.transaction!.abort();
-        } else {
-          req.result.createObjectStore(STORE);
-        }
-      };
-      req.onsuccess = () => resolve(req.result);
-      req.onerror = () => {
-        if (absent) resolve(undefined);
-        else {
-          reject(
-            new Error(`Cannot open ${this.description}: ${req.error?.message}`, {
-              cause: req.error,
-            }),
-          );
-        }
-      };
-    });
-    if (db === undefined) return undefined;
-    if (!db.objectStoreNames.contains(STORE)) {
-      db.close();
-      throw new Error(
-        `${this.description} exists but has no object store "${STORE}": it was not created ` +
-          `by weir; give idbBackend another name`,
-      );
-    }
-    if (this.#db !== undefined) {
-      // Another call opened it meanwhile: keep one connection.
-      db.close();
-      return this.#db;
-    }
-    this.#db = db;
-    // Another connection deletes or upgrades the database: let it, and reopen next time.
-    db.onversionchange = () => {
-      db.close();
-      if (this.#db === db) this.#db = undefined;
-    };
-    db.onclose = () => {
-      if (this.#db === db) this.#db = undefined;
-    };
-    return db;
+    this.#conn = new IdbConnection(name, this.description);
   }
 
   async readManifest(): Promise<Uint8Array | undefined> {
-    const db = await this.#open(false);
+    const db = await this.#conn.open(false);
     if (db === undefined) return undefined;
     // idb-keyval's `get` over this connection (a read-only transaction).
     const useStore = <T>(
@@ -271,9 +197,9 @@ class IdbBackend implements RecoveryBackend {
   }
 
   async listSegments(): Promise<string[]> {
-    const db = await this.#open(false);
+    const db = await this.#conn.open(false);
     if (db === undefined) return [];
-    const { range } = this.#globals();
+    const { range } = this.#conn.globals();
     const store = db.transaction(STORE, "readonly").objectStore(STORE);
     const keys: IdbKey[] = await promisifyRequest(
       store.getAllKeys(range.bound(["seg"], ["seg", AFTER])),
@@ -282,9 +208,9 @@ class IdbBackend implements RecoveryBackend {
   }
 
   async readSegment(name: string): Promise<Uint8Array> {
-    const db = await this.#open(false);
+    const db = await this.#conn.open(false);
     if (db === undefined) throw this.#missing(name);
-    const { range } = this.#globals();
+    const { range } = this.#conn.globals();
     // The record and the chunks in one transaction: a consistent view even while another
     // connection replaces the segment.
     const store = db.transaction(STORE, "readonly").objectStore(STORE);
@@ -329,7 +255,7 @@ class IdbBackend implements RecoveryBackend {
   }
 
   async writeSegment(name: string, bytes: Uint8Array): Promise<void> {
-    const { range } = this.#globals();
+    const { range } = this.#conn.globals();
     // Copies: a view is stored as just its bytes (a structured clone would keep the whole
     // buffer), and the caller may reuse its buffer once this returns.
     const chunks: Uint8Array[] = [];
@@ -351,8 +277,8 @@ class IdbBackend implements RecoveryBackend {
 
   async deleteSegments(names: readonly string[]): Promise<void> {
     if (names.length === 0) return;
-    if ((await this.#open(false)) === undefined) return;
-    const { range } = this.#globals();
+    if ((await this.#conn.open(false)) === undefined) return;
+    const { range } = this.#conn.globals();
     await this.#write(`deleting ${names.length} segments`, 0, (store) => {
       for (const name of names) {
         store.delete(["seg", name]);
@@ -367,8 +293,8 @@ class IdbBackend implements RecoveryBackend {
    * store may hold, and costs one key listing.
    */
   async collectGarbage(): Promise<void> {
-    if ((await this.#open(false)) === undefined) return;
-    const { range } = this.#globals();
+    if ((await this.#conn.open(false)) === undefined) return;
+    const { range } = this.#conn.globals();
     await this.#write("collecting garbage", 0, (store) => {
       const records = store.getAll(range.bound(["seg"], ["seg", AFTER]));
       const recordKeys = store.getAllKeys(range.bound(["seg"], ["seg", AFTER]));
@@ -464,9 +390,9 @@ class IdbBackend implements RecoveryBackend {
     if (this.#lost) throw this.#lostError(what);
     let db: IdbDatabase;
     try {
-      db = (await this.#open(true))!;
+      db = (await this.#conn.open(true))!;
     } catch (err) {
-      throw this.#writeError(what, err);
+      throw writeError(this.description, what, err);
     }
     const token = fenced ? this.#token : undefined;
     try {
@@ -477,7 +403,9 @@ class IdbBackend implements RecoveryBackend {
         tx.oncomplete = () => resolve();
         tx.onabort = () =>
           reject(
-            fencedOut ? new Fenced() : tx.error ?? new Error("the transaction was aborted"),
+            fencedOut
+              ? new Fenced()
+              : tx.error ?? new Error("The IndexedDB transaction was aborted"),
           );
         if (token === undefined) {
           ops(store);
@@ -498,7 +426,7 @@ class IdbBackend implements RecoveryBackend {
         this.#lost = true;
         throw this.#lostError(what);
       }
-      throw await this.#describeWriteError(what, bytes, err);
+      throw await describeWriteError(this.description, what, bytes, err);
     }
   }
 
@@ -511,50 +439,8 @@ class IdbBackend implements RecoveryBackend {
     );
   }
 
-  #writeError(what: string, err: unknown): Error {
-    const reason = err instanceof Error ? err.message : String(err);
-    return new Error(`${capitalize(what)} in ${this.description} failed: ${reason}`, {
-      cause: err,
-    });
-  }
-
-  async #describeWriteError(what: string, bytes: number, err: unknown): Promise<Error> {
-    if (!(err instanceof Error && err.name === "QuotaExceededError")) {
-      return this.#writeError(what, err);
-    }
-    let usage = "";
-    try {
-      const est = await (globalThis as unknown as BrowserGlobals).navigator?.storage?.estimate?.();
-      if (est?.usage !== undefined && est.quota !== undefined) {
-        usage = ` (the browser reports ${formatBytes(est.usage)} used of a quota of ` +
-          `${formatBytes(est.quota)})`;
-      }
-    } catch {
-      // The estimate only adds detail.
-    }
-    return new RecoveryError(
-      `${capitalize(what)} (${formatBytes(bytes)}) in ${this.description} failed: the ` +
-        `origin's storage quota is exhausted${usage}; nothing was written. Free space (delete ` +
-        `IndexedDB databases this origin no longer needs), or ask for persistent storage with ` +
-        `navigator.storage.persist()`,
-      { cause: err },
-    );
-  }
-
   close(): void {
     this.#releaseLock();
-    const db = this.#db;
-    this.#db = undefined;
-    db?.close();
+    this.#conn.close();
   }
-}
-
-function capitalize(s: string): string {
-  return `${s[0]!.toUpperCase()}${s.slice(1)}`;
-}
-
-function formatBytes(n: number): string {
-  if (n < 1024) return `${n} bytes`;
-  if (n < 1024 * 1024) return `${(n / 1024).toFixed(1)} KiB`;
-  return `${(n / 1024 / 1024).toFixed(1)} MiB`;
 }

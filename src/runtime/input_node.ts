@@ -18,7 +18,7 @@ import {
 } from "../io/inputs.ts";
 import type { Channel } from "./channel.ts";
 import type { WorkerRuntime } from "./worker_runtime.ts";
-import { isPromiseLike } from "./util.ts";
+import { isPromiseLike } from "../promise_like.ts";
 import { partitionOwner } from "./owners.ts";
 
 /** A partition's progress, or `undefined` when it has none or it threw. */

@@ -17,7 +17,7 @@ import {
 } from "../io/outputs.ts";
 import type { PartitionContext } from "../io/inputs.ts";
 import type { WorkerRuntime } from "./worker_runtime.ts";
-import { isPromiseLike } from "./util.ts";
+import { isPromiseLike } from "../promise_like.ts";
 import { partitionOwner } from "./owners.ts";
 
 type AnySinkPartition = StatefulSinkPartition<unknown, unknown> | StatelessSinkPartition<unknown>;

@@ -38,7 +38,7 @@ import {
   type ToWorker,
 } from "./worker_scheduler.ts";
 import type { SnapshotKind } from "../recovery/segment.ts";
-import { isPromiseLike } from "./util.ts";
+import { isPromiseLike } from "../promise_like.ts";
 
 /**
  * Where each worker finds the flow: a module URL and the export to read or call (undefined:

@@ -1,14 +1,9 @@
 /**
- * Small helpers shared by the runtime.
+ * Small helpers shared by the runtime (`isPromiseLike`, which lower layers use too, is in
+ * `src/promise_like.ts`).
  *
  * @module
  */
-
-/** True for Promises and other thenables. */
-export function isPromiseLike<T>(value: unknown): value is PromiseLike<T> {
-  return value !== null && (typeof value === "object" || typeof value === "function") &&
-    typeof (value as PromiseLike<T>).then === "function";
-}
 
 /**
  * Resolves after one turn of the event loop. Uses a MessageChannel (≈20 µs in Deno and

@@ -623,3 +623,24 @@ sinkTest("FileSink: one write and one syncData per batch, exactly the batch's by
     proto.syncData = syncData;
   }
 });
+
+Deno.test("single-file sinks share one construction path and name their own class in its errors", async () => {
+  const { CSVSink } = await import("../../connectors/csv.ts");
+  const { JSONLinesSink } = await import("../../connectors/jsonl.ts");
+  const makers: [string, (path: string) => FileSink | InstanceType<typeof CSVSink>][] = [
+    ["FileSink", (p) => new FileSink(p)],
+    ["CSVSink", (p) => new CSVSink(p)],
+    ["JSONLinesSink", (p) => new JSONLinesSink(p)],
+  ];
+  for (const [name, make] of makers) {
+    const bad = assertThrows(() => make(""), TypeError);
+    assertEquals(bad.message, `${name} needs a non-empty path, got ""`);
+    const sink = make("out.txt");
+    assertEquals(sink.listParts(), ["out.txt"]);
+    const wrong = await assertRejects(
+      () => sink.buildPart("f.out", "other.txt", undefined),
+      RangeError,
+    );
+    assertEquals(wrong.message, `${name} of "out.txt" has no partition "other.txt"`);
+  }
+});
