@@ -13,12 +13,12 @@ import { listedEnds, Restorer, workerLayout } from "./checkpoint.ts";
 import type { StepRecord } from "../dataflow/graph.ts";
 import { type RunSummary, Scheduler } from "./scheduler.ts";
 import { WorkerRuntime } from "./worker_runtime.ts";
-import {
-  type MetricsServer,
-  type MetricsServerOptions,
+import type {
+  MetricsServer,
+  MetricsServerOptions,
   Monitor,
-  type RunProgress,
-  type Tracer,
+  RunProgress,
+  Tracer,
 } from "../observe/monitor.ts";
 
 export type { RunSummary };
@@ -313,10 +313,12 @@ export async function run(flow: Dataflow, options: RunOptions = {}): Promise<Run
     return await parallel.runOnWorkers(flow, options, epochInterval, committers);
   }
   if (!observed) return await runWorker(flow, options, epochInterval, undefined);
+  // Loaded only when observed: a browser bundle (split) fetches the monitor's chunk then.
+  const { Monitor: MonitorClass } = await import("../observe/monitor.ts");
   let server: MetricsServer | undefined;
   let monitor: Monitor | undefined;
   const observe = (resumedFrom: number | undefined) => {
-    monitor = new Monitor(flow, { interval, resumedFrom, tracer: options.tracer });
+    monitor = new MonitorClass(flow, { interval, resumedFrom, tracer: options.tracer });
     if (options.onProgress !== undefined) monitor.subscribe(options.onProgress);
     server?.attach(monitor);
     return monitor;
