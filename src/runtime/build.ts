@@ -17,8 +17,7 @@ import type { Combiner, RuntimeNode } from "../dataflow/op.ts";
 import { Channel } from "./channel.ts";
 import { InputNode } from "./input_node.ts";
 import { makeOutputNode, type OutputNode, PartitionedOutputNode } from "./output_node.ts";
-import type { ExchangeNode } from "./exchange.ts";
-import { keyOwner, partitionOwner } from "./owners.ts";
+import type { ExchangeHub, ExchangeNode } from "./exchange.ts";
 import { tagErrors } from "./step_subscriber.ts";
 import type { WorkerRuntime } from "./worker_runtime.ts";
 
@@ -99,32 +98,21 @@ export function buildWorker(flow: Dataflow, rt: WorkerRuntime): BuiltWorker {
   const nodeIds: string[] = [];
   const outputs: OutputNode[] = [];
   const stateful: Array<{ stepId: string; node: RuntimeNode<unknown> }> = [];
-  const exchanges: ExchangeNode[] = [];
   const hub = rt.hub;
-  const count = rt.workerCount;
-  const self = rt.workerIndex;
   /** A redistribute step, which becomes an exchange when several workers run. */
   const spreads = (s: StepRecord) => hub !== undefined && s.kind === "chain" && s.spec.exchange;
-  /** Puts an exchange between `up` and a new channel, which it returns. */
+  /** With several workers: an exchange (see `ExchangeHub.before`) after `up`; its channel. */
   const exchangeBefore = (
     stepId: string,
     up: Channel<unknown>,
-    route: (item: unknown) => number,
+    to: Parameters<ExchangeHub["before"]>[3],
     combine?: Combiner,
   ) => {
-    const mid = new Channel<unknown>(stepId, rt);
-    midChannels.push(mid);
-    const ex = hub!.exchange(stepId, exchanges.length, route, mid, combine);
-    hub!.exchanges.push(ex);
-    exchanges.push(ex);
-    up.addConsumer(ex);
+    const [ex, mid] = hub!.before(stepId, up, rt, to, combine);
     nodes.push(ex);
     nodeIds.push(stepId);
     return mid;
   };
-  const midChannels: Channel<unknown>[] = [];
-  const byKey = (item: unknown) =>
-    Array.isArray(item) && typeof item[0] === "string" ? keyOwner(item[0], count) : self;
 
   const channelOf = (streamId: string): Channel<unknown> => {
     const ch = channels.get(streamId);
@@ -154,9 +142,7 @@ export function buildWorker(flow: Dataflow, rt: WorkerRuntime): BuiltWorker {
         const up = s.ups[0]!;
         if (spreads(s)) {
           // redistribute: an exchange dealing items round-robin over the workers.
-          let next = self;
-          const spread = () => (next = next + 1 === count ? 0 : next + 1);
-          const mid = exchangeBefore(s.id, channelOf(up), spread);
+          const mid = exchangeBefore(s.id, channelOf(up), "spread");
           const out = newChannel(s.downs[0]!, s.id);
           mid.addConsumer(out);
           break;
@@ -201,7 +187,7 @@ export function buildWorker(flow: Dataflow, rt: WorkerRuntime): BuiltWorker {
         }
         let input = channelOf(s.ups[0]!);
         if (hub !== undefined && s.spec.exchange === "key") {
-          input = exchangeBefore(s.id, input, byKey, combine);
+          input = exchangeBefore(s.id, input, "key", combine);
         }
         input.addConsumer(node);
         nodes.push(node);
@@ -251,10 +237,7 @@ export function buildWorker(flow: Dataflow, rt: WorkerRuntime): BuiltWorker {
         let input = channelOf(s.ups[0]!);
         if (hub !== undefined && node instanceof PartitionedOutputNode) {
           // Each partition is written by its owner: route items to it.
-          input = exchangeBefore(s.id, input, (item) => {
-            const p = node.partitionIndex(item);
-            return p < 0 ? self : partitionOwner(p, count);
-          });
+          input = exchangeBefore(s.id, input, node);
         }
         input.addConsumer(node);
         nodes.push(node);
@@ -274,8 +257,8 @@ export function buildWorker(flow: Dataflow, rt: WorkerRuntime): BuiltWorker {
     streams: channels,
     steps: stepNodes,
     outputs,
-    channels: [...channels.values(), ...midChannels],
-    exchanges,
+    channels: hub === undefined ? [...channels.values()] : [...channels.values(), ...hub.channels],
+    exchanges: hub?.exchanges ?? [],
     stateful,
   };
 }

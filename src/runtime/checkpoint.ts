@@ -103,14 +103,9 @@ export interface CheckpointLayout {
 
 /** The layout of one built worker: restored keys go straight into its nodes. */
 export function workerLayout(worker: BuiltWorker): CheckpointLayout {
+  // A stateful node (one with forEachChange) restores keys: it is its own StateTarget.
   const stateful = new Map<string, StateTarget>();
-  for (const s of worker.stateful) {
-    const node = s.node;
-    stateful.set(s.stepId, {
-      restore: (key, snap) => node.restore!(key, snap),
-      resetState: () => node.resetState?.(),
-    });
-  }
+  for (const s of worker.stateful) stateful.set(s.stepId, s.node as StateTarget);
   return {
     stateful,
     fixedSources: worker.inputs.filter((i) => i.isFixed).map((i) => i.step.id),

@@ -24,6 +24,10 @@
  */
 import { type Combiner, type Downstream, NO_PARTIAL, type RuntimeNode } from "../dataflow/op.ts";
 
+import { Channel } from "./channel.ts";
+import { keyOwner, partitionOwner } from "./owners.ts";
+import type { WorkerRuntime } from "./worker_runtime.ts";
+
 export { keyHash, keyOwner, partitionOwner } from "./owners.ts";
 
 /** Above this many keys with a held partial aggregate, an exchange sends them at once. */
@@ -53,18 +57,45 @@ export class ExchangeHub {
   waiting = 0;
   readonly exchanges: ExchangeNode[] = [];
 
+  /** The channels after this worker's exchanges, in `exchanges` order. */
+  readonly channels: Channel<unknown>[] = [];
+
   /**
-   * A new exchange of this hub (see {@linkcode ExchangeNode}'s constructor). `buildWorker`
-   * creates exchanges through the hub, so a single-worker bundle holds no exchange code.
+   * For `buildWorker` (the wiring lives here, so a single-worker bundle holds none of it): a
+   * new exchange of this hub for step `stepId`, consuming `up`, and the new channel it feeds.
+   * `to` routes each item: `"key"` to the owner of its key ({@linkcode keyOwner}; with
+   * `combine`, pre-aggregating), `"spread"` round-robin from this worker (`redistribute`), a
+   * fixed-partitioned sink's node to the owner of the item's partition. Items that are not
+   * `[key, value]` pairs stay on this worker, whose step reports them.
    */
-  exchange(
+  before(
     stepId: string,
-    index: number,
-    route: (item: unknown) => number,
-    down: Downstream<unknown>,
+    up: Channel<unknown>,
+    rt: WorkerRuntime,
+    to: "key" | "spread" | { partitionIndex(item: unknown): number },
     combine?: Combiner,
-  ): ExchangeNode {
-    return new ExchangeNode(stepId, index, this, route, down, combine);
+  ): [ExchangeNode, Channel<unknown>] {
+    const self = this.workerIndex;
+    const count = this.workerCount;
+    let route: (item: unknown) => number;
+    if (to === "key") {
+      route = (item) =>
+        Array.isArray(item) && typeof item[0] === "string" ? keyOwner(item[0], count) : self;
+    } else if (to === "spread") {
+      let next = self;
+      route = () => (next = next + 1 === count ? 0 : next + 1);
+    } else {
+      route = (item) => {
+        const p = to.partitionIndex(item);
+        return p < 0 ? self : partitionOwner(p, count);
+      };
+    }
+    const mid = new Channel<unknown>(stepId, rt);
+    const ex = new ExchangeNode(stepId, this.exchanges.length, this, route, mid, combine);
+    this.exchanges.push(ex);
+    this.channels.push(mid);
+    up.addConsumer(ex);
+    return [ex, mid];
   }
 
   constructor(

@@ -21,11 +21,13 @@ import {
   type StatelessSinkPartition,
 } from "../io/outputs.ts";
 import type { Dataflow } from "../dataflow/dataflow.ts";
+import type { StepRecord } from "../dataflow/graph.ts";
 import { DataflowError } from "../errors.ts";
 import { type RecoveryConfig, RecoveryStore } from "../recovery/store.ts";
 import { WallClock } from "../clock.ts";
 import { type ListedEnd, Restorer, type StateTarget } from "./checkpoint.ts";
 import { keyOwner } from "./exchange.ts";
+import type { RunOptions } from "./run.ts";
 import type { RunSummary } from "./scheduler.ts";
 // Only the type: worker_main.ts's top level must run in a worker, never here.
 import type { WorkerInit } from "./worker_main.ts";
@@ -65,6 +67,71 @@ const RESTORE_PUT = 1, RESTORE_DEL = 2;
 interface Event {
   readonly w: number;
   readonly m: FromWorker | { readonly t: "tick" };
+}
+
+/**
+ * `run(flow, options)` with `options.workers` > 1, after `run`'s own checks: refuses what
+ * several workers cannot do yet (a clock, an exactly-once sink among `committers`,
+ * observing), finds the flow's module and runs the coordinator. Lives here, not in `run.ts`,
+ * so a single-worker (browser) bundle of `run` holds none of it.
+ */
+export async function runOnWorkers(
+  flow: Dataflow,
+  options: RunOptions,
+  epochInterval: number,
+  committers: readonly StepRecord[],
+): Promise<RunSummary> {
+  const workers = options.workers!;
+  if (options.clock !== undefined) {
+    throw new RangeError(
+      `A clock cannot be passed with workers: ${workers}; each worker reads the wall clock`,
+    );
+  }
+  if (committers.length > 0) {
+    throw new RangeError(
+      `an exactly-once sink (EpochCommitter) cannot run on ${workers} workers yet; step ` +
+        `"${committers[0]!.id}" commits its epochs itself. Run the flow on one worker, or ` +
+        `write that sink at least once`,
+    );
+  }
+  const given = (["onProgress", "metrics", "tracer"] as const)
+    .filter((k) => options[k] !== undefined).join("/");
+  if (given !== "") {
+    throw new RangeError(
+      `onProgress/metrics/tracer are not supported with workers: ${workers} yet (got ${given}); ` +
+        `observe the flow on one worker`,
+    );
+  }
+  return await runParallel(flow, flowModule(flow, options), {
+    workers,
+    epochInterval,
+    recovery: options.recovery,
+    signal: options.signal,
+  });
+}
+
+/** Where the workers find the flow: `options.module` and the export. */
+function flowModule(flow: Dataflow, options: RunOptions): FlowModule {
+  const { module, args } = options;
+  if (module === undefined) {
+    throw new TypeError(
+      `Running flow "${flow.flowId}" on ${options.workers} workers needs options.module: the ` +
+        `URL of the module exporting the flow (import.meta.url), which every worker imports`,
+    );
+  }
+  let url: string;
+  try {
+    url = new URL(module).href;
+  } catch (err) {
+    throw new TypeError(
+      `options.module must be a module URL such as import.meta.url, got ${JSON.stringify(module)}`,
+      { cause: err },
+    );
+  }
+  // The module is not imported here: the caller may be that module, still evaluating (a
+  // top-level `await run(...)`), and importing it would wait for itself. Each worker finds the
+  // export instead (see worker_main.ts).
+  return { module: url, export: options.export, args };
 }
 
 /** Runs `flow` on `options.workers` Web Workers; see the module's description. */

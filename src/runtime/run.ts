@@ -10,15 +10,15 @@ import { DataflowError } from "../errors.ts";
 import { type EpochCommitter, isEpochCommitter } from "../io/outputs.ts";
 import { buildWorker, type BuiltWorker, validateFlow } from "./build.ts";
 import { listedEnds, Restorer, workerLayout } from "./checkpoint.ts";
-import type { FlowModule, ParallelOptions } from "./parallel.ts";
+import type { StepRecord } from "../dataflow/graph.ts";
 import { type RunSummary, Scheduler } from "./scheduler.ts";
 import { WorkerRuntime } from "./worker_runtime.ts";
-import {
-  type MetricsServer,
-  type MetricsServerOptions,
+import type {
+  MetricsServer,
+  MetricsServerOptions,
   Monitor,
-  type RunProgress,
-  type Tracer,
+  RunProgress,
+  Tracer,
 } from "../observe/monitor.ts";
 
 export type { RunSummary };
@@ -261,15 +261,11 @@ export async function run(flow: Dataflow, options: RunOptions = {}): Promise<Run
   if (!Number.isInteger(workers) || workers < 1) {
     throw new RangeError(`workers must be a positive integer, got ${workers}`);
   }
-  // worker_scheduler.ts's IN_WORKER (a registered symbol: importing that module would put the
-  // parallel runtime into every bundle of run).
+  // worker_scheduler.ts's IN_WORKER, set while a worker imports the flow's module (a
+  // registered symbol: importing that module would put the parallel runtime into every bundle
+  // of run); it makes the error.
   const inWorker = (globalThis as Record<symbol, unknown>)[Symbol.for("weir.inWorker")];
-  if (inWorker !== undefined) {
-    throw new Error(
-      `run() was called while a weir worker imported ${inWorker} to build flow ` +
-        `"${flow.flowId}"; guard the module's runs with if (import.meta.main)`,
-    );
-  }
+  if (inWorker !== undefined) throw (inWorker as (flowId: string) => Error)(flow.flowId);
   const signal = options.signal;
   if (signal !== undefined && !(signal instanceof AbortSignal)) {
     throw new TypeError(`signal must be an AbortSignal, got ${typeNameOf(signal)}`);
@@ -292,32 +288,17 @@ export async function run(flow: Dataflow, options: RunOptions = {}): Promise<Run
   const observed = options.onProgress !== undefined || options.metrics !== undefined ||
     options.tracer !== undefined;
   if (workers > 1) {
-    if (options.clock !== undefined) {
-      throw new RangeError(
-        `A clock cannot be passed with workers: ${workers}; each worker reads the wall clock`,
-      );
-    }
-    if (committers.length > 0) {
-      throw new RangeError(
-        `an exactly-once sink (EpochCommitter) cannot run on ${workers} workers yet; step ` +
-          `"${committers[0]!.id}" commits its epochs itself. Run the flow on one worker, or ` +
-          `write that sink at least once`,
-      );
-    }
-    if (observed) {
-      const given = (["onProgress", "metrics", "tracer"] as const)
-        .filter((k) => options[k] !== undefined).join("/");
-      throw new RangeError(
-        `onProgress/metrics/tracer are not supported with workers: ${workers} yet (got ${given}); ` +
-          `observe the flow on one worker`,
-      );
-    }
-    const where = flowModule(flow, options);
-    // Loaded only for workers > 1, and kept out of a browser bundle (the parallel runtime,
-    // Web Workers running Deno modules): the specifier is not a literal.
+    // The parallel runtime, with the checks of its options, is loaded only for workers > 1 and
+    // kept out of a browser bundle (a coordinator of Web Workers running Deno modules): the
+    // specifier is not a literal.
     const url = new URL("./parallel.ts", import.meta.url).href;
     let parallel: {
-      runParallel(flow: Dataflow, where: FlowModule, options: ParallelOptions): Promise<RunSummary>;
+      runOnWorkers(
+        flow: Dataflow,
+        options: RunOptions,
+        epochInterval: number,
+        committers: readonly StepRecord[],
+      ): Promise<RunSummary>;
     };
     try {
       parallel = await import(url);
@@ -329,19 +310,15 @@ export async function run(flow: Dataflow, options: RunOptions = {}): Promise<Run
         { cause: err },
       );
     }
-    const { runParallel } = parallel;
-    return await runParallel(flow, where, {
-      workers,
-      epochInterval,
-      recovery: options.recovery,
-      signal,
-    });
+    return await parallel.runOnWorkers(flow, options, epochInterval, committers);
   }
   if (!observed) return await runWorker(flow, options, epochInterval, undefined);
+  // Loaded only when observed: a browser bundle (split) fetches the monitor's chunk then.
+  const { Monitor: MonitorClass } = await import("../observe/monitor.ts");
   let server: MetricsServer | undefined;
   let monitor: Monitor | undefined;
   const observe = (resumedFrom: number | undefined) => {
-    monitor = new Monitor(flow, { interval, resumedFrom, tracer: options.tracer });
+    monitor = new MonitorClass(flow, { interval, resumedFrom, tracer: options.tracer });
     if (options.onProgress !== undefined) monitor.subscribe(options.onProgress);
     server?.attach(monitor);
     return monitor;
@@ -414,30 +391,6 @@ async function runWorker(
     await store.close().catch(() => {});
     throw err;
   }
-}
-
-/** Where the workers find the flow: `options.module` and the export. */
-function flowModule(flow: Dataflow, options: RunOptions): FlowModule {
-  const { module, args } = options;
-  if (module === undefined) {
-    throw new TypeError(
-      `Running flow "${flow.flowId}" on ${options.workers} workers needs options.module: the ` +
-        `URL of the module exporting the flow (import.meta.url), which every worker imports`,
-    );
-  }
-  let url: string;
-  try {
-    url = new URL(module).href;
-  } catch (err) {
-    throw new TypeError(
-      `options.module must be a module URL such as import.meta.url, got ${JSON.stringify(module)}`,
-      { cause: err },
-    );
-  }
-  // The module is not imported here: the caller may be that module, still evaluating (a
-  // top-level `await run(...)`), and importing it would wait for itself. Each worker finds the
-  // export instead (see worker_main.ts).
-  return { module: url, export: options.export, args };
 }
 
 /**

@@ -22,6 +22,7 @@ import {
   Control,
   type FromWorker,
   IN_WORKER,
+  refuseRunIn,
   type SerializedError,
   type ToWorker,
   WorkerScheduler,
@@ -69,7 +70,7 @@ async function main(init: WorkerInit) {
   const rt = new WorkerRuntime(new WallClock(), init.index, init.count);
   const ctl = new Control(() => rt.wake());
   scope.onmessage = (ev: MessageEvent) => ctl.push(ev.data as ToWorker);
-  (globalThis as Record<symbol, unknown>)[IN_WORKER] = init.module;
+  (globalThis as Record<symbol, unknown>)[IN_WORKER] = refuseRunIn(init.module);
   let flow: unknown;
   const url = init.module;
   try {

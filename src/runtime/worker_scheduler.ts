@@ -27,12 +27,22 @@ import type { SnapshotKind } from "../recovery/segment.ts";
 import { stateKey } from "../recovery/store.ts";
 
 /**
- * Set on a worker's global object while it imports the flow's module: `run` refuses to start
- * there (a module's unguarded top-level run would run again in every worker). Defined here,
- * not in `worker_main.ts`, whose top level installs the worker's message handler and must only
- * run in a worker.
+ * Set on a worker's global object while it imports the flow's module, to a function making
+ * the error with which `run` refuses to start there (a module's unguarded top-level run would
+ * run again in every worker); the message lives here, out of a single-worker bundle of `run`.
+ * Defined here, not in `worker_main.ts`, whose top level installs the worker's message handler
+ * and must only run in a worker.
  */
 export const IN_WORKER: unique symbol = Symbol.for("weir.inWorker");
+
+/** What {@linkcode IN_WORKER} holds while a worker imports `module`. */
+export function refuseRunIn(module: string): (flowId: string) => Error {
+  return (flowId) =>
+    new Error(
+      `run() was called while a weir worker imported ${module} to build flow ` +
+        `"${flowId}"; guard the module's runs with if (import.meta.main)`,
+    );
+}
 
 /** A message from the coordinator to a worker. */
 export type ToWorker =
