@@ -7,9 +7,22 @@
  *
  * @module
  */
-import { attributeError } from "../errors.ts";
+import { attributeError, type DataflowError } from "../errors.ts";
 import type { Downstream } from "../dataflow/op.ts";
-import type { WorkerRuntime } from "./worker_runtime.ts";
+
+/**
+ * What a channel needs of its worker's runtime (`WorkerRuntime` is one): the activation flag
+ * and failure reporting. Declared here, not imported, so that `exchange.ts` can build channels
+ * without an import cycle through `worker_runtime.ts`.
+ */
+export interface ChannelRuntime {
+  /** True while a step of this worker is being activated. */
+  readonly inActivation: boolean;
+  /** Reports an emission made outside any activation (a step's bug). */
+  emittedOutsideActivation(stepId: string): void;
+  /** Fails the run with `err`. */
+  fail(error: DataflowError): void;
+}
 
 /** Something a channel feeds: a chain head (an RxJS subscriber), a node, a sink buffer. */
 export type Consumer<T> = Downstream<T>;
@@ -32,7 +45,7 @@ export class Channel<T> implements Downstream<T> {
    */
   constructor(
     readonly stepId: string,
-    private readonly rt: WorkerRuntime,
+    private readonly rt: ChannelRuntime,
     producers = 1,
   ) {
     this.openProducers = producers;

@@ -24,9 +24,8 @@
  */
 import { type Combiner, type Downstream, NO_PARTIAL, type RuntimeNode } from "../dataflow/op.ts";
 
-import { Channel } from "./channel.ts";
+import { Channel, type ChannelRuntime } from "./channel.ts";
 import { keyOwner, partitionOwner } from "./owners.ts";
-import type { WorkerRuntime } from "./worker_runtime.ts";
 
 export { keyHash, keyOwner, partitionOwner } from "./owners.ts";
 
@@ -71,7 +70,7 @@ export class ExchangeHub {
   before(
     stepId: string,
     up: Channel<unknown>,
-    rt: WorkerRuntime,
+    rt: ChannelRuntime & { wake(): void },
     to: "key" | "spread" | { partitionIndex(item: unknown): number },
     combine?: Combiner,
   ): [ExchangeNode, Channel<unknown>] {

@@ -89,7 +89,7 @@ export async function runOnWorkers(
   }
   if (committers.length > 0) {
     throw new RangeError(
-      `an exactly-once sink (EpochCommitter) cannot run on ${workers} workers yet; step ` +
+      `An exactly-once sink (EpochCommitter) cannot run on ${workers} workers yet; step ` +
         `"${committers[0]!.id}" commits its epochs itself. Run the flow on one worker, or ` +
         `write that sink at least once`,
     );

@@ -377,7 +377,7 @@ Deno.test("workers > 1: an exactly-once sink (EpochCommitter) is refused when ru
   const err = await assertRejects(
     () => run(flow, { workers: 2, module: FLOWS.href }),
     RangeError,
-    "an exactly-once sink (EpochCommitter) cannot run on 2 workers yet",
+    "An exactly-once sink (EpochCommitter) cannot run on 2 workers yet",
   );
   assertStringIncludes(err.message, '"eo_on_workers.out"');
   assertEquals(asked, false);
