@@ -170,6 +170,34 @@ export async function produce(
   }
 }
 
+/**
+ * Writes `count` records of `size` bytes (values `aborted-<i>` padded) in one transaction,
+ * sent in several requests, and aborts it: more than one fetch's worth of aborted records,
+ * followed by the abort marker.
+ */
+export async function produceAborted(topic: string, count: number, size: number): Promise<void> {
+  const p = kafka().producer({
+    transactionalId: `weir-test-aborted-${crypto.randomUUID()}`,
+    idempotent: true,
+    maxInFlightRequests: 1,
+    allowAutoTopicCreation: false,
+  });
+  await p.connect();
+  try {
+    const txn = await p.transaction();
+    for (let i = 0; i < count; i += 200) {
+      const messages = [];
+      for (let j = i; j < Math.min(i + 200, count); j++) {
+        messages.push({ key: null, value: `aborted-${j}:`.padEnd(size, "x") });
+      }
+      await txn.send({ topic, acks: -1, messages });
+    }
+    await txn.abort();
+  } finally {
+    await p.disconnect();
+  }
+}
+
 /** A record read back. */
 export interface ReadBack {
   readonly key: string | null;

@@ -1,5 +1,6 @@
 // KafkaSink against a real broker (WEIR_KAFKA_BROKERS; `deno task test` starts one).
 import { assertEquals, assertRejects, assertThrows } from "@std/assert";
+import { Partitioners } from "kafkajs";
 import { Dataflow, run } from "../../mod.ts";
 import { TestingSource } from "../../src/testing/mod.ts";
 import { fsBackend } from "../../src/recovery/deno_fs.ts";
@@ -23,6 +24,33 @@ kafkaTest("KafkaSink at-least-once writes keys and string or byte values", async
   const a = back.filter((r) => r.key === "a");
   assertEquals([a[0]!.partition === a[1]!.partition, a.map((r) => r.value)], [true, ["1", "4"]]);
 });
+
+kafkaTest(
+  "KafkaSink puts a key on the partition Kafka's default partitioner picks, whatever the client",
+  async (c) => {
+    // murmur2 of the key, made positive the Java client's way: a key written through either
+    // client lands where the Java client and kafkajs put it.
+    const topic = await createTopic("sink-keys", 3);
+    const keys = Array.from({ length: 24 }, (_, i) => `key-${i}`);
+    const flow = new Dataflow("kafka_sink_keys");
+    flow.input("in", new TestingSource<KafkaSinkItem>(keys.map((k) => [k, k])))
+      .output("out", new KafkaSink(brokers(), topic, c.options()));
+    await run(flow);
+    const partitioner = Partitioners.DefaultPartitioner();
+    const partitionMetadata = [0, 1, 2].map((partitionId) => ({
+      partitionId,
+      leader: 1,
+      partitionErrorCode: 0,
+      replicas: [1],
+      isr: [1],
+    }));
+    const expected = keys.map((key) =>
+      `${key}@${partitioner({ topic, partitionMetadata, message: { key, value: key } })}`
+    );
+    const back = await readAll(topic);
+    assertEquals(back.map((r) => `${r.key}@${r.partition}`).sort(), expected.sort());
+  },
+);
 
 /** KafkaSink whose commit of one epoch fails: a crash after the store's commit. */
 class FailingSink extends KafkaSink {

@@ -5,7 +5,15 @@ import { Dataflow, inspect, run } from "../../mod.ts";
 import { TestingSink } from "../../src/testing/mod.ts";
 import { fsBackend } from "../../src/recovery/deno_fs.ts";
 import { type KafkaMessage, KafkaSink, KafkaSource } from "../../connectors/kafka/mod.ts";
-import { brokers, createTopic, kafkaTest, produce, readAll, sortedValues } from "./_kafka.ts";
+import {
+  brokers,
+  createTopic,
+  kafkaTest,
+  produce,
+  produceAborted,
+  readAll,
+  sortedValues,
+} from "./_kafka.ts";
 
 const dec = new TextDecoder();
 const text = (b: Uint8Array | null) => (b === null ? null : dec.decode(b));
@@ -232,6 +240,30 @@ kafkaTest(
     // A source stuck after the first fetch would hang: stop it after a minute instead.
     const summary = await run(flow, { epochInterval: 100, signal: AbortSignal.timeout(60_000) });
     assertEquals([summary.status, count, inOrder], ["eof", n, true]);
+  },
+);
+
+kafkaTest(
+  "KafkaSource skips an aborted transaction larger than one fetch, its marker in a later one",
+  async (c) => {
+    // 1.5 MB of aborted records: a fetch (1 MB per partition) ends before the abort marker,
+    // so a reader must skip them knowing only that their transaction was aborted.
+    const topic = await createTopic("aborted", 1);
+    await produce(topic, [[null, "before"]]);
+    await produceAborted(topic, 1500, 1000);
+    await produce(topic, [[null, "after-1"], [null, "after-2"]]);
+    const out: string[] = [];
+    const flow = new Dataflow("kafka_aborted");
+    flow.input("in", new KafkaSource(brokers(), [topic], { tail: false, ...c.options() }))
+      .pipe(map(describe))
+      .output("out", new TestingSink(out));
+    const summary = await run(flow, { epochInterval: 0, signal: AbortSignal.timeout(30_000) });
+    // Offsets 1–1500 are the aborted records, 1501 their abort marker.
+    assertEquals([summary.status, out], ["eof", [
+      "0@0=before",
+      "0@1502=after-1",
+      "0@1503=after-2",
+    ]]);
   },
 );
 
