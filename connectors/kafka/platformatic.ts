@@ -205,7 +205,8 @@ class PlatformaticClient implements KafkaClient {
 
   async offsets(topic: string): Promise<Map<number, { low: number; high: number }>> {
     const tools = this.toolsOf();
-    // read_committed: the end is the last stable offset, as kafkajs's admin reports it.
+    // read_committed: the end is the last stable offset, as kafkajs's admin reports it (a
+    // transaction still open is past the end).
     const isolationLevel = FetchIsolationLevels.READ_COMMITTED;
     const [low, high] = await Promise.all([
       tools.listOffsets({

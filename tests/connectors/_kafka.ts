@@ -198,6 +198,34 @@ export async function produceAborted(topic: string, count: number, size: number)
   }
 }
 
+/**
+ * Writes `values` to partition 0 of `topic` in a transaction it leaves open: commit it (or
+ * abort it) with what it returns.
+ */
+export async function openTransaction(
+  topic: string,
+  values: readonly string[],
+): Promise<{ commit(): Promise<void> }> {
+  const p = kafka().producer({
+    transactionalId: `weir-test-open-${crypto.randomUUID()}`,
+    idempotent: true,
+    maxInFlightRequests: 1,
+    allowAutoTopicCreation: false,
+  });
+  await p.connect();
+  const txn = await p.transaction();
+  await txn.send({ topic, acks: -1, messages: values.map((value) => ({ value, partition: 0 })) });
+  return {
+    commit: async () => {
+      try {
+        await txn.commit();
+      } finally {
+        await p.disconnect();
+      }
+    },
+  };
+}
+
 /** A record read back. */
 export interface ReadBack {
   readonly key: string | null;

@@ -9,6 +9,7 @@ import {
   brokers,
   createTopic,
   kafkaTest,
+  openTransaction,
   produce,
   produceAborted,
   readAll,
@@ -141,6 +142,34 @@ kafkaTest(
       .pipe(map(describe)).output("out", new TestingSink(none));
     assertEquals((await run(f2)).status, "eof");
     assertEquals(none, []);
+  },
+);
+
+kafkaTest(
+  "KafkaSource with tail: false ends before a transaction still open when it started",
+  async (c) => {
+    // The end offset is the last stable offset: records of a transaction undecided when the
+    // run started are past it, even once the transaction commits during the run.
+    const topic = await createTopic("tail-open", 1);
+    await produce(topic, [[null, "a"]]);
+    const open = await openTransaction(topic, ["b", "c"]);
+    const out: string[] = [];
+    const flow = new Dataflow("kafka_tail_open");
+    flow.input("in", new KafkaSource(brokers(), [topic], { tail: false, ...c.options() }))
+      .pipe(
+        map(describe),
+        inspect("commit", (_id, x: string) => void (x === "0@0=a" && open.commit())),
+      )
+      .output("out", new TestingSink(out));
+    const summary = await run(flow, { epochInterval: 0, signal: AbortSignal.timeout(30_000) });
+    assertEquals([summary.status, out], ["eof", ["0@0=a"]]);
+    // Committed now: a later run reads them.
+    const later: string[] = [];
+    const f2 = new Dataflow("kafka_tail_open_later");
+    f2.input("in", new KafkaSource(brokers(), [topic], { tail: false, ...c.options() }))
+      .pipe(map(describe)).output("out", new TestingSink(later));
+    await run(f2);
+    assertEquals(later, ["0@0=a", "0@1=b", "0@2=c"]);
   },
 );
 
