@@ -145,6 +145,33 @@ type Batch = NonNullable<FetchResponse["responses"][number]["partitions"][number
 ];
 type FetchedPartition = FetchResponse["responses"][number]["partitions"][number];
 
+/**
+ * The library's error as one line: its message and the last error each `MultipleErrors` or
+ * `cause` wraps, down to the root (e.g. "Listing topics failed: metadata failed 2 times:
+ * Cannot connect to any broker: Connection to 127.0.0.1:1 failed: connect ECONNREFUSED
+ * 127.0.0.1:1").
+ */
+function explain(err: unknown): string {
+  const parts: string[] = [];
+  for (let e = err, depth = 0; e !== null && e !== undefined && depth < 8; depth++) {
+    const x = e as { message?: string; errors?: unknown[]; cause?: unknown };
+    const m = (typeof x === "object" ? x.message ?? "" : String(x)).replace(/\.+$/, "");
+    if (m !== "" && parts[parts.length - 1] !== m) parts.push(m);
+    if (typeof x !== "object") break;
+    e = Array.isArray(x.errors) && x.errors.length > 0 ? x.errors[x.errors.length - 1] : x.cause;
+  }
+  return parts.join(": ");
+}
+
+/** Runs `op`, rethrowing a failure with {@linkcode explain}'s message (the original as cause). */
+async function explained<T>(op: () => Promise<T>): Promise<T> {
+  try {
+    return await op();
+  } catch (err) {
+    throw new Error(explain(err), { cause: err });
+  }
+}
+
 /** Whether `err` (or one it wraps) is a protocol error the broker says not to retry. */
 function isFatal(err: unknown): boolean {
   for (let e = err, depth = 0; e !== null && typeof e === "object" && depth < 6; depth++) {
@@ -187,7 +214,13 @@ class PlatformaticClient implements KafkaClient {
     return this.tools ??= new Consumer({ ...this.base, groupId: "weir-tools", autocommit: false });
   }
 
-  async partitions(topics: readonly string[]): Promise<Map<string, number[] | undefined>> {
+  partitions(topics: readonly string[]): Promise<Map<string, number[] | undefined>> {
+    return explained(() => this.partitionsOf(topics));
+  }
+
+  private async partitionsOf(
+    topics: readonly string[],
+  ): Promise<Map<string, number[] | undefined>> {
     const admin = this.adminOf();
     const existing = new Set(await admin.listTopics({ includeInternals: false }));
     const out = new Map<string, number[] | undefined>();
@@ -203,7 +236,11 @@ class PlatformaticClient implements KafkaClient {
     return out;
   }
 
-  async offsets(topic: string): Promise<Map<number, { low: number; high: number }>> {
+  offsets(topic: string): Promise<Map<number, { low: number; high: number }>> {
+    return explained(() => this.offsetsOf(topic));
+  }
+
+  private async offsetsOf(topic: string): Promise<Map<number, { low: number; high: number }>> {
     const tools = this.toolsOf();
     // read_committed: the end is the last stable offset, as kafkajs's admin reports it (a
     // transaction still open is past the end).
@@ -229,8 +266,12 @@ class PlatformaticClient implements KafkaClient {
     return out;
   }
 
-  async groupOffsets(groupId: string, topic: string): Promise<Map<number, number>> {
-    const parts = (await this.partitions([topic])).get(topic) ?? [];
+  groupOffsets(groupId: string, topic: string): Promise<Map<number, number>> {
+    return explained(() => this.groupOffsetsOf(groupId, topic));
+  }
+
+  private async groupOffsetsOf(groupId: string, topic: string): Promise<Map<number, number>> {
+    const parts = (await this.partitionsOf([topic])).get(topic) ?? [];
     const out = new Map<number, number>();
     if (parts.length === 0) return out;
     const res = await this.adminOf().listConsumerGroupOffsets({
@@ -268,7 +309,12 @@ class PlatformaticClient implements KafkaClient {
     const topics = [...new Set(from.map((f) => f.topic))];
     consumer.topics.trackAll(...topics);
     const reader = new FetchLoop(consumer, from, handler);
-    await reader.start(topics);
+    try {
+      await explained(() => reader.start(topics));
+    } catch (err) {
+      await consumer.close(true).catch(() => {});
+      throw err;
+    }
     return reader;
   }
 
@@ -279,10 +325,11 @@ class PlatformaticClient implements KafkaClient {
       acks: -1,
       partitioner: partitioner(),
     });
-    await producer.initIdempotentProducer(NEW_PRODUCER);
+    await explained(() => producer.initIdempotentProducer(NEW_PRODUCER));
     return {
       send: async (topic, records) => {
-        await producer.send({ messages: messagesOf(topic, records) });
+        const messages = messagesOf(topic, records);
+        await explained(() => producer.send({ messages }));
       },
       close: () => producer.close(),
     };
@@ -304,14 +351,14 @@ class PlatformaticClient implements KafkaClient {
     // incarnation holds the id; -1/-1 asks for the id whatever holds it, as Kafka's own
     // producer does.
     try {
-      await (await producer.beginTransaction(NEW_PRODUCER)).cancel();
+      await explained(async () => await (await producer.beginTransaction(NEW_PRODUCER)).cancel());
     } catch (err) {
       await producer.close().catch(() => {});
       throw err;
     }
     return {
       begin: async () => {
-        const txn: Transaction = await producer.beginTransaction(NEW_PRODUCER);
+        const txn: Transaction = await explained(() => producer.beginTransaction(NEW_PRODUCER));
         const groups = new Set<string>();
         // Whether the broker knows of the transaction (a record or an offset was added): an
         // empty one cannot be ended (INVALID_TXN_STATE), only dropped.
@@ -320,35 +367,46 @@ class PlatformaticClient implements KafkaClient {
           send: async (topic, records) => {
             if (records.length === 0) return;
             started = true;
-            await txn.send({ messages: messagesOf(topic, records) });
+            const messages = messagesOf(topic, records);
+            await explained(() => txn.send({ messages }));
           },
           sendOffsets: async (groupId, offsets) => {
             if (offsets.length === 0) return;
             started = true;
-            if (!groups.has(groupId)) {
-              // AddOffsetsToTxn needs only the group's id.
-              await txn.addConsumer({ groupId } as unknown as Consumer);
-              groups.add(groupId);
-            }
-            const coordinatorId = await this.coordinatorOf(groupId);
-            for (const o of offsets) {
-              // TxnOffsetCommit for a group nobody is a member of: generation -1, no member.
-              // The library commits the offset after the message's: one before `o.offset`.
-              await txn.addOffset({
-                topic: o.topic,
-                partition: o.partition,
-                offset: BigInt(o.offset) - 1n,
-                metadata: { consumer: { groupId, generationId: -1, memberId: "", coordinatorId } },
-                // deno-lint-ignore no-explicit-any
-              } as any);
-            }
+            await explained(() => this.sendOffsets(txn, groups, groupId, offsets));
           },
-          commit: () => started ? txn.commit() : txn.cancel(),
-          abort: () => started ? txn.abort() : txn.cancel(),
+          commit: () => explained(() => started ? txn.commit() : txn.cancel()),
+          abort: () => explained(() => started ? txn.abort() : txn.cancel()),
         } satisfies KafkaTransaction;
       },
       close: () => producer.close(),
     };
+  }
+
+  /** AddOffsetsToTxn (once per group), then TxnOffsetCommit of each offset. */
+  private async sendOffsets(
+    txn: Transaction,
+    groups: Set<string>,
+    groupId: string,
+    offsets: readonly PartitionOffset[],
+  ): Promise<void> {
+    if (!groups.has(groupId)) {
+      // AddOffsetsToTxn needs only the group's id.
+      await txn.addConsumer({ groupId } as unknown as Consumer);
+      groups.add(groupId);
+    }
+    const coordinatorId = await this.coordinatorOf(groupId);
+    for (const o of offsets) {
+      // TxnOffsetCommit for a group nobody is a member of: generation -1, no member.
+      // The library commits the offset after the message's: one before `o.offset`.
+      await txn.addOffset({
+        topic: o.topic,
+        partition: o.partition,
+        offset: BigInt(o.offset) - 1n,
+        metadata: { consumer: { groupId, generationId: -1, memberId: "", coordinatorId } },
+        // deno-lint-ignore no-explicit-any
+      } as any);
+    }
   }
 
   /** The node id of `groupId`'s coordinator (cached; a failed lookup is retried next time). */
@@ -455,8 +513,10 @@ class FetchLoop implements Subscription {
   async close(): Promise<void> {
     this.closed = true;
     this.wakeUp();
-    await this.running;
+    // Closing the consumer first ends a fetch the library is retrying (a broker away) at
+    // once, rather than after its retries.
     await this.consumer.close(true);
+    await this.running;
   }
 
   private wakeUp(): void {
@@ -513,7 +573,7 @@ class FetchLoop implements Subscription {
     if (this.closed) return true;
     if (isFatal(err)) {
       this.closed = true;
-      this.handler.onError(err);
+      this.handler.onError(new Error(explain(err), { cause: err }));
       return true;
     }
     this.consumer.clearMetadata();
