@@ -52,6 +52,27 @@ kafkaTest(
   },
 );
 
+kafkaTest(
+  "a transactional producer fences the earlier one with its id: that one's open transaction is aborted",
+  async (c) => {
+    const topic = await createTopic("fence", 1);
+    const id = `weir-test-${topic}`;
+    const client = c.make();
+    const old = await client.transactionalProducer(id);
+    const stale = await old.begin();
+    await stale.send(topic, [[null, "stale"]]);
+    // A restarted incarnation: creating it fences the old producer and aborts its transaction.
+    const fresh = await client.transactionalProducer(id);
+    await assertRejects(() => stale.commit());
+    const txn = await fresh.begin();
+    await txn.send(topic, [[null, "fresh"]]);
+    await txn.commit();
+    await fresh.close();
+    await old.close().catch(() => {});
+    assertEquals((await readAll(topic)).map((r) => r.value), ["fresh"]);
+  },
+);
+
 /** KafkaSink whose commit of one epoch fails: a crash after the store's commit. */
 class FailingSink extends KafkaSink {
   failAt = -1;

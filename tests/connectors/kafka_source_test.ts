@@ -154,16 +154,20 @@ kafkaTest(
     await produce(topic, [[null, "a"]]);
     const open = await openTransaction(topic, ["b", "c"]);
     const out: string[] = [];
+    let committed: Promise<void> | undefined;
     const flow = new Dataflow("kafka_tail_open");
     flow.input("in", new KafkaSource(brokers(), [topic], { tail: false, ...c.options() }))
       .pipe(
         map(describe),
-        inspect("commit", (_id, x: string) => void (x === "0@0=a" && open.commit())),
+        inspect("commit", (_id, x: string) => void (x === "0@0=a" && (committed = open.commit()))),
       )
       .output("out", new TestingSink(out));
     const summary = await run(flow, { epochInterval: 0, signal: AbortSignal.timeout(30_000) });
     assertEquals([summary.status, out], ["eof", ["0@0=a"]]);
-    // Committed now: a later run reads them.
+    // Committed now (its markers written once a read_committed reader gets the records): a
+    // later run reads them.
+    await committed;
+    assertEquals((await readAll(topic)).map((r) => r.value), ["a", "b", "c"]);
     const later: string[] = [];
     const f2 = new Dataflow("kafka_tail_open_later");
     f2.input("in", new KafkaSource(brokers(), [topic], { tail: false, ...c.options() }))
@@ -238,6 +242,8 @@ kafkaTest("KafkaSource names the step and the brokers it cannot reach", async (c
     (err as Error).message,
     "Check that a broker runs there (deno task kafka starts one)",
   );
+  // The root cause, whichever client: the connection was refused.
+  assertStringIncludes((err as Error).message, "connect ECONNREFUSED 127.0.0.1:1");
 });
 
 kafkaTest(
