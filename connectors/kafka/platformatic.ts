@@ -177,7 +177,6 @@ function isFatal(err: unknown): boolean {
   for (let e = err, depth = 0; e !== null && typeof e === "object" && depth < 6; depth++) {
     const x = e as { code?: string; canRetry?: boolean; errors?: unknown[]; cause?: unknown };
     if (x.code === "PLT_KFK_PROTOCOL") return x.canRetry === false;
-    if (x.code === "PLT_KFK_USER") return true;
     if (Array.isArray(x.errors) && x.errors.length > 0) e = x.errors[x.errors.length - 1];
     else e = x.cause;
   }
@@ -475,6 +474,7 @@ class FetchLoop implements Subscription {
   private closed = false;
   private wake: (() => void) | undefined = undefined;
   private running: Promise<void> | undefined = undefined;
+  private leaderless = 0;
 
   constructor(
     private readonly consumer: Consumer,
@@ -550,8 +550,14 @@ class FetchLoop implements Subscription {
         continue;
       }
       if (byNode.size === 0) {
-        // Every partition paused: wait for a resume (or a close).
-        await new Promise<void>((resolve) => (this.wake = resolve));
+        if (this.leaderless > 0) {
+          // No leader known for the partitions to read (an election, a broker restarting):
+          // ask again for fresh metadata shortly.
+          if (await this.failed(undefined, ++failures)) return;
+        } else {
+          // Every partition paused: wait for a resume (or a close).
+          await new Promise<void>((resolve) => (this.wake = resolve));
+        }
         continue;
       }
       try {
@@ -571,7 +577,7 @@ class FetchLoop implements Subscription {
    */
   private async failed(err: unknown, failures: number): Promise<boolean> {
     if (this.closed) return true;
-    if (isFatal(err)) {
+    if (err !== undefined && isFatal(err)) {
       this.closed = true;
       this.handler.onError(new Error(explain(err), { cause: err }));
       return true;
@@ -581,14 +587,19 @@ class FetchLoop implements Subscription {
     return this.closed;
   }
 
+  /** The partitions to fetch by leader; `leaderless` counts those without a leader now. */
   private async requests(): Promise<Map<number, { topicId: string; parts: PartitionState[] }[]>> {
     const meta = await this.consumer.metadata({ topics: this.consumer.topics.current });
     const byNode = new Map<number, { topicId: string; parts: PartitionState[] }[]>();
+    this.leaderless = 0;
     for (const p of this.parts.values()) {
       if (p.paused) continue;
       const t = meta.topics.get(p.topic);
-      if (t === undefined) continue;
-      const leader = t.partitions[p.partition]?.leader ?? -1;
+      const leader = t?.partitions[p.partition]?.leader ?? -1;
+      if (t === undefined || leader < 0 || !meta.brokers.has(leader)) {
+        this.leaderless++;
+        continue;
+      }
       let list = byNode.get(leader);
       if (list === undefined) byNode.set(leader, list = []);
       let entry = list.find((e) => e.topicId === t.id);
