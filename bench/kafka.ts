@@ -12,9 +12,12 @@
  * 2. exactly-once: weir's `KafkaSink({ exactlyOnce: true })` with an fs recovery store, 1 s
  *    epochs, vs kafkajs: one transaction per second (records and the consumer offsets in it).
  *
+ * Both modes also run weir on `@platformatic/kafka` (`platformaticClient` as the source's and
+ * the sink's `client`), in the same rounds.
+ *
  * Each round writes to a fresh topic; the records in it are counted (read_committed) and must
- * be exactly N. Rounds alternate kafkajs/weir; the median of the ratios weir/kafkajs
- * throughput is printed (1.00 = as fast as kafkajs alone).
+ * be exactly N. Rounds alternate kafkajs/weir/weir on platformatic; the medians of the ratios
+ * of their throughputs are printed (1.00 = as fast as kafkajs alone).
  *
  * @module
  */
@@ -28,7 +31,13 @@ import {
 import { Dataflow, run } from "../mod.ts";
 import { TestingSink } from "../src/testing/mod.ts";
 import { fsBackend } from "../src/recovery/deno_fs.ts";
-import { type KafkaMessage, KafkaSink, KafkaSource } from "../connectors/kafka/mod.ts";
+import {
+  type KafkaClient,
+  type KafkaMessage,
+  KafkaSink,
+  KafkaSource,
+} from "../connectors/kafka/mod.ts";
+import { platformaticClient } from "../connectors/kafka/platformatic.ts";
 import { dropTimeoutNegativeWarning } from "../connectors/kafka/client.ts";
 import { createTopics, missingTools, startKafka } from "../scripts/kafka.ts";
 
@@ -79,12 +88,14 @@ async function produceInput(): Promise<void> {
   await kafkajsProduce(INPUT);
 }
 
-async function weirFlow(out: string, exactlyOnce: boolean): Promise<void> {
+/** weir: KafkaSource → map → KafkaSink, on kafkajs (the default) or `client`. */
+async function weirFlow(out: string, exactlyOnce: boolean, client?: KafkaClient): Promise<void> {
+  const using = client === undefined ? {} : { client };
   const flow = new Dataflow("bench_kafka");
   const sink = exactlyOnce
-    ? new KafkaSink(brokers, out, { exactlyOnce: true, transactionalId: `weir-${out}` })
-    : new KafkaSink(brokers, out);
-  flow.input("in", new KafkaSource(brokers, [INPUT], { tail: false }))
+    ? new KafkaSink(brokers, out, { exactlyOnce: true, transactionalId: `weir-${out}`, ...using })
+    : new KafkaSink(brokers, out, using);
+  flow.input("in", new KafkaSource(brokers, [INPUT], { tail: false, ...using }))
     .pipe(map((m: KafkaMessage) => transform(m.key, m.value)))
     .output("out", sink);
   if (exactlyOnce) {
@@ -294,37 +305,54 @@ try {
   ]);
   for (const [name, eos] of [["at-least-once", false], ["exactly-once", true]] as const) {
     console.log(`${name}:`);
-    const ratios: number[] = [];
-    const rates: [number[], number[]] = [[], []];
+    // weir/kafkajs alone, weir on platformatic/kafkajs alone, weir on platformatic/weir.
+    const ratios: [number[], number[], number[]] = [[], [], []];
+    const rates: [number[], number[], number[]] = [[], [], []];
     for (let r = 0; r < ROUNDS; r++) {
       const rawOut = await freshTopic(`raw-${eos ? "eos" : "alo"}`);
       const tRaw = await timed(() => rawFlow(rawOut, eos));
       const weirOut = await freshTopic(`weir-${eos ? "eos" : "alo"}`);
       const tWeir = await timed(() => weirFlow(weirOut, eos));
-      for (const [who, t] of [[rawOut, "kafkajs"], [weirOut, "weir"]]) {
+      const platOut = await freshTopic(`weir-plat-${eos ? "eos" : "alo"}`);
+      const client = platformaticClient(brokers);
+      const tPlat = await timed(() => weirFlow(platOut, eos, client));
+      await client.close();
+      const outs = [[rawOut, "kafkajs"], [weirOut, "weir"], [platOut, "weir on platformatic"]];
+      for (const [who, t] of outs) {
         const n = await countTopic(who!);
         if (n !== N) throw new Error(`${name}: ${t} wrote ${n} records, expected ${N}`);
       }
       rates[0].push(N / tRaw);
       rates[1].push(N / tWeir);
-      ratios.push(tRaw / tWeir);
+      rates[2].push(N / tPlat);
+      ratios[0].push(tRaw / tWeir);
+      ratios[1].push(tRaw / tPlat);
+      ratios[2].push(tWeir / tPlat);
       console.log(
         `  round ${r + 1}: kafkajs ${(N / tRaw).toFixed(1)}K rec/s, weir ` +
-          `${(N / tWeir).toFixed(1)}K rec/s, ratio ${(tRaw / tWeir).toFixed(2)}`,
+          `${(N / tWeir).toFixed(1)}K rec/s, weir on platformatic ${(N / tPlat).toFixed(1)}K ` +
+          `rec/s, ratios ${(tRaw / tWeir).toFixed(2)} ${(tRaw / tPlat).toFixed(2)} ` +
+          `${(tWeir / tPlat).toFixed(2)}`,
       );
     }
     rows.push([
       name,
       `${median(rates[0]).toFixed(0)}K/s`,
       `${median(rates[1]).toFixed(0)}K/s`,
-      median(ratios).toFixed(2),
+      `${median(rates[2]).toFixed(0)}K/s`,
+      median(ratios[0]).toFixed(2),
+      median(ratios[1]).toFixed(2),
+      median(ratios[2]).toFixed(2),
     ]);
   }
   console.log(
     `\nKafka → map → Kafka, ${N} records, ${PARTITIONS} partitions (median of ${ROUNDS} rounds)`,
   );
-  console.log("| mode | kafkajs alone | weir | weir/kafkajs |");
-  console.log("| --- | --- | --- | --- |");
+  console.log(
+    "| mode | kafkajs alone | weir | weir on platformatic | weir/kafkajs | " +
+      "weir on platformatic/kafkajs | weir on platformatic/weir |",
+  );
+  console.log("| --- | --- | --- | --- | --- | --- | --- |");
   for (const row of rows) console.log(`| ${row.join(" | ")} |`);
   console.log(`\nClients alone, ${N} records (median of ${ROUNDS} rounds)`);
   console.log("| operation | kafkajs | @platformatic/kafka | platformatic/kafkajs |");

@@ -3,12 +3,22 @@
  * `deno task test`, which starts one), unique topics, and a plain kafkajs producer and
  * read_committed reader to set up and check what weir reads and writes.
  *
+ * Every Kafka test runs once per {@linkcode KafkaClient} weir ships ({@linkcode CLIENTS}):
+ * kafkajs (the default, no `client` option) and `@platformatic/kafka`
+ * (`platformaticClient`). `WEIR_KAFKA_CLIENTS=platformatic` (a comma-separated list) runs
+ * only those.
+ *
  * Without `WEIR_KAFKA_BROKERS` the Kafka tests are ignored (`deno task test` printed why).
  *
  * @module
  */
 import { Kafka, logLevel } from "kafkajs";
-import { dropTimeoutNegativeWarning } from "../../connectors/kafka/client.ts";
+import {
+  dropTimeoutNegativeWarning,
+  type KafkaClient,
+  kafkajsClient,
+} from "../../connectors/kafka/client.ts";
+import { platformaticClient } from "../../connectors/kafka/platformatic.ts";
 
 // The helpers' own kafkajs clients, like the connector's, keep kafkajs's timer warning quiet.
 dropTimeoutNegativeWarning();
@@ -24,15 +34,101 @@ export function brokers(): string[] {
   return Deno.env.get("WEIR_KAFKA_BROKERS")!.split(",");
 }
 
-/** A Deno test that needs the broker; kafkajs keeps timers and sockets, so no sanitizers. */
-export function kafkaTest(name: string, fn: () => Promise<void>): void {
-  Deno.test({
-    name,
-    ignore: BROKERS === undefined,
-    sanitizeOps: false,
-    sanitizeResources: false,
-    fn,
-  });
+/** The Kafka clients weir ships. */
+export type ClientName = "kafkajs" | "platformatic";
+
+/** The clients the Kafka tests run with: both, or those `WEIR_KAFKA_CLIENTS` lists. */
+export const CLIENTS: readonly ClientName[] = (() => {
+  const all: ClientName[] = ["kafkajs", "platformatic"];
+  const only = Deno.env.get("WEIR_KAFKA_CLIENTS");
+  if (only === undefined || only === "") return all;
+  const names = only.split(",").map((n) => n.trim());
+  for (const n of names) {
+    if (!all.includes(n as ClientName)) {
+      throw new Error(
+        `WEIR_KAFKA_CLIENTS lists "${n}", which is not a Kafka client weir ships; use ` +
+          `${all.join(" or ")}, comma-separated`,
+      );
+    }
+  }
+  return names as ClientName[];
+})();
+
+/** Connection settings a test may change: other brokers, fewer retries. */
+export interface ClientSettings {
+  /** The brokers (default: {@linkcode brokers}). */
+  readonly brokers?: string[];
+  /** Retries of a failed request, with a 50 ms delay (default: the client's). */
+  readonly retries?: number;
+}
+
+/** The client a test runs with; clients it makes are closed when the test ends. */
+export class TestClient {
+  readonly #made: KafkaClient[] = [];
+  constructor(readonly name: ClientName) {}
+
+  /** A new client of this kind, closed with the test. */
+  make(settings: ClientSettings = {}): KafkaClient {
+    const list = settings.brokers ?? brokers();
+    const c = this.name === "kafkajs"
+      ? kafkajsClient(
+        list,
+        settings.retries === undefined ? {} : {
+          retry: { retries: settings.retries, initialRetryTime: 50 },
+        },
+      )
+      : platformaticClient(
+        list,
+        settings.retries === undefined ? {} : { retries: settings.retries, retryDelay: 50 },
+      );
+    this.#made.push(c);
+    return c;
+  }
+
+  /**
+   * The options that select this client for a `KafkaSource` or `KafkaSink`: none for
+   * kafkajs (the connectors' default, which makes and closes its own), a `client` for
+   * `@platformatic/kafka`.
+   */
+  options(settings: ClientSettings = {}): {
+    client?: KafkaClient;
+    retry?: { retries: number; initialRetryTime: number };
+  } {
+    if (this.name === "kafkajs") {
+      return settings.retries === undefined
+        ? {}
+        : { retry: { retries: settings.retries, initialRetryTime: 50 } };
+    }
+    return { client: this.make(settings) };
+  }
+
+  /** Closes the clients it made. */
+  async close(): Promise<void> {
+    await Promise.all(this.#made.splice(0).map((c) => c.close()));
+  }
+}
+
+/**
+ * A Deno test that needs the broker, registered once per client (`name [kafkajs]`,
+ * `name [platformatic]`); the clients keep timers and sockets, so no sanitizers.
+ */
+export function kafkaTest(name: string, fn: (client: TestClient) => Promise<void>): void {
+  for (const c of CLIENTS) {
+    Deno.test({
+      name: `${name} [${c}]`,
+      ignore: BROKERS === undefined,
+      sanitizeOps: false,
+      sanitizeResources: false,
+      fn: async () => {
+        const client = new TestClient(c);
+        try {
+          await fn(client);
+        } finally {
+          await client.close();
+        }
+      },
+    });
+  }
 }
 
 function kafka(): Kafka {
@@ -72,6 +168,62 @@ export async function produce(
   } finally {
     await p.disconnect();
   }
+}
+
+/**
+ * Writes `count` records of `size` bytes (values `aborted-<i>` padded) in one transaction,
+ * sent in several requests, and aborts it: more than one fetch's worth of aborted records,
+ * followed by the abort marker.
+ */
+export async function produceAborted(topic: string, count: number, size: number): Promise<void> {
+  const p = kafka().producer({
+    transactionalId: `weir-test-aborted-${crypto.randomUUID()}`,
+    idempotent: true,
+    maxInFlightRequests: 1,
+    allowAutoTopicCreation: false,
+  });
+  await p.connect();
+  try {
+    const txn = await p.transaction();
+    for (let i = 0; i < count; i += 200) {
+      const messages = [];
+      for (let j = i; j < Math.min(i + 200, count); j++) {
+        messages.push({ key: null, value: `aborted-${j}:`.padEnd(size, "x") });
+      }
+      await txn.send({ topic, acks: -1, messages });
+    }
+    await txn.abort();
+  } finally {
+    await p.disconnect();
+  }
+}
+
+/**
+ * Writes `values` to partition 0 of `topic` in a transaction it leaves open: commit it (or
+ * abort it) with what it returns.
+ */
+export async function openTransaction(
+  topic: string,
+  values: readonly string[],
+): Promise<{ commit(): Promise<void> }> {
+  const p = kafka().producer({
+    transactionalId: `weir-test-open-${crypto.randomUUID()}`,
+    idempotent: true,
+    maxInFlightRequests: 1,
+    allowAutoTopicCreation: false,
+  });
+  await p.connect();
+  const txn = await p.transaction();
+  await txn.send({ topic, acks: -1, messages: values.map((value) => ({ value, partition: 0 })) });
+  return {
+    commit: async () => {
+      try {
+        await txn.commit();
+      } finally {
+        await p.disconnect();
+      }
+    },
+  };
 }
 
 /** A record read back. */

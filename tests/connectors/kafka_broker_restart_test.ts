@@ -10,7 +10,7 @@ import { BROKERS, createTopic, kafkaTest, produce, readAll } from "./_kafka.ts";
 
 kafkaTest(
   "a broker killed and restarted mid-run: the flow waits and continues, nothing lost",
-  async () => {
+  async (c) => {
     assert(BROKERS !== undefined);
     const broker = await startKafka();
     const saved = Deno.env.get("WEIR_KAFKA_BROKERS");
@@ -29,7 +29,10 @@ kafkaTest(
         });
       const stop = new AbortController();
       const flow = new Dataflow("kafka_restart");
-      flow.input("in", new KafkaSource([broker.brokers], [input]))
+      flow.input(
+        "in",
+        new KafkaSource([broker.brokers], [input], c.options({ brokers: [broker.brokers] })),
+      )
         .pipe(
           map((m: KafkaMessage) => dec.decode(m.value!)),
           inspect("seen", (_id, v: string) => {
@@ -38,7 +41,10 @@ kafkaTest(
           }),
           map((v: string) => [null, v] as [null, string]),
         )
-        .output("out", new KafkaSink([broker.brokers], output));
+        .output(
+          "out",
+          new KafkaSink([broker.brokers], output, c.options({ brokers: [broker.brokers] })),
+        );
       const running = run(flow, { epochInterval: 100, signal: stop.signal });
       const batch = (from: number) =>
         Array.from(
