@@ -169,6 +169,28 @@ export const DEFAULT_RETRY: RetryOptions = {
   maxRetryTime: 10_000,
 };
 
+/**
+ * Runs `read` again while it fails with an error kafkajs marks retriable, with the backoff of
+ * `retry` (doubling from `initialRetryTime` up to `maxRetryTime`, at most `retries` more tries);
+ * any other error, or the last one, is thrown as it is. kafkajs's admin does not retry some of
+ * these itself: `fetchOffsets` gives up at once on "The coordinator is loading and hence can't
+ * process requests for this group", which a broker answers for a while after it starts.
+ */
+export async function retryRetriable<T>(retry: RetryOptions, read: () => Promise<T>): Promise<T> {
+  const retries = retry.retries ?? DEFAULT_RETRY.retries!;
+  const max = retry.maxRetryTime ?? DEFAULT_RETRY.maxRetryTime!;
+  let delay = retry.initialRetryTime ?? DEFAULT_RETRY.initialRetryTime!;
+  for (let attempt = 0;; attempt++) {
+    try {
+      return await read();
+    } catch (err) {
+      if (attempt >= retries || (err as { retriable?: unknown })?.retriable !== true) throw err;
+      await new Promise((resolve) => setTimeout(resolve, delay));
+      delay = Math.min(delay * 2, max);
+    }
+  }
+}
+
 const LEVELS: Record<KafkaLogLevel, number> = {
   nothing: kafkajsLogLevel.NOTHING,
   error: kafkajsLogLevel.ERROR,
@@ -351,7 +373,10 @@ class KafkajsClient implements KafkaClient {
 
   async groupOffsets(groupId: string, topic: string): Promise<Map<number, number>> {
     const admin = await this.connectAdmin();
-    const res = await admin.fetchOffsets({ groupId, topics: [topic] });
+    const res = await retryRetriable(
+      this.options.retry ?? DEFAULT_RETRY,
+      () => admin.fetchOffsets({ groupId, topics: [topic] }),
+    );
     const out = new Map<number, number>();
     for (const t of res) {
       for (const p of t.partitions) {
