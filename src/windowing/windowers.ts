@@ -4,6 +4,8 @@
  * @module
  */
 import { toEpochMs } from "../clock.ts";
+import { declareTumbling } from "./_fusion.ts";
+import { lastWindowId, windowBounds, windowClose, windowIds } from "./_window_math.ts";
 
 /** A window's extent: `[open, close)` for sliding/tumbling windows, `[open, close]` for sessions. */
 export interface WindowMetadata {
@@ -96,18 +98,12 @@ export class SlidingWindower implements Windower<SlidingState> {
 
   /** The ids of the windows covering `ts`, ascending. */
   idsFor(ts: number): number[] {
-    const rel = ts - this.alignTo;
-    const first = Math.floor((rel - this.length) / this.offset) + 1;
-    const last = Math.floor(rel / this.offset);
-    const ids: number[] = [];
-    for (let k = first; k <= last; k++) ids.push(k);
-    return ids;
+    return windowIds(ts, this.alignTo, this.offset, this.length);
   }
 
   /** Window `id`'s extent. */
   metadataFor(id: number): WindowMetadata {
-    const open = this.alignTo + id * this.offset;
-    return { open, close: open + this.length, merged: [] };
+    return windowBounds(id, this.alignTo, this.offset, this.length);
   }
 
   /** Builds a key's windower. */
@@ -141,6 +137,13 @@ export class TumblingWindower extends SlidingWindower {
   }
 }
 
+// The window driver's fused tumbling path runs these windowers' formulas itself when they tumble
+// (offset = length); subclasses are not declared, so they keep the general path.
+const tumbling = (w: SlidingWindower) =>
+  w.offset === w.length ? { length: w.length, alignTo: w.alignTo } : undefined;
+declareTumbling(SlidingWindower, tumbling);
+declareTumbling(TumblingWindower, tumbling);
+
 const NO_MERGES: Array<[number, number]> = [];
 const NONE_CLOSED: Array<[number, WindowMetadata]> = [];
 
@@ -165,7 +168,7 @@ class SlidingLogic implements WindowerLogic<SlidingState> {
 
   #add(id: number): void {
     if (this.#open.has(id)) return;
-    const close = this.w.alignTo + id * this.w.offset + this.w.length;
+    const close = windowClose(id, this.w.alignTo, this.w.offset, this.w.length);
     this.#open.set(id, close);
     if (close < this.#minClose) this.#minClose = close;
   }
@@ -173,7 +176,7 @@ class SlidingLogic implements WindowerLogic<SlidingState> {
   openFor(ts: number): number[] {
     if (this.#tumbling) {
       // One window: no array per item (the driver reads the result at once).
-      const id = Math.floor((ts - this.w.alignTo) / this.w.offset);
+      const id = lastWindowId(ts, this.w.alignTo, this.w.offset);
       if (id !== this.#last) {
         this.#add(id);
         this.#last = id;
