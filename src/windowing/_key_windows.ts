@@ -18,6 +18,7 @@ import type { WindowerLogic } from "./windowers.ts";
 import type { WindowBuilder, WindowLogic } from "./window_logic.ts";
 import type { WindowOptions } from "./window_options.ts";
 import {
+  addEvent,
   DOWN,
   dueValues,
   earliestQueued,
@@ -76,7 +77,7 @@ export class KeyWindows<V, W, S> implements StatefulBatchLogic<V, WindowEvent, K
   onBatch(values: V[]): LogicResult<WindowEvent> {
     const out: WindowEvent[] = [];
     for (const v of values) this.#value(v, out);
-    return this.#advance(out);
+    return this.#advance(out.length === 0 ? undefined : out);
   }
 
   /** Per-value path: late routing and (unordered) application as each value arrives. */
@@ -90,7 +91,7 @@ export class KeyWindows<V, W, S> implements StatefulBatchLogic<V, WindowEvent, K
 
   /** After an activation's values: apply what the watermark passed, merge, close. */
   onValuesEnd(): LogicResult<WindowEvent> {
-    return this.#advance([]);
+    return this.#advance(undefined);
   }
 
   /** Outputs of one value, reused while empty. */
@@ -128,7 +129,7 @@ export class KeyWindows<V, W, S> implements StatefulBatchLogic<V, WindowEvent, K
       for (const [id, logic] of this.#windows) this.#early(id, logic, out);
       this.#nextEarly = now + every;
     }
-    return this.#advance(out);
+    return this.#advance(out.length === 0 ? undefined : out);
   }
 
   #early(id: number, logic: WindowLogic<V, W, S>, out: WindowEvent[]): void {
@@ -138,7 +139,7 @@ export class KeyWindows<V, W, S> implements StatefulBatchLogic<V, WindowEvent, K
 
   onEof(): LogicResult<WindowEvent> {
     this.#watermark = this.#clock.onEof();
-    return this.#advance([]);
+    return this.#advance(undefined);
   }
 
   notifyAt(): number | undefined {
@@ -170,12 +171,16 @@ export class KeyWindows<V, W, S> implements StatefulBatchLogic<V, WindowEvent, K
     };
   }
 
-  /** Applies due queued values, merges, closes windows; discards the key when nothing is left. */
-  #advance(out: WindowEvent[]): LogicResult<WindowEvent> {
+  /**
+   * Applies due queued values, merges, closes windows; discards the key when nothing is left.
+   * `out` is created only when something is emitted (most activations emit nothing).
+   */
+  #advance(out: WindowEvent[] | undefined): LogicResult<WindowEvent> {
     if (this.#queue.length > 0) {
       const { due, rest } = dueValues(this.#queue, this.#watermark);
       if (due.length > 0) {
         this.#queue = rest;
+        out ??= [];
         for (const [ts, v] of due) this.#apply(ts, v, out);
       }
     }
@@ -188,17 +193,20 @@ export class KeyWindows<V, W, S> implements StatefulBatchLogic<V, WindowEvent, K
         this.#windows.set(target, from);
         continue;
       }
-      for (const w of into.onMerge(from)) out.push([DOWN, target, w]);
+      for (const w of into.onMerge(from)) out = addEvent(out, [DOWN, target, w]);
     }
     for (const [id, meta] of this.#windower.closeFor(this.#watermark)) {
       const logic = this.#windows.get(id);
       this.#windows.delete(id);
       this.#sinceEarly.delete(id);
-      if (logic !== undefined) { for (const w of logic.onClose()) out.push([DOWN, id, w]); }
-      out.push([META, id, meta]);
+      if (logic !== undefined) {
+        for (const w of logic.onClose()) out = addEvent(out, [DOWN, id, w]);
+      }
+      out = addEvent(out, [META, id, meta]);
     }
     const idle = this.#windows.size === 0 && this.#queue.length === 0 && this.#windower.isEmpty();
-    return out.length === 0 && !idle ? NOTHING : [out, idle ? DISCARD : RETAIN];
+    if (idle) return [out ?? [], DISCARD];
+    return out === undefined || out.length === 0 ? NOTHING : [out, RETAIN];
   }
 
   #apply(ts: number, v: V, out: WindowEvent[]): void {

@@ -230,6 +230,7 @@ export const LATE_SESSION_ID: -1 = -1;
 
 /** One session of a {@linkcode SessionWindower}. */
 interface Session {
+  readonly id: number;
   open: number;
   close: number;
   merged: number[];
@@ -320,32 +321,35 @@ class SessionLogic implements WindowerLogic<SessionState> {
   ) {
     this.#nextId = resume?.nextId ?? 0;
     for (const [id, open, close, merged] of resume?.sessions ?? []) {
-      this.#sessions.set(id, { open, close, merged: [...merged] });
+      this.#sessions.set(id, { id, open, close, merged: [...merged] });
     }
   }
 
   openFor(ts: number): number[] {
-    for (const [id, s] of this.#sessions) if (s.open <= ts && ts <= s.close) return [id];
-    let target: number | undefined;
-    for (const [id, s] of this.#sessions) {
+    // Sessions carry their id, so no loop here makes a `[id, session]` entry per session.
+    for (const s of this.#sessions.values()) if (s.open <= ts && ts <= s.close) return [s.id];
+    let target: Session | undefined;
+    for (const s of this.#sessions.values()) {
       if ((s.open - this.gap <= ts && ts < s.open) || (s.close < ts && ts <= s.close + this.gap)) {
-        if (target === undefined || s.open < this.#sessions.get(target)!.open) target = id;
+        if (target === undefined || s.open < target.open) target = s;
       }
     }
     if (target === undefined) {
       const id = this.ids === "time"
         ? (this.gap > 0 ? Math.floor(ts / this.gap) : ts)
         : this.#nextId++;
-      this.#sessions.set(id, { open: ts, close: ts, merged: [] });
+      this.#sessions.set(id, { id, open: ts, close: ts, merged: [] });
       return [id];
     }
-    const s = this.#sessions.get(target)!;
-    s.open = Math.min(s.open, ts);
-    s.close = Math.max(s.close, ts);
-    this.#mergeAround();
-    // The item's session may have been absorbed by an earlier one.
-    for (const [id, t] of this.#sessions) if (t.open <= ts && ts <= t.close) return [id];
-    return [target];
+    target.open = Math.min(target.open, ts);
+    target.close = Math.max(target.close, ts);
+    // A key's only session has nothing to merge with (the common case: no sort, no arrays).
+    if (this.#sessions.size > 1) {
+      this.#mergeAround();
+      // The item's session may have been absorbed by an earlier one.
+      for (const t of this.#sessions.values()) if (t.open <= ts && ts <= t.close) return [t.id];
+    }
+    return [target.id];
   }
 
   /** Merges sessions that are now within `gap` of each other, earliest start absorbing. */
@@ -373,21 +377,24 @@ class SessionLogic implements WindowerLogic<SessionState> {
 
   merged(): Array<[number, number]> {
     const m = this.#merges;
+    if (m.length === 0) return NO_MERGES;
     this.#merges = [];
     return m;
   }
 
   closeFor(watermark: number): Array<[number, WindowMetadata]> {
-    const closed: Array<[number, WindowMetadata]> = [];
-    for (const [id, s] of this.#sessions) {
-      if (s.close < watermark - this.gap) {
-        closed.push([id, {
+    const limit = watermark - this.gap;
+    let closed: Array<[number, WindowMetadata]> | undefined;
+    for (const s of this.#sessions.values()) {
+      if (s.close < limit) {
+        (closed ??= []).push([s.id, {
           open: s.open,
           close: s.close,
           merged: [...s.merged].sort((x, y) => x - y),
         }]);
       }
     }
+    if (closed === undefined) return NONE_CLOSED;
     closed.sort((a, b) => a[1].close - b[1].close || a[0] - b[0]);
     for (const [id] of closed) this.#sessions.delete(id);
     return closed;
