@@ -338,15 +338,19 @@ export class TumblingEventWindows<V, W, S>
     let first = 0;
     let n = 0;
     let ids: number[] | undefined = undefined;
+    let hotCloses = false;
     for (const id of this.#windows.keys()) {
       const close = windowClose(id, alignTo, length, length);
       if (close <= wm) {
         if (n++ === 0) first = id;
         else (ids ??= [first]).push(id);
+        if (id === this.#hotId) hotCloses = true;
       } else if (close < minClose) minClose = close;
     }
     this.#minClose = minClose;
-    this.#settleHot();
+    // Only a closing hot window needs its accumulator back: a window that stays open stays hot
+    // (a key's next value usually goes to the window that took the one that closed the last).
+    if (hotCloses) this.#settleHot();
     if (n === 0) return out;
     if (ids === undefined) return this.#closeOne(first, out);
     // Ordered by close time, then id (as SlidingLogic.closeFor).
