@@ -24,7 +24,8 @@ import { DOWN, EARLY, LATE, META, type WindowEvent } from "./_window_events.ts";
 
 export type { WindowBuilder, WindowLogic } from "./window_logic.ts";
 export type { PipeableWindowOptions, WindowOptions, WindowOut } from "./window_options.ts";
-export { checkLatePolicy, type LatePolicy } from "./late_policy.ts";
+export type { LatePolicy } from "./late_policy.ts";
+// For tests (not re-exported by mod.ts).
 export { windowLogicBuilder } from "./_window_driver.ts";
 
 function pick<T>(tag: 0 | 1 | 2 | 3) {
