@@ -1,11 +1,13 @@
 /**
  * The window logic of `foldWindow` (also under `collectWindow` and `countWindow`): one
- * accumulator per window. The window driver's fused tumbling path recognises it and folds the
- * current window's values into a copy of `acc` it keeps inline (see `TumblingEventWindows`).
+ * accumulator per window. It declares itself an inline fold (`_fusion.ts`), so the window
+ * driver's fused tumbling path folds the current window's values into a copy of `acc` it keeps
+ * inline (see `TumblingEventWindows`).
  *
  * @module
  */
-import type { WindowLogic } from "./window.ts";
+import { declareInlineFold } from "./_fusion.ts";
+import type { WindowLogic } from "./window_logic.ts";
 
 /** A shared empty result. */
 export const EMPTY: readonly never[] = Object.freeze([]);
@@ -36,3 +38,7 @@ export class FoldLogic<V, A> implements WindowLogic<V, A, { acc: A }> {
     return { acc: this.acc };
   }
 }
+
+// `onValue` is exactly `acc = folder(acc, value)` with no output, and the other methods read only
+// `acc`: the fused path may fold inline (subclasses are not declared).
+declareInlineFold(FoldLogic);

@@ -3,6 +3,9 @@
  *
  * @module
  */
+import { declareEventClock } from "./_fusion.ts";
+import { advancedBase, eventSystemTime, eventWatermark } from "./_window_math.ts";
+
 /**
  * One key's clock. Per activation the window driver calls `beforeBatch(now)` once with the
  * activation's system time, then `onItem` for each value; at a timer `onNotify(now)`; at EOF
@@ -108,6 +111,9 @@ export class EventClock<V> implements WindowClock<V, EventClockState> {
   }
 }
 
+// The window driver's fused tumbling path runs this clock's formulas itself (not for subclasses).
+declareEventClock(EventClock, (c) => ({ tsGetter: c.tsGetter, waitFor: c.options.waitFor }));
+
 /**
  * An item's event time through `tsGetter`, checked: a finite number (epoch ms) or a valid
  * Date. Shared by {@linkcode EventClock}'s logic and the window driver's fused tumbling path.
@@ -198,7 +204,9 @@ class EventClockLogic<V> implements ClockLogic<V, EventClockState> {
   }
 
   #watermark(): number {
-    return this.#eof ? Number.POSITIVE_INFINITY : this.#base + (this.#now - this.#systemTimeOfMax);
+    return this.#eof
+      ? Number.POSITIVE_INFINITY
+      : eventWatermark(this.#base, this.#systemTimeOfMax, this.#now);
   }
 
   watermark(): number {
@@ -207,10 +215,12 @@ class EventClockLogic<V> implements ClockLogic<V, EventClockState> {
 
   onItem(value: V): number {
     const ts = eventTime(this.tsGetter, value);
-    const candidate = ts - this.waitFor;
-    if (candidate > this.#watermark()) {
-      this.#base = candidate;
-      this.#systemTimeOfMax = this.#now;
+    if (!this.#eof) {
+      const base = advancedBase(this.#base, this.#systemTimeOfMax, this.#now, ts, this.waitFor);
+      if (base !== this.#base) {
+        this.#base = base;
+        this.#systemTimeOfMax = this.#now;
+      }
     }
     return ts;
   }
@@ -226,10 +236,7 @@ class EventClockLogic<V> implements ClockLogic<V, EventClockState> {
   }
 
   toSystemTime(ts: number): number | undefined {
-    if (this.#base === Number.NEGATIVE_INFINITY || ts === Number.POSITIVE_INFINITY) {
-      return undefined;
-    }
-    return ts - this.#base + this.#systemTimeOfMax;
+    return eventSystemTime(this.#base, this.#systemTimeOfMax, ts);
   }
 
   snapshot(): EventClockState {

@@ -15,7 +15,9 @@ import {
   tagAndMerge,
 } from "../operators/_join_state.ts";
 import type { ClockLogic, WindowClock } from "./clocks.ts";
-import { type WindowLogic, type WindowOptions, type WindowOut, windowStreams } from "./window.ts";
+import { windowStreams } from "./window.ts";
+import type { WindowLogic } from "./window_logic.ts";
+import type { WindowOptions, WindowOut } from "./window_options.ts";
 
 /** Options of {@linkcode joinWindow}. */
 export interface JoinWindowOptions extends Omit<WindowOptions<unknown>, "clock"> {

@@ -4,6 +4,8 @@
  * @module
  */
 import { toEpochMs } from "../clock.ts";
+import { declareTumbling } from "./_fusion.ts";
+import { lastWindowId, windowBounds, windowClose, windowIds } from "./_window_math.ts";
 
 /** A window's extent: `[open, close)` for sliding/tumbling windows, `[open, close]` for sessions. */
 export interface WindowMetadata {
@@ -96,18 +98,12 @@ export class SlidingWindower implements Windower<SlidingState> {
 
   /** The ids of the windows covering `ts`, ascending. */
   idsFor(ts: number): number[] {
-    const rel = ts - this.alignTo;
-    const first = Math.floor((rel - this.length) / this.offset) + 1;
-    const last = Math.floor(rel / this.offset);
-    const ids: number[] = [];
-    for (let k = first; k <= last; k++) ids.push(k);
-    return ids;
+    return windowIds(ts, this.alignTo, this.offset, this.length);
   }
 
   /** Window `id`'s extent. */
   metadataFor(id: number): WindowMetadata {
-    const open = this.alignTo + id * this.offset;
-    return { open, close: open + this.length, merged: [] };
+    return windowBounds(id, this.alignTo, this.offset, this.length);
   }
 
   /** Builds a key's windower. */
@@ -141,6 +137,13 @@ export class TumblingWindower extends SlidingWindower {
   }
 }
 
+// The window driver's fused tumbling path runs these windowers' formulas itself when they tumble
+// (offset = length); subclasses are not declared, so they keep the general path.
+const tumbling = (w: SlidingWindower) =>
+  w.offset === w.length ? { length: w.length, alignTo: w.alignTo } : undefined;
+declareTumbling(SlidingWindower, tumbling);
+declareTumbling(TumblingWindower, tumbling);
+
 const NO_MERGES: Array<[number, number]> = [];
 const NONE_CLOSED: Array<[number, WindowMetadata]> = [];
 
@@ -165,7 +168,7 @@ class SlidingLogic implements WindowerLogic<SlidingState> {
 
   #add(id: number): void {
     if (this.#open.has(id)) return;
-    const close = this.w.alignTo + id * this.w.offset + this.w.length;
+    const close = windowClose(id, this.w.alignTo, this.w.offset, this.w.length);
     this.#open.set(id, close);
     if (close < this.#minClose) this.#minClose = close;
   }
@@ -173,7 +176,7 @@ class SlidingLogic implements WindowerLogic<SlidingState> {
   openFor(ts: number): number[] {
     if (this.#tumbling) {
       // One window: no array per item (the driver reads the result at once).
-      const id = Math.floor((ts - this.w.alignTo) / this.w.offset);
+      const id = lastWindowId(ts, this.w.alignTo, this.w.offset);
       if (id !== this.#last) {
         this.#add(id);
         this.#last = id;
@@ -227,6 +230,7 @@ export const LATE_SESSION_ID: -1 = -1;
 
 /** One session of a {@linkcode SessionWindower}. */
 interface Session {
+  readonly id: number;
   open: number;
   close: number;
   merged: number[];
@@ -317,32 +321,35 @@ class SessionLogic implements WindowerLogic<SessionState> {
   ) {
     this.#nextId = resume?.nextId ?? 0;
     for (const [id, open, close, merged] of resume?.sessions ?? []) {
-      this.#sessions.set(id, { open, close, merged: [...merged] });
+      this.#sessions.set(id, { id, open, close, merged: [...merged] });
     }
   }
 
   openFor(ts: number): number[] {
-    for (const [id, s] of this.#sessions) if (s.open <= ts && ts <= s.close) return [id];
-    let target: number | undefined;
-    for (const [id, s] of this.#sessions) {
+    // Sessions carry their id, so no loop here makes a `[id, session]` entry per session.
+    for (const s of this.#sessions.values()) if (s.open <= ts && ts <= s.close) return [s.id];
+    let target: Session | undefined;
+    for (const s of this.#sessions.values()) {
       if ((s.open - this.gap <= ts && ts < s.open) || (s.close < ts && ts <= s.close + this.gap)) {
-        if (target === undefined || s.open < this.#sessions.get(target)!.open) target = id;
+        if (target === undefined || s.open < target.open) target = s;
       }
     }
     if (target === undefined) {
       const id = this.ids === "time"
         ? (this.gap > 0 ? Math.floor(ts / this.gap) : ts)
         : this.#nextId++;
-      this.#sessions.set(id, { open: ts, close: ts, merged: [] });
+      this.#sessions.set(id, { id, open: ts, close: ts, merged: [] });
       return [id];
     }
-    const s = this.#sessions.get(target)!;
-    s.open = Math.min(s.open, ts);
-    s.close = Math.max(s.close, ts);
-    this.#mergeAround();
-    // The item's session may have been absorbed by an earlier one.
-    for (const [id, t] of this.#sessions) if (t.open <= ts && ts <= t.close) return [id];
-    return [target];
+    target.open = Math.min(target.open, ts);
+    target.close = Math.max(target.close, ts);
+    // A key's only session has nothing to merge with (the common case: no sort, no arrays).
+    if (this.#sessions.size > 1) {
+      this.#mergeAround();
+      // The item's session may have been absorbed by an earlier one.
+      for (const t of this.#sessions.values()) if (t.open <= ts && ts <= t.close) return [t.id];
+    }
+    return [target.id];
   }
 
   /** Merges sessions that are now within `gap` of each other, earliest start absorbing. */
@@ -370,21 +377,24 @@ class SessionLogic implements WindowerLogic<SessionState> {
 
   merged(): Array<[number, number]> {
     const m = this.#merges;
+    if (m.length === 0) return NO_MERGES;
     this.#merges = [];
     return m;
   }
 
   closeFor(watermark: number): Array<[number, WindowMetadata]> {
-    const closed: Array<[number, WindowMetadata]> = [];
-    for (const [id, s] of this.#sessions) {
-      if (s.close < watermark - this.gap) {
-        closed.push([id, {
+    const limit = watermark - this.gap;
+    let closed: Array<[number, WindowMetadata]> | undefined;
+    for (const s of this.#sessions.values()) {
+      if (s.close < limit) {
+        (closed ??= []).push([s.id, {
           open: s.open,
           close: s.close,
           merged: [...s.merged].sort((x, y) => x - y),
         }]);
       }
     }
+    if (closed === undefined) return NONE_CLOSED;
     closed.sort((a, b) => a[1].close - b[1].close || a[0] - b[0]);
     for (const [id] of closed) this.#sessions.delete(id);
     return closed;

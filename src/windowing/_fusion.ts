@@ -1,0 +1,90 @@
+/**
+ * The capabilities the window driver's fused tumbling path needs, each declared by a class:
+ *
+ * - an event clock (`declareEventClock`): the fused path reads items' timestamps with its
+ *   `tsGetter` and runs `EventClock`'s watermark formulas (`_window_math.ts`) itself;
+ * - a tumbling windower (`declareTumbling`): the fused path computes window ids and bounds
+ *   with the sliding-window formulas for `offset = length`;
+ * - an inline fold (`declareInlineFold`): a window logic whose `onValue(v)` is exactly
+ *   `acc = folder.call(logic, acc, v)` with no output, and whose other methods read only `acc`,
+ *   so the fused path may fold a window's values into a copy of `acc` it keeps and write it
+ *   back before calling anything else on the logic.
+ *
+ * A capability belongs to the class that declares it, not to its subclasses: the check is
+ * `object.constructor`, so a user subclass that overrides a method (and could change what the
+ * formulas assume) takes the general path unless it is declared itself. Internal: nothing here
+ * is part of the public API.
+ *
+ * @module
+ */
+
+/** What the fused path needs of an event clock. */
+export interface EventClockParams<V> {
+  /** The item's timestamp (checked with `eventTime`). */
+  readonly tsGetter: (value: V) => number | Date;
+  /** How long (ms of system time) the watermark trails the largest timestamp. */
+  readonly waitFor: number;
+}
+
+/** What the fused path needs of a tumbling windower: windows of `length` ms from `alignTo`. */
+export interface TumblingParams {
+  /** Window length (and offset) in ms. */
+  readonly length: number;
+  /** A window start, epoch ms. */
+  readonly alignTo: number;
+}
+
+/** A window logic the fused path folds inline (see the module doc). */
+export interface InlineFold<V, A> {
+  /** The window's accumulator. */
+  acc: A;
+  /** Folds a value into `acc`; called with the logic as `this`. */
+  readonly folder: (acc: A, value: V) => A;
+}
+
+// deno-lint-ignore no-explicit-any
+type Class<T> = abstract new (...args: any[]) => T;
+
+const eventClocks = new Map<unknown, (clock: never) => EventClockParams<unknown> | undefined>();
+const tumblings = new Map<unknown, (windower: never) => TumblingParams | undefined>();
+const inlineFolds = new Set<unknown>();
+
+/** Declares that instances of `cls` (not of its subclasses) are event clocks, with `params`. */
+export function declareEventClock<T>(
+  cls: Class<T>,
+  params: (clock: T) => EventClockParams<unknown> | undefined,
+): void {
+  eventClocks.set(cls, params as (clock: never) => EventClockParams<unknown> | undefined);
+}
+
+/**
+ * Declares that instances of `cls` (not of its subclasses) tumble when `params` says so (it
+ * returns `undefined` for an instance that does not).
+ */
+export function declareTumbling<T>(
+  cls: Class<T>,
+  params: (windower: T) => TumblingParams | undefined,
+): void {
+  tumblings.set(cls, params as (windower: never) => TumblingParams | undefined);
+}
+
+/** Declares that instances of `cls` (not of its subclasses) are {@linkcode InlineFold}s. */
+export function declareInlineFold(cls: Class<InlineFold<never, unknown>>): void {
+  inlineFolds.add(cls);
+}
+
+/** The clock's event-clock parameters when its class declared them, else `undefined`. */
+export function eventClockParams<V>(clock: object): EventClockParams<V> | undefined {
+  const params = eventClocks.get(clock.constructor);
+  return params?.(clock as never) as EventClockParams<V> | undefined;
+}
+
+/** The windower's tumbling parameters when its class declared them, else `undefined`. */
+export function tumblingParams(windower: object): TumblingParams | undefined {
+  return tumblings.get(windower.constructor)?.(windower as never);
+}
+
+/** True when `logic`'s class declared itself an {@linkcode InlineFold}. */
+export function isInlineFold<V>(logic: object): logic is InlineFold<V, unknown> {
+  return inlineFolds.has(logic.constructor);
+}

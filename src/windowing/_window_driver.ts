@@ -1,0 +1,57 @@
+/**
+ * The window driver: one `statefulBatch` step under every window operator, with a per-key logic
+ * chosen once per operator by the capabilities its clock, windower and options declare.
+ *
+ * @module
+ */
+import type { WeirOperator } from "../dataflow/op.ts";
+import {
+  type LogicBuilder,
+  statefulBatch,
+  type StatefulBatchLogic,
+} from "../operators/stateful_batch.ts";
+import type { WindowBuilder } from "./window_logic.ts";
+import type { WindowOptions } from "./window_options.ts";
+import { eventClockParams, tumblingParams } from "./_fusion.ts";
+import { KeyWindows } from "./_key_windows.ts";
+import { TumblingEventWindows } from "./_tumbling_event_windows.ts";
+import type { KeyWindowsState, WindowEvent } from "./_window_events.ts";
+
+/**
+ * Builds a key's window logic: the fused {@linkcode TumblingEventWindows} when the clock's class
+ * declares an event clock and the windower's class declares tumbling windows (`_fusion.ts`) and
+ * there are no early results, {@linkcode KeyWindows} otherwise. With `meta = false` (the
+ * pipeable forms, which drop them) no META events are made. Exported for tests.
+ *
+ * @internal
+ */
+export function windowLogicBuilder<V, W, S>(
+  options: WindowOptions<V>,
+  builder: WindowBuilder<V, W, S>,
+  meta = true,
+): LogicBuilder<StatefulBatchLogic<V, WindowEvent, KeyWindowsState>, KeyWindowsState> {
+  const { clock, windower } = options;
+  const early = options.early?.everyItems !== undefined || options.early?.everyMs !== undefined;
+  const eventClock = early ? undefined : eventClockParams<V>(clock);
+  const tumbling = eventClock === undefined ? undefined : tumblingParams(windower);
+  if (eventClock === undefined || tumbling === undefined) {
+    return (resume, ctx) => new KeyWindows<V, W, S>(options, builder, ctx, resume);
+  }
+  const ordered = options.ordered ?? true;
+  return (resume, ctx) =>
+    new TumblingEventWindows<V, W, S>(eventClock, tumbling, ordered, meta, builder, ctx, resume);
+}
+
+/** The stateful step of a window operator: `[key, value]` in, `[key, event]` out. */
+export function windowDriver<V, W, S>(
+  name: string,
+  options: WindowOptions<V>,
+  builder: WindowBuilder<V, W, S>,
+  meta = true,
+): WeirOperator<readonly [string, V], [string, WindowEvent]> {
+  return statefulBatch<V, WindowEvent, KeyWindowsState>(
+    name,
+    windowLogicBuilder(options, builder, meta),
+    options,
+  );
+}
