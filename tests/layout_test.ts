@@ -52,17 +52,10 @@ const LONG_FILES_BEING_SPLIT = new Map<string, string>([
   ["src/recovery/codec.ts", "#15 item 3, codec.ts into byte I/O and the value codec (h-resume)"],
   ["src/recovery/store.ts", "#15 item 3, initStore/inspectStore out of store.ts (h-resume)"],
   ["src/operators/stateful_batch.ts", "#15 item 2, folds as compositions (h-keyed)"],
-  ["src/windowing/window.ts", "#15 item 1, one window driver (h-window)"],
-  ["src/windowing/window_operators.ts", "#15 item 1, one window driver (h-window)"],
 ]);
 
 /** Import cycles still being removed by other engineers: each the sorted files of one cycle. */
-const CYCLES_BEING_REMOVED = new Map<string, string>([
-  [
-    "src/windowing/_fold_logic.ts src/windowing/window.ts",
-    "#15 item 1: window.ts checks constructor === FoldLogic (h-window)",
-  ],
-]);
+const CYCLES_BEING_REMOVED = new Map<string, string>([]);
 
 const ROOT_PATH = decodeURIComponent(ROOT.pathname);
 
