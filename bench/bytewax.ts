@@ -33,7 +33,7 @@ import {
   runLoop,
   runWeir,
   SIZES,
-  TITLES,
+  title,
   type Workload,
   WORKLOADS,
 } from "./bytewax/workloads.ts";
@@ -258,7 +258,7 @@ if (o.json) {
   head.push("rounds (weir / loop" + (withBytewax ? "; Bytewax / weir)" : ")"));
   const rows = results.map((r) => {
     const row = [
-      TITLES[r.workload],
+      title(r.workload, SIZES[o.size]![r.workload]),
       r.items.toLocaleString("en"),
       `${fmt(median(r.weirOverLoop))}×`,
     ];

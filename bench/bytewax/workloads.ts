@@ -28,12 +28,21 @@ export const WORKLOADS = ["wordcount", "running_sum", "tumbling", "session"] as 
 export type Workload = typeof WORKLOADS[number];
 
 /** A line of the table: what the workload does, as Bytewax operators name it. */
-export const TITLES: Record<Workload, string> = {
-  wordcount: "word count (`flat_map` + `count_final`)",
-  running_sum: "keyed running sum, 100K keys (`stateful_map`)",
-  tumbling: "1-minute tumbling window sum, 1K keys (`fold_window`)",
-  session: "session window count, 10K keys (`count_window`)",
-};
+export function title(workload: Workload, n: number): string {
+  const keys = shape(workload, n).keys.toLocaleString("en");
+  switch (workload) {
+    case "wordcount":
+      return `word count, ${
+        VOCABULARY.toLocaleString("en")
+      }-word vocabulary (\`flat_map\` + \`count_final\`)`;
+    case "running_sum":
+      return `keyed running sum, ${keys} keys (\`stateful_map\`)`;
+    case "tumbling":
+      return `1-minute tumbling window sum, ${keys} keys (\`fold_window\`)`;
+    case "session":
+      return `session window count (5-minute gap), ${keys} keys (\`count_window\`)`;
+  }
+}
 
 /** Items per batch, on every side (lines for the word count). */
 export const BATCH = 1000;
@@ -46,11 +55,32 @@ export const SESSION_GAP = 5 * MINUTE;
 
 const WORDS_PER_LINE = 10;
 const VOCABULARY = 10_000;
-const SUM_KEYS = 100_000;
-const TUMBLING_KEYS = 1_000;
-const TUMBLING_STEP_MS = 1;
-const SESSION_KEYS = 10_000;
-const SESSION_STEP_MS = 10;
+
+/**
+ * Keys and the event-time step between items at a size. At `full` size: 100K keys for the
+ * running sum, 1K for tumbling windows (one event per ms: ~60 per key and window), 10K for
+ * sessions (one event per 10 ms: a key every ~100 s on average, so ~5 % of gaps exceed the
+ * 5-minute session gap). Smaller sizes keep the items per key and the event-time span, so even
+ * the tiny size has several windows and sessions per key.
+ */
+function shape(workload: Workload, n: number): { keys: number; stepMs: number } {
+  switch (workload) {
+    case "wordcount":
+      return { keys: VOCABULARY, stepMs: 0 };
+    case "running_sum":
+      return { keys: Math.min(100_000, Math.max(1, Math.floor(n / 10))), stepMs: 0 };
+    case "tumbling":
+      return {
+        keys: Math.min(1_000, Math.max(1, Math.floor(n / 40))),
+        stepMs: Math.max(1, Math.floor(80 * MINUTE / n)),
+      };
+    case "session":
+      return {
+        keys: Math.min(10_000, Math.max(1, Math.floor(n / 40))),
+        stepMs: Math.max(1, Math.floor(4_000_000 / n)),
+      };
+  }
+}
 
 /**
  * Items of each workload (words for the word count) at a size. At `full` each weir run takes
@@ -108,6 +138,7 @@ function cut<T>(items: T[]): T[][] {
 /** Builds a workload's input of `n` items (words for the word count), the same on every call. */
 export function generate(workload: Workload, n: number): Input {
   const rnd = prng(0x5eed + WORKLOADS.indexOf(workload));
+  const { keys: nKeys, stepMs } = shape(workload, n);
   switch (workload) {
     case "wordcount": {
       const vocabulary = Array.from({ length: VOCABULARY }, (_, i) => wordOf(i));
@@ -124,27 +155,27 @@ export function generate(workload: Workload, n: number): Input {
       return { workload, batches: cut(lines) };
     }
     case "running_sum": {
-      const keys = Array.from({ length: SUM_KEYS }, (_, i) => `k${i}`);
+      const keys = Array.from({ length: nKeys }, (_, i) => `k${i}`);
       const items: [string, number][] = [];
       for (let i = 0; i < n; i++) {
-        items.push([keys[Math.floor(rnd() * SUM_KEYS)]!, 1 + Math.floor(rnd() * 100)]);
+        items.push([keys[Math.floor(rnd() * nKeys)]!, 1 + Math.floor(rnd() * 100)]);
       }
       return { workload, batches: cut(items) };
     }
     case "tumbling": {
-      const keys = Array.from({ length: TUMBLING_KEYS }, (_, i) => `s${i}`);
+      const keys = Array.from({ length: nKeys }, (_, i) => `s${i}`);
       const items: [string, Reading][] = [];
       for (let i = 0; i < n; i++) {
-        const key = keys[Math.floor(rnd() * TUMBLING_KEYS)]!;
-        items.push([key, { t: T0 + i * TUMBLING_STEP_MS, v: 1 + Math.floor(rnd() * 100) }]);
+        const key = keys[Math.floor(rnd() * nKeys)]!;
+        items.push([key, { t: T0 + i * stepMs, v: 1 + Math.floor(rnd() * 100) }]);
       }
       return { workload, batches: cut(items) };
     }
     case "session": {
-      const users = Array.from({ length: SESSION_KEYS }, (_, i) => `u${i}`);
+      const users = Array.from({ length: nKeys }, (_, i) => `u${i}`);
       const items: Visit[] = [];
       for (let i = 0; i < n; i++) {
-        items.push({ user: users[Math.floor(rnd() * SESSION_KEYS)]!, t: T0 + i * SESSION_STEP_MS });
+        items.push({ user: users[Math.floor(rnd() * nKeys)]!, t: T0 + i * stepMs });
       }
       return { workload, batches: cut(items) };
     }
@@ -195,11 +226,25 @@ function batchesSource<T>(batches: T[][]): FixedPartitionedSource<T, number> {
 
 /**
  * The "system" clock of the window workloads: a {@linkcode TestClock} at {@linkcode T0} that
- * moves only when told to (never, here). The scheduler never sleeps in these runs (every poll
- * returns a batch until EOF), so it is never waited on.
+ * moves only when told to (never, here). The scheduler of these runs never sleeps (every poll
+ * returns a batch until EOF); if it ever asked to, nothing would wake it, so that fails the run
+ * instead of hanging the bench.
  */
-function frozenClock(): TestClock {
-  return new TestClock({ start: T0, autoAdvance: false });
+class FrozenClock extends TestClock {
+  constructor() {
+    super({ start: T0, autoAdvance: false });
+  }
+
+  override sleepUntil(at: number, signal: AbortSignal): Promise<void> {
+    if (at <= this.now() || signal.aborted) return super.sleepUntil(at, signal);
+    return Promise.reject(
+      new Error(
+        `The bench's frozen clock was asked to sleep until ${at} ms while it stays at ` +
+          `${this.now()} ms; nothing would wake the run, so a window workload's source must ` +
+          `return a batch on every poll until EOF`,
+      ),
+    );
+  }
 }
 
 /** An output item of any workload: `[key, count | sum]` or `[key, [windowId, n]]`. */
@@ -241,7 +286,7 @@ export async function runWeir(input: Input): Promise<OutputItem[]> {
           late: "drop",
         }))
         .output("out", new TestingSink(out));
-      await run(flow, { clock: frozenClock() });
+      await run(flow, { clock: new FrozenClock() });
       break;
     case "session":
       flow.input("inp", batchesSource(input.batches))
@@ -252,7 +297,7 @@ export async function runWeir(input: Input): Promise<OutputItem[]> {
           late: "drop",
         }))
         .output("out", new TestingSink(out));
-      await run(flow, { clock: frozenClock() });
+      await run(flow, { clock: new FrozenClock() });
       break;
   }
   return out;
