@@ -8,8 +8,9 @@ import { assertEquals, assertThrows } from "@std/assert";
 import { checkSame, digest } from "../bench/bytewax/workloads.ts";
 import { bytewaxPython } from "../bench/bytewax/venv.ts";
 
-const ROOT = new URL("..", import.meta.url).pathname;
-const BENCH = new URL("../bench/bytewax.ts", import.meta.url).pathname;
+// Decoded: the checkout's path may contain spaces (%20 in a URL).
+const ROOT = decodeURIComponent(new URL("..", import.meta.url).pathname);
+const BENCH = decodeURIComponent(new URL("../bench/bytewax.ts", import.meta.url).pathname);
 
 /** Line counts and SHA-256 of the sorted output lines of each workload at `--size tiny`. */
 const TINY: Record<string, [number, string]> = {
