@@ -17,12 +17,12 @@ import {
   type LogicContext,
   type LogicResult,
   NOTHING,
-  QUIET,
   RETAIN,
   statefulBatch,
   type StatefulBatchLogic,
   type StatefulOptions,
 } from "../operators/stateful_batch.ts";
+import { type PerValueLogic, QUIET } from "../operators/_per_value_logic.ts";
 import {
   type ClockLogic,
   EventClock,
@@ -143,7 +143,7 @@ interface KeyWindowsState {
 /** Builds a window's logic, from its snapshot on resume. */
 export type WindowBuilder<V, W, S> = (resumeState: S | undefined) => WindowLogic<V, W, S>;
 
-class KeyWindows<V, W, S> implements StatefulBatchLogic<V, WindowEvent, KeyWindowsState> {
+class KeyWindows<V, W, S> implements PerValueLogic<V, WindowEvent, KeyWindowsState> {
   readonly #clock: ClockLogic<V, unknown>;
   readonly #windower: WindowerLogic<unknown>;
   readonly #windows = new Map<number, WindowLogic<V, W, S>>();
@@ -348,7 +348,7 @@ class KeyWindows<V, W, S> implements StatefulBatchLogic<V, WindowEvent, KeyWindo
  * map. Its snapshot is the same {@linkcode KeyWindowsState} (clock: `EventClockState`,
  * windower: `SlidingState`), so either logic resumes from the other's snapshot.
  */
-class TumblingEventWindows<V, W, S> implements StatefulBatchLogic<V, WindowEvent, KeyWindowsState> {
+class TumblingEventWindows<V, W, S> implements PerValueLogic<V, WindowEvent, KeyWindowsState> {
   // Numeric fields are initialised where they are declared, and the class has no constructor
   // parameter properties: with those, the emitted class first defines every field as
   // `undefined`, and V8 then boxes every double stored in it (an allocation per value).
