@@ -84,12 +84,15 @@ export function buildWorker(flow: Dataflow, rt: WorkerRuntime): BuiltWorker {
   const consumers = new Map<string, StepRecord[]>();
   const producer = new Map<string, string>();
   for (const s of steps) {
+    // A scope record only names a group of substeps: it neither reads nor writes a stream (and
+    // counting it as a consumer would keep the stream it reads from fusing).
+    if (s.kind === "scope") continue;
     for (const up of s.ups) {
       let list = consumers.get(up);
       if (list === undefined) consumers.set(up, list = []);
       list.push(s);
     }
-    if (s.kind !== "scope") { for (const d of s.downs) producer.set(d, s.id); }
+    for (const d of s.downs) producer.set(d, s.id);
   }
   const channels = new Map<string, Channel<unknown>>();
   const open = new Map<string, OpenChain>();
