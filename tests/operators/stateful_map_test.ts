@@ -179,3 +179,49 @@ Deno.test("statefulFlatMap with init: new and discarded keys start from init", a
     'statefulFlatMap("f"): options must be an options object, got a number',
   );
 });
+
+Deno.test("statefulMap: an exception in the mapper reads 'Mapper failed' with its cause", async () => {
+  const boom = new Error("boom");
+  const flow = new Dataflow("test_df");
+  flow.input("inp", new TestingSource<[string, number]>([["k", 1], ["j", 2]]))
+    .pipe(statefulMap("s", (_s: number | undefined, v: number): [number, number] => {
+      if (v === 2) throw boom;
+      return [v, v];
+    }))
+    .output("out", new TestingSink([]));
+  const err = await assertRejects(
+    () => runMain(flow),
+    DataflowError,
+    'Step "test_df.s" for key "j": Mapper failed: boom',
+  );
+  assertEquals(err.cause, boom);
+});
+
+Deno.test("statefulMap: outputs are grouped by key within an activation, keys in first-arrival order", async () => {
+  const out: [string, [number, number]][] = [];
+  const flow = new Dataflow("test_df");
+  const items: [string, number][] = [["b", 1], ["a", 2], ["b", 3], ["a", 4], ["c", 5], ["b", 6], [
+    "c",
+    7,
+  ], ["b", 8]];
+  flow.input("inp", new TestingSource(items, { batchSize: 4 }))
+    .pipe(statefulMap("sum", (s: number | undefined, v: number): [number | undefined, number[]] => {
+      const n = (s ?? 0) + v;
+      // A state over 8 is dropped: the key's next value starts again from undefined.
+      return [n > 8 ? undefined : n, [v, n]];
+    }))
+    .output("out", new TestingSink(out));
+  await runMain(flow);
+  // Activation 1 (b1 a2 b3 a4): b's outputs, then a's. Activation 2 (c5 b6 c7 b8): c first; b
+  // reaches 10 at 6, so 8 starts again; c reaches 12 at 7.
+  assertEquals(out, [
+    ["b", [1, 1]],
+    ["b", [3, 4]],
+    ["a", [2, 2]],
+    ["a", [4, 6]],
+    ["c", [5, 5]],
+    ["c", [7, 12]],
+    ["b", [6, 10]],
+    ["b", [8, 8]],
+  ]);
+});
