@@ -37,6 +37,22 @@ export interface FoldSpec<V, A, S> extends FoldAcc<A, S> {
   readonly merge: ((acc: A, partial: A) => A) | undefined;
 }
 
+const identity = (n: number) => n;
+
+/**
+ * The count (`countFinal`): seed 0, one more per value, partial counts added, the count as the
+ * snapshot. {@linkcode foldEmitAtEof} runs it with `CountLogic`, which adds without calling
+ * `folder`: a folder call site shared by every fold of a process sees several functions, and
+ * V8 then calls them instead of inlining them (a count was ~1.2× slower that way).
+ */
+export const COUNT: FoldSpec<unknown, number, number> = Object.freeze({
+  seed: () => 0,
+  folder: (n: number) => n + 1,
+  merge: (a: number, b: number) => a + b,
+  toSnapshot: identity,
+  fromSnapshot: identity,
+});
+
 /**
  * A keyed step that folds each key's values as `spec` says and emits `[key, acc]` for every
  * key at EOF (sorted key order), then drops the key.
@@ -49,7 +65,10 @@ export function foldEmitAtEof<V, A, S>(
   const { seed, folder, merge } = spec;
   return keyedStep<V, A, S, A>(
     stepId,
-    (resume) => new FoldAtEofLogic(spec, folder, resume),
+    spec === (COUNT as FoldSpec<unknown, unknown, unknown>)
+      ? (resume) =>
+        new CountLogic(resume as number | undefined) as unknown as FoldAtEofLogic<V, A, S>
+      : (resume) => new FoldAtEofLogic(spec, folder, resume),
     options,
     merge === undefined ? undefined : {
       fold: (partial, value) =>
@@ -67,7 +86,7 @@ export function foldEmitAtEof<V, A, S>(
 class FoldAtEofLogic<V, A, S> implements PerValueLogic<V, A, S> {
   /** Whether `acc` holds an accumulator (not yet, for an unseeded fold's fresh key). */
   private has: boolean;
-  private acc: A | undefined;
+  protected acc: A | undefined;
 
   constructor(
     private readonly spec: FoldAcc<A, S>,
@@ -105,5 +124,16 @@ class FoldAtEofLogic<V, A, S> implements PerValueLogic<V, A, S> {
 
   snapshot(): S {
     return this.spec.toSnapshot(this.acc as A);
+  }
+}
+
+/** One key of the count ({@linkcode COUNT}): the fold, with `acc + 1` inline. */
+class CountLogic extends FoldAtEofLogic<unknown, number, number> {
+  constructor(resume: number | undefined) {
+    super(COUNT, COUNT.folder, resume);
+  }
+
+  override onValue(): void {
+    this.acc = this.acc! + 1;
   }
 }

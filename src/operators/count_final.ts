@@ -6,7 +6,7 @@
 import type { WeirOperator } from "../dataflow/op.ts";
 import { checkStepId } from "../dataflow/step_id.ts";
 import { checkFunction } from "./_chain.ts";
-import { foldEmitAtEof } from "./_fold.ts";
+import { COUNT, foldEmitAtEof } from "./_fold.ts";
 import { keyOn } from "./key_on.ts";
 import type { StatefulOptions } from "./stateful_batch.ts";
 import { step } from "./step.ts";
@@ -47,17 +47,6 @@ export function countFinal<T>(
     keyOn("key", keyFn),
     // With several workers, each worker counts its items per key and activation; the owner
     // of the key adds the partial counts. The snapshot is the count.
-    foldEmitAtEof<T, number, number>("count", {
-      seed: zero,
-      folder: plusOne,
-      merge: add,
-      toSnapshot: identity,
-      fromSnapshot: identity,
-    }, options),
+    foldEmitAtEof<T, number, number>("count", COUNT, options),
   ) as WeirOperator<T, [string, number]>;
 }
-
-const zero = () => 0;
-const plusOne = (n: number) => n + 1;
-const add = (a: number, b: number) => a + b;
-const identity = (n: number) => n;
