@@ -18,8 +18,6 @@ import type { LogicResult, StatefulBatchLogic } from "./stateful_batch_logic.ts"
  * not called). Outputs it returns are held and emitted at the end of the activation, grouped
  * by key exactly as `onBatch`'s would be. After the key's last value of the activation,
  * `onValuesEnd` (if present) may emit more and discard; without it the key is retained.
- * The runtime reads an array `onValue` returns at once, before it calls any logic again, so a
- * logic may return the same array each time (no allocation per value).
  *
  * @typeParam V Input values.
  * @typeParam W Output values.

@@ -12,7 +12,7 @@ import {
   type StepContext,
 } from "../dataflow/op.ts";
 import { attributeError, DataflowError } from "../errors.ts";
-import { isIterable, notKeyedError, preview } from "./_chain.ts";
+import { isIterable, isKeyedPair, notKeyedError, preview } from "./_chain.ts";
 import { KeyTimers, TimerSlot } from "./_key_timers.ts";
 import { type PerValueLogic, QUIET } from "./_per_value_logic.ts";
 import { type LogicBuilder, type LogicResult, NOTHING } from "./stateful_batch_logic.ts";
@@ -32,12 +32,8 @@ class KeyEntry<V, W, S> extends TimerSlot {
   changedIn = -1;
   /** Values were folded through `onValue` in the current activation. */
   folded = false;
-  /**
-   * The first and last of the outputs `onValue` returned in the current activation (indexes in
-   * the node's held buffer, linked by `heldNext`; -1: none), emitted at its end.
-   */
-  heldFirst = -1;
-  heldLast = -1;
+  /** Outputs `onValue` returned in the current activation, emitted at its end. */
+  held: W[] | undefined = undefined;
   /** The node's flush count when the key last got a value (a new count: first value since). */
   seen = -1;
   /** The key's place in the node's `active` list in this activation (-1: none yet). */
@@ -83,14 +79,6 @@ export class StatefulBatchNode<V, W, S> implements RuntimeNode<readonly [string,
   private epochSeq = 0;
   /** Counts flushes: a key's first value after a flush starts its activation. */
   private flushSeq = 0;
-  /**
-   * The outputs `onValue` returned in the current activation, of every key: one buffer for the
-   * node, reused between activations (no array per key); each key's outputs are linked in
-   * arrival order through `heldNext` from its entry's `heldFirst` to `heldLast`.
-   */
-  private readonly heldValues: Array<W | undefined> = [];
-  private readonly heldNext: number[] = [];
-  private heldCount = 0;
   private upstreamDone = false;
   private eofDone = false;
   private completed = false;
@@ -103,8 +91,7 @@ export class StatefulBatchNode<V, W, S> implements RuntimeNode<readonly [string,
   ) {}
 
   next(item: readonly [string, V]): void {
-    // isKeyedPair, inline (the hottest check of the node).
-    if (!Array.isArray(item) || item.length !== 2 || typeof item[0] !== "string") {
+    if (!isKeyedPair(item)) {
       this.ctx.fail(notKeyedError(this.ctx.stepId, item));
       return;
     }
@@ -131,10 +118,11 @@ export class StatefulBatchNode<V, W, S> implements RuntimeNode<readonly [string,
       try {
         out = logic.onValue(item[1]);
         if (out !== undefined && out !== null && out !== QUIET) {
+          const held = e.held ??= [];
           if (Array.isArray(out)) {
-            for (let i = 0; i < out.length; i++) this.hold(e, out[i]);
+            for (let i = 0; i < out.length; i++) held.push(out[i]);
           } else {
-            for (const o of out as Iterable<W>) this.hold(e, o);
+            for (const o of out as Iterable<W>) held.push(o);
           }
         }
       } catch (err) {
@@ -165,16 +153,6 @@ export class StatefulBatchNode<V, W, S> implements RuntimeNode<readonly [string,
     } else {
       e.batch.push(item[1]);
     }
-  }
-
-  /** Holds an output of `e`'s `onValue` until the flush (after `e`'s earlier ones). */
-  private hold(e: KeyEntry<V, W, S>, output: W): void {
-    const i = this.heldCount++;
-    this.heldValues[i] = output;
-    this.heldNext[i] = -1;
-    if (e.heldFirst < 0) e.heldFirst = i;
-    else this.heldNext[e.heldLast] = i;
-    e.heldLast = i;
   }
 
   /** Lists a key for the flush, at its place in first-arrival order. */
@@ -227,16 +205,10 @@ export class StatefulBatchNode<V, W, S> implements RuntimeNode<readonly [string,
         e.fired = undefined;
         if (e.folded) {
           e.folded = false;
-          if (e.heldFirst >= 0) {
-            const values = this.heldValues;
-            const next = this.heldNext;
-            const key = e.key;
-            for (let j = e.heldFirst; j >= 0; j = next[j]!) {
-              const v = values[j] as W;
-              values[j] = undefined; // not kept alive until the next activation
-              this.down.next([key, v]);
-            }
-            e.heldFirst = e.heldLast = -1;
+          const held = e.held;
+          if (held !== undefined) {
+            e.held = undefined;
+            for (let j = 0; j < held.length; j++) this.down.next([e.key, held[j]!]);
           }
           const logic = e.logic;
           if (logic === undefined) continue;
@@ -249,7 +221,6 @@ export class StatefulBatchNode<V, W, S> implements RuntimeNode<readonly [string,
         if (e.logic === undefined && !this.build(e)) return;
         if (!this.invoke(e, ON_BATCH, values, now)) return;
       }
-      this.heldCount = 0;
     }
     // 2. Timers that are due.
     if (this.timers.size > 0 && this.timers.peek()! <= now) {

@@ -7,15 +7,13 @@ import type { WeirOperator } from "../dataflow/op.ts";
 import { DataflowError } from "../errors.ts";
 import { describeType } from "../dataflow/step_id.ts";
 import { checkFunction, preview } from "./_chain.ts";
-import type { PerValueLogic } from "./_per_value_logic.ts";
-import { keyedStep } from "./stateful_batch.ts";
 import {
-  DISCARD,
   type LogicContext,
   type LogicResult,
-  NOTHING,
+  statefulBatch,
+  type StatefulBatchLogic,
   type StatefulOptions,
-} from "./stateful_batch_logic.ts";
+} from "./stateful_batch.ts";
 
 /**
  * For each `[key, value]`, calls `mapper(state, value)` → `[newState, output]` and emits
@@ -99,7 +97,7 @@ export function statefulMap<V, W, S>(
   }
   const hasInit = "init" in options && options.init !== undefined;
   if (!hasInit) {
-    return keyedStep<V, W, S | undefined, never>(
+    return statefulBatch<V, W, S | undefined>(
       stepId,
       (resume, ctx) => new MapLogic(mapper, resume, ctx, undefined),
       options,
@@ -107,7 +105,7 @@ export function statefulMap<V, W, S>(
   }
   const init = options.init as S | (() => S);
   const initial = typeof init === "function" ? init as () => S : () => init;
-  return keyedStep<V, W, S | undefined, never>(
+  return statefulBatch<V, W, S | undefined>(
     stepId,
     (resume, ctx) => new MapLogic(mapper, resume, ctx, initial),
     options,
@@ -123,20 +121,8 @@ export interface StatefulMapInit<S> extends StatefulOptions {
   readonly init: S | (() => S);
 }
 
-/** Emit nothing, discard: the end of an activation that left the key without state. */
-const DROP: LogicResult<never> = Object.freeze([Object.freeze([]), DISCARD]) as LogicResult<never>;
-
-/**
- * The one-output array `MapLogic.onValue` returns: shared, as the node reads it before the next
- * `onValue` call (see `PerValueLogic`), so an item allocates no array here.
- */
-const ONE: unknown[] = [undefined];
-
-/**
- * One key of statefulMap, on the per-value path: each value is mapped as it arrives; at the
- * activation's end the key is discarded if its state is gone (as `onBatch` would).
- */
-class MapLogic<V, W, S> implements PerValueLogic<V, W, S | undefined> {
+/** One key of statefulMap. */
+class MapLogic<V, W, S> implements StatefulBatchLogic<V, W, S | undefined> {
   constructor(
     private readonly mapper: (state: S | undefined, value: V) => readonly [S | undefined | null, W],
     private state: S | undefined,
@@ -145,38 +131,26 @@ class MapLogic<V, W, S> implements PerValueLogic<V, W, S | undefined> {
     private readonly initial: (() => S) | undefined,
   ) {}
 
-  onValue(value: V): W[] {
-    let state = this.state;
-    if (state === undefined && this.initial !== undefined) state = this.initial();
-    let r;
-    try {
-      r = this.mapper(state, value);
-    } catch (err) {
-      this.state = state;
-      throw new DataflowError(this.ctx.stepId, "Mapper failed", { key: this.ctx.key, cause: err });
-    }
-    if (!Array.isArray(r) || r.length !== 2) {
-      this.state = state;
-      throw new DataflowError(
-        this.ctx.stepId,
-        `Mapper must return a 2-element array [updatedState, emit], got ${preview(r)}`,
-        { key: this.ctx.key },
-      );
-    }
-    this.state = r[0] ?? undefined;
-    ONE[0] = r[1];
-    return ONE as W[];
-  }
-
-  onValuesEnd(): LogicResult<W> {
-    return this.state === undefined ? DROP : NOTHING;
-  }
-
-  /** Not called (the node takes the per-value path); the same, for a batch. */
   onBatch(values: V[]): LogicResult<W> {
     const out = new Array<W>(values.length);
-    for (let i = 0; i < values.length; i++) out[i] = this.onValue(values[i]!)[0]!;
-    return [out, this.state === undefined];
+    let state = this.state;
+    const initial = this.initial;
+    for (let i = 0; i < values.length; i++) {
+      if (state === undefined && initial !== undefined) state = initial();
+      const r = this.mapper(state, values[i]!);
+      if (!Array.isArray(r) || r.length !== 2) {
+        this.state = state;
+        throw new DataflowError(
+          this.ctx.stepId,
+          `Mapper must return a 2-element array [updatedState, emit], got ${preview(r)}`,
+          { key: this.ctx.key },
+        );
+      }
+      state = r[0] ?? undefined;
+      out[i] = r[1];
+    }
+    this.state = state;
+    return [out, state === undefined];
   }
 
   snapshot(): S | undefined {
