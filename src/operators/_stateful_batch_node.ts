@@ -95,7 +95,11 @@ export class StatefulBatchNode<V, W, S> implements RuntimeNode<readonly [string,
       this.ctx.fail(notKeyedError(this.ctx.stepId, item));
       return;
     }
-    const key = item[0];
+    this.nextKeyed(item[0], item[1]);
+  }
+
+  /** `next([key, value])` without the pair (from a `KeyingChannel`). */
+  nextKeyed(key: string, value: V): void {
     let e = this.entries.get(key);
     if (e === undefined) {
       e = new KeyEntry<V, W, S>(key);
@@ -116,7 +120,7 @@ export class StatefulBatchNode<V, W, S> implements RuntimeNode<readonly [string,
     if (logic.onValue !== undefined) {
       let out;
       try {
-        out = logic.onValue(item[1]);
+        out = logic.onValue(value);
         if (out !== undefined && out !== null && out !== QUIET) {
           const held = e.held ??= [];
           if (Array.isArray(out)) {
@@ -148,10 +152,10 @@ export class StatefulBatchNode<V, W, S> implements RuntimeNode<readonly [string,
       return;
     }
     if (e.batch === undefined) {
-      e.batch = [item[1]];
+      e.batch = [value];
       this.pushActive(e);
     } else {
-      e.batch.push(item[1]);
+      e.batch.push(value);
     }
   }
 
