@@ -59,23 +59,11 @@ export class Channel<T> implements Downstream<T> {
    * run never calls this, so its `next` stays the prototype's, with no counter.
    */
   countItems(): void {
-    this.next = this.countingNext;
-  }
-
-  /** `next` with a count: what {@linkcode Channel.countItems} installs. */
-  private countingNext(item: T): void {
-    this.items++;
-    if (!this.rt.inActivation) {
-      this.rt.emittedOutsideActivation(this.stepId);
-      return;
-    }
-    const only = this.only;
-    if (only !== undefined) {
-      only.next(item);
-      return;
-    }
-    const cs = this.consumers;
-    for (let i = 0; i < cs.length; i++) cs[i]!.next(item);
+    const next = this.next;
+    this.next = (item: T) => {
+      this.items++;
+      next.call(this, item);
+    };
   }
 
   /** Pushes an item to every consumer. */
@@ -140,7 +128,7 @@ export interface KeyedConsumer<V> extends Consumer<readonly [string, V]> {
  * not apply: the channel keys each item itself. Its only consumer, when keyed (the keyed node),
  * gets `(key, item)` with no pair, one RxJS step and one channel hop fewer per item; any other
  * consumers get `[key, item]` as from the step. Errors read as they would from the step: a bad
- * key names the step, an error from upstream the upstream step. Items are always counted.
+ * key names the step, an error from upstream the upstream step.
  */
 export class KeyingChannel<V> extends Channel<unknown> {
   /** The only consumer, if it takes `nextKeyed`. */
@@ -171,9 +159,6 @@ export class KeyingChannel<V> extends Channel<unknown> {
     this.keyed = c?.nextKeyed ? c as KeyedConsumer<unknown> : undefined;
   }
 
-  /** Counting is always on (one increment per item). */
-  override countItems(): void {}
-
   override next(item: unknown): void {
     if (!this.rt.inActivation) return this.rt.emittedOutsideActivation(this.stepId);
     let key: string;
@@ -183,7 +168,6 @@ export class KeyingChannel<V> extends Channel<unknown> {
       // The run fails (its first failure is kept): nothing of this activation reaches a sink.
       return this.rt.fail(attributeError(err, this.stepId));
     }
-    this.items++;
     if (this.keyed) return this.keyed.nextKeyed(key, item);
     const pair = [key, item];
     for (const c of this.consumers) c.next(pair);
