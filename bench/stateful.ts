@@ -1,7 +1,8 @@
 /**
  * Keyed-state benchmark. Ratios against plain loops over the same pre-built batches, measured
- * in one process: weir and the loop alternate for several rounds and the median ratio is
- * printed (absolute times on a shared VM drift by ±30 %; ratios within a round do not).
+ * in one process: weir and the loop alternate for several rounds and the median ratios of wall
+ * time and of CPU time are printed (absolute times on a shared VM drift by ±30 %; ratios within
+ * a round drift less, and CPU time is not stretched by other processes' load).
  *
  *   deno task bench:stateful              # 10M items, 100K keys
  *   deno task bench:stateful -- 2000000   # fewer items
@@ -15,6 +16,7 @@
  *
  * @module
  */
+import process from "node:process";
 import {
   countFinal,
   Dataflow,
@@ -29,7 +31,7 @@ import {
 const N = Number(Deno.args.filter((a) => a !== "--")[0] ?? 10_000_000);
 const KEYS = 100_000;
 const BATCH = 1000;
-const ROUNDS = 5;
+const ROUNDS = 7;
 
 const keyNames = Array.from({ length: KEYS }, (_, i) => `key${i}`);
 // A fixed scramble so consecutive items hit different keys.
@@ -136,37 +138,52 @@ function loopRunning(): number {
   return emitted;
 }
 
+/** CPU time of this process (user + system), ms: unlike wall time, not stretched by other load. */
+function cpuMs(): number {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
+}
+
+/** The median of `xs` (sorted in place), as text. */
+function median(xs: number[]): string {
+  xs.sort((x, y) => x - y);
+  return xs[Math.floor(xs.length / 2)]!.toFixed(2);
+}
+
 async function compare(
   name: string,
   weir: () => Promise<number>,
   loop: () => number,
 ): Promise<void> {
-  const ratios: number[] = [];
+  const walls: number[] = [];
+  const cpus: number[] = [];
   let weirNs = 0;
   let loopNs = 0;
   await weir(); // warm-up
   loop();
   for (let r = 0; r < ROUNDS; r++) {
     let t = performance.now();
+    let c = cpuMs();
     const a = await weir();
     const tw = performance.now() - t;
+    const cw = cpuMs() - c;
     t = performance.now();
+    c = cpuMs();
     const b = loop();
     const tl = performance.now() - t;
+    const cl = cpuMs() - c;
     if (a !== N || b !== N) {
       throw new Error(`${name}: results differ (weir ${a}, loop ${b}, expected ${N})`);
     }
-    ratios.push(tw / tl);
+    walls.push(tw / tl);
+    cpus.push(cw / cl);
     weirNs += (tw * 1e6) / N / ROUNDS;
     loopNs += (tl * 1e6) / N / ROUNDS;
   }
-  ratios.sort((x, y) => x - y);
-  const median = ratios[Math.floor(ROUNDS / 2)]!;
+  const rounds = walls.map((x) => x.toFixed(2)).join(" ");
   console.log(
-    `${name.padEnd(34)} weir / plain loop = ${median.toFixed(2)}×  ` +
-      `(rounds ${ratios.map((x) => x.toFixed(2)).join(" ")}; ~${weirNs.toFixed(0)} vs ~${
-        loopNs.toFixed(0)
-      } ns/item)`,
+    `${name.padEnd(34)} weir / plain loop = ${median(walls)}× wall, ${median(cpus)}× CPU  ` +
+      `(wall rounds ${rounds}; ~${weirNs.toFixed(0)} vs ~${loopNs.toFixed(0)} ns/item)`,
   );
 }
 

@@ -1,20 +1,24 @@
 /**
- * Throughput benchmark: the same `map → filter → map` work three ways in one process, plus a
- * word-split flatMap, printing ratios (timings on a shared machine are noisy; ratios measured
- * in one run are what we compare).
+ * Throughput benchmark: the same `map → filter → map` work three ways in one process, a
+ * word-split flatMap, and a word count (flatMap split + countFinal), printing ratios (timings on
+ * a shared machine are noisy; ratios of alternating rounds in one run are what we compare).
  *
- *   deno task bench            # 10M items
- *   deno task bench -- 1000000 # fewer items
+ *   deno task bench:throughput              # 10M items
+ *   deno task bench:throughput -- 1000000   # fewer items
  *
  * 1. weir: an in-memory source of pre-built batches → one pipe step → a counting sink.
  * 2. bare RxJS: the same RxJS chain subscribed to a Subject fed item by item, counting in
  *    the subscriber, batch by batch.
  * 3. plain loop: the same arithmetic in a for-loop over the same batches.
+ * 4. word count: `flatMap(split)` + `countFinal` vs a loop splitting the same lines and
+ *    counting in a `Map` (both emit the counts in sorted key order).
  *
  * @module
  */
+import process from "node:process";
 import { filter, map, Subject } from "rxjs";
 import {
+  countFinal,
   Dataflow,
   type DynamicSink,
   EOF,
@@ -25,7 +29,7 @@ import {
 
 const N = Number(Deno.args.filter((a) => a !== "--")[0] ?? 10_000_000);
 const BATCH = 1000;
-const ROUNDS = 3;
+const ROUNDS = 7;
 
 const batches: number[][] = [];
 for (let i = 0; i < N; i += BATCH) {
@@ -126,50 +130,101 @@ function loopSplit(): number {
   return words;
 }
 
-async function time<T>(fn: () => T | Promise<T>): Promise<[number, T]> {
-  const t0 = performance.now();
-  const r = await fn();
-  return [performance.now() - t0, r];
+const vocabulary = sentences.join(" ").split(" ");
+
+async function weirWordCount(): Promise<number> {
+  let total = 0;
+  const flow = new Dataflow("wordcount");
+  flow.input("inp", batchSource(lineBatches))
+    .pipe(
+      flatMap("split", (line: string) => line.split(" ")),
+      countFinal("count", (w: string) => w),
+    )
+    .output("out", {
+      build: () => ({
+        writeBatch: (kv: [string, number][]) => {
+          for (let i = 0; i < kv.length; i++) total += kv[i]![1];
+        },
+      }),
+    });
+  await run(flow);
+  return total;
 }
 
-async function best<T>(fn: () => T | Promise<T>): Promise<[number, T]> {
-  let bestMs = Infinity;
-  let result: T | undefined;
-  for (let r = 0; r < ROUNDS; r++) {
-    const [ms, res] = await time(fn);
-    if (ms < bestMs) bestMs = ms;
-    result = res;
+function loopWordCount(): number {
+  const counts = new Map<string, number>();
+  for (const b of lineBatches) {
+    for (let i = 0; i < b.length; i++) {
+      const words = b[i]!.split(" ");
+      for (let j = 0; j < words.length; j++) {
+        const w = words[j]!;
+        counts.set(w, (counts.get(w) ?? 0) + 1);
+      }
+    }
   }
-  return [bestMs, result!];
+  let total = 0;
+  for (const [, c] of [...counts].sort((a, b) => (a[0] < b[0] ? -1 : 1))) total += c;
+  return total;
 }
 
-await weirRun(); // warm-up
-rxjsRun();
-loopRun();
-const [tWeir, rWeir] = await best(weirRun);
-const [tRx, rRx] = await best(rxjsRun);
-const [tLoop, rLoop] = await best(loopRun);
-if (
-  JSON.stringify(rWeir) !== JSON.stringify(rRx) || JSON.stringify(rRx) !== JSON.stringify(rLoop)
-) {
-  throw new Error(`results differ: ${JSON.stringify([rWeir, rRx, rLoop])}`);
+/** CPU time of this process (user + system), ms: unlike wall time, not stretched by other load. */
+function cpuMs(): number {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
 }
-await weirSplit();
-const [tWs, wWeir] = await best(weirSplit);
-const [tLs, wLoop] = await best(loopSplit);
-if (wWeir !== wLoop) throw new Error(`word counts differ: ${wWeir} vs ${wLoop}`);
 
-const ns = (ms: number, n: number) => ((ms * 1e6) / n).toFixed(1);
-console.log(`map → filter → map over ${N.toLocaleString("en")} items (best of ${ROUNDS}):`);
-console.log(`  weir        ${ns(tWeir, N)} ns/item`);
-console.log(`  bare RxJS   ${ns(tRx, N)} ns/item`);
-console.log(`  plain loop  ${ns(tLoop, N)} ns/item`);
-console.log(`  weir / bare RxJS  = ${(tWeir / tRx).toFixed(2)}×   (goal ≤ 1.5×)`);
-console.log(`  weir / plain loop = ${(tWeir / tLoop).toFixed(2)}×`);
+/** The median of `xs` (sorted in place), as text. */
+function median(xs: number[]): string {
+  xs.sort((x, y) => x - y);
+  return xs[Math.floor(xs.length / 2)]!.toFixed(2);
+}
+
+/**
+ * Runs `weir` and `loop` alternately for `ROUNDS` rounds (after a warm-up), checks that they
+ * agree, and prints the medians of the per-round ratios of wall time and of CPU time.
+ */
+async function compare<T>(
+  name: string,
+  weir: () => Promise<T>,
+  loop: () => T,
+  goal: string,
+): Promise<void> {
+  const walls: number[] = [];
+  const cpus: number[] = [];
+  await weir();
+  loop();
+  for (let r = 0; r < ROUNDS; r++) {
+    let t = performance.now();
+    let c = cpuMs();
+    const a = await weir();
+    const tw = performance.now() - t;
+    const cw = cpuMs() - c;
+    t = performance.now();
+    c = cpuMs();
+    const b = loop();
+    const tl = performance.now() - t;
+    const cl = cpuMs() - c;
+    if (JSON.stringify(a) !== JSON.stringify(b)) {
+      throw new Error(`${name}: results differ: ${JSON.stringify([a, b])}`);
+    }
+    walls.push(tw / tl);
+    cpus.push(cw / cl);
+  }
+  const rounds = walls.map((x) => x.toFixed(2)).join(" ");
+  console.log(
+    `${name.padEnd(36)} weir / ${loop.name.padEnd(13)} = ${median(walls)}× wall, ${
+      median(cpus)
+    }× CPU  (${goal}; wall rounds ${rounds})`,
+  );
+}
+
 const lines = lineBatches.length * BATCH;
 console.log(
-  `flatMap word split over ${lines.toLocaleString("en")} lines (${
-    wWeir.toLocaleString("en")
-  } words):`,
+  `${N.toLocaleString("en")} items; ${
+    lines.toLocaleString("en")
+  } lines of ${vocabulary.length} words; batches of ${BATCH}; median of ${ROUNDS} alternating rounds:`,
 );
-console.log(`  weir / plain loop = ${(tWs / tLs).toFixed(2)}×`);
+await compare("map → filter → map", weirRun, rxjsRun, "goal ≤ 1.5× bare RxJS");
+await compare("map → filter → map", weirRun, loopRun, "goal ≤ 3× a plain loop");
+await compare("flatMap word split", weirSplit, loopSplit, "split only");
+await compare("word count (flatMap + countFinal)", weirWordCount, loopWordCount, "goal ≤ 1.5×");

@@ -7,16 +7,22 @@ import type { OperatorFunction } from "rxjs";
 import { checkStepId, describeType } from "../dataflow/step_id.ts";
 import { type StepContext, type WeirOperator, weirOperator } from "../dataflow/op.ts";
 import { attributeError, DataflowError } from "../errors.ts";
-import { chainOperator, type Emitter } from "../runtime/step_subscriber.ts";
+import { chainOperator, type Emitter, KEY_OF } from "../runtime/step_subscriber.ts";
 
 /** Options of {@linkcode chainStep}. */
-export interface ChainStepOptions<O> {
+export interface ChainStepOptions<O, I = unknown> {
   /** The step counts as an output for flow validation. */
   readonly isOutput?: boolean;
   /** With several workers, items are spread evenly over the workers first (redistribute). */
   readonly exchange?: "spread";
   /** Runs at EOF, before downstream completes. */
   readonly makeOnEnd?: (ctx: StepContext, down: Emitter<O>) => () => void;
+  /**
+   * The step emits `[makeKeyOf(ctx)(item), item]` and nothing else (`keyOn`): declares
+   * `KEY_OF` on its operator, so that the runtime may key items without the step (see
+   * `KEY_OF`). `makeOnItem` must do exactly the same.
+   */
+  readonly makeKeyOf?: (ctx: StepContext) => (item: I) => string;
 }
 
 /** Declares a per-item weir step; the runtime fuses it into the surrounding RxJS chain. */
@@ -24,22 +30,25 @@ export function chainStep<I, O>(
   opType: string,
   stepId: string,
   makeOnItem: (ctx: StepContext, down: Emitter<O>) => (value: I) => void,
-  options: ChainStepOptions<O> = {},
+  options: ChainStepOptions<O, I> = {},
 ): WeirOperator<I, O> {
   checkStepId(stepId);
-  const { makeOnEnd } = options;
+  const { makeOnEnd, makeKeyOf } = options;
   return weirOperator<I, O>({
     kind: "chain",
     name: stepId,
     opType,
     isOutput: options.isOutput ?? false,
     ...(options.exchange === undefined ? {} : { exchange: options.exchange }),
-    build: (ctx) =>
-      chainOperator<I, O>(
+    build: (ctx) => {
+      const op = chainOperator<I, O>(
         ctx,
         (down) => makeOnItem(ctx, down),
         makeOnEnd && ((down) => makeOnEnd(ctx, down)),
-      ) as OperatorFunction<unknown, unknown>,
+      ) as OperatorFunction<unknown, unknown>;
+      if (makeKeyOf) (op as { [KEY_OF]?: unknown })[KEY_OF] = makeKeyOf(ctx);
+      return op;
+    },
   });
 }
 

@@ -3,18 +3,12 @@
  *
  * @module
  */
-import { NO_PARTIAL, type WeirOperator } from "../dataflow/op.ts";
+import type { WeirOperator } from "../dataflow/op.ts";
 import { checkStepId } from "../dataflow/step_id.ts";
 import { checkFunction } from "./_chain.ts";
+import { COUNT, foldEmitAtEof } from "./_fold.ts";
 import { keyOn } from "./key_on.ts";
-import {
-  DISCARD,
-  keyedStep,
-  type LogicResult,
-  NOTHING,
-  type StatefulBatchLogic,
-  type StatefulOptions,
-} from "./stateful_batch.ts";
+import type { StatefulOptions } from "./stateful_batch.ts";
 import { step } from "./step.ts";
 
 /**
@@ -52,59 +46,7 @@ export function countFinal<T>(
     stepId,
     keyOn("key", keyFn),
     // With several workers, each worker counts its items per key and activation; the owner
-    // of the key adds the partial counts (same snapshot: the count).
-    keyedStep<T, number, number, number>(
-      "count",
-      (resume) => new CountLogic(resume ?? 0),
-      options,
-      {
-        fold: (partial) => partial === NO_PARTIAL ? 1 : (partial as number) + 1,
-        builder: (resume) => new SumLogic(resume ?? 0),
-      },
-    ),
+    // of the key adds the partial counts. The snapshot is the count.
+    foldEmitAtEof<T, number, number>("count", COUNT, options),
   ) as WeirOperator<T, [string, number]>;
-}
-
-/** One key of countFinal on several workers: adds the partial counts of each worker. */
-class SumLogic implements StatefulBatchLogic<number, number, number> {
-  constructor(private n: number) {}
-
-  onBatch(values: number[]): LogicResult<number> {
-    for (let i = 0; i < values.length; i++) this.n += values[i]!;
-    return NOTHING;
-  }
-
-  onValue(partial: number): void {
-    this.n += partial;
-  }
-
-  onEof(): LogicResult<number> {
-    return [[this.n], DISCARD];
-  }
-
-  snapshot(): number {
-    return this.n;
-  }
-}
-
-/** One key of countFinal. */
-class CountLogic<T> implements StatefulBatchLogic<T, number, number> {
-  constructor(private n: number) {}
-
-  onBatch(values: T[]): LogicResult<number> {
-    this.n += values.length;
-    return NOTHING;
-  }
-
-  onValue(): void {
-    this.n++;
-  }
-
-  onEof(): LogicResult<number> {
-    return [[this.n], DISCARD];
-  }
-
-  snapshot(): number {
-    return this.n;
-  }
 }

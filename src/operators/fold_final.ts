@@ -3,16 +3,10 @@
  *
  * @module
  */
-import { NO_PARTIAL, type WeirOperator } from "../dataflow/op.ts";
+import type { WeirOperator } from "../dataflow/op.ts";
 import { checkFunction } from "./_chain.ts";
-import {
-  DISCARD,
-  keyedStep,
-  type LogicResult,
-  NOTHING,
-  type StatefulBatchLogic,
-  type StatefulOptions,
-} from "./stateful_batch.ts";
+import { foldEmitAtEof } from "./_fold.ts";
+import type { StatefulOptions } from "./stateful_batch.ts";
 
 /**
  * Folds each key's values into an accumulator — `builder()` for a key's first value, then
@@ -72,17 +66,13 @@ export function foldFinal<V, A>(
   checkFunction("foldFinal", stepId, "a folder", folder);
   const merge = options.merge;
   if (merge !== undefined) checkFunction("foldFinal", stepId, "a merge", merge);
-  const build = (resume: { acc: A } | undefined) =>
-    new FoldLogic(folder, resume === undefined ? builder() : resume.acc);
-  return keyedStep<V, A, { acc: A }, A>(
-    stepId,
-    build,
-    options,
-    merge === undefined ? undefined : {
-      fold: (partial, value) => folder(partial === NO_PARTIAL ? builder() : partial, value),
-      builder: (resume) => new FoldLogic(merge, resume === undefined ? builder() : resume.acc),
-    },
-  );
+  return foldEmitAtEof<V, A, { acc: A }>(stepId, {
+    seed: builder,
+    folder,
+    merge,
+    toSnapshot: (acc) => ({ acc }),
+    fromSnapshot: (s) => s.acc,
+  }, options);
 }
 
 /** Options of {@linkcode foldFinal}. */
@@ -92,28 +82,4 @@ export interface FoldFinalOptions<A> extends StatefulOptions {
    * values before the exchange and move only their accumulators (see `foldFinal`).
    */
   readonly merge?: (acc: A, other: A) => A;
-}
-
-/** One key of foldFinal. */
-class FoldLogic<V, A> implements StatefulBatchLogic<V, A, { acc: A }> {
-  constructor(private readonly folder: (acc: A, value: V) => A, private acc: A) {}
-
-  onBatch(values: V[]): LogicResult<A> {
-    let acc = this.acc;
-    for (let i = 0; i < values.length; i++) acc = this.folder(acc, values[i]!);
-    this.acc = acc;
-    return NOTHING;
-  }
-
-  onValue(value: V): void {
-    this.acc = this.folder(this.acc, value);
-  }
-
-  onEof(): LogicResult<A> {
-    return [[this.acc], DISCARD];
-  }
-
-  snapshot(): { acc: A } {
-    return { acc: this.acc };
-  }
 }

@@ -3,7 +3,7 @@
  *
  * @module
  */
-import type { WeirOperator } from "../dataflow/op.ts";
+import type { StepContext, WeirOperator } from "../dataflow/op.ts";
 import { DataflowError } from "../errors.ts";
 import { chainStep, checkFunction, preview } from "./_chain.ts";
 
@@ -31,7 +31,7 @@ import { chainStep, checkFunction, preview } from "./_chain.ts";
  */
 export function keyOn<T>(stepId: string, keyFn: (item: T) => string): WeirOperator<T, [string, T]> {
   checkFunction("keyOn", stepId, "a key", keyFn);
-  return chainStep<T, [string, T]>("keyOn", stepId, (ctx, down) => (item) => {
+  const makeKeyOf = (ctx: StepContext) => (item: T): string => {
     const key = keyFn(item);
     if (typeof key !== "string") {
       throw new DataflowError(
@@ -40,6 +40,10 @@ export function keyOn<T>(stepId: string, keyFn: (item: T) => string): WeirOperat
         { cause: new TypeError(`Key of ${preview(item)} is not a string`) },
       );
     }
-    down.next([key, item]);
-  });
+    return key;
+  };
+  return chainStep<T, [string, T]>("keyOn", stepId, (ctx, down) => {
+    const keyOf = makeKeyOf(ctx);
+    return (item) => down.next([keyOf(item), item]);
+  }, { makeKeyOf });
 }

@@ -4,7 +4,9 @@
  * Walks the steps in definition (topological) order and:
  * - fuses consecutive per-item steps (plain RxJS runs and weir chain steps) whose stream has
  *   a single consumer into one RxJS chain, so an item crosses them with plain calls;
- * - ends every other stream in a {@linkcode Channel} that fans out to its consumers;
+ * - ends every other stream in a {@linkcode Channel} that fans out to its consumers; a
+ *   `keyOn` ending a chain is not applied: its stream is a {@linkcode KeyingChannel}, which keys
+ *   the items and hands a keyed node `(key, item)` without a pair;
  * - creates the input, output, branch, merge and node objects the scheduler drives.
  *
  * @module
@@ -14,11 +16,11 @@ import { attributeError, DataflowError } from "../errors.ts";
 import type { Dataflow } from "../dataflow/dataflow.ts";
 import type { StepRecord } from "../dataflow/graph.ts";
 import type { Combiner, RuntimeNode } from "../dataflow/op.ts";
-import { Channel } from "./channel.ts";
+import { Channel, KeyingChannel } from "./channel.ts";
 import { InputNode } from "./input_node.ts";
 import { makeOutputNode, type OutputNode, PartitionedOutputNode } from "./output_node.ts";
 import type { ExchangeHub, ExchangeNode } from "./exchange.ts";
-import { tagErrors } from "./step_subscriber.ts";
+import { KEY_OF, type MaybeKeyingOperator, tagErrors } from "./step_subscriber.ts";
 import type { WorkerRuntime } from "./worker_runtime.ts";
 
 /** One worker's graph, ready for the scheduler. */
@@ -83,12 +85,15 @@ export function buildWorker(flow: Dataflow, rt: WorkerRuntime): BuiltWorker {
   const consumers = new Map<string, StepRecord[]>();
   const producer = new Map<string, string>();
   for (const s of steps) {
+    // A scope record only names a group of substeps: it neither reads nor writes a stream (and
+    // counting it as a consumer would keep the stream it reads from fusing).
+    if (s.kind === "scope") continue;
     for (const up of s.ups) {
       let list = consumers.get(up);
       if (list === undefined) consumers.set(up, list = []);
       list.push(s);
     }
-    if (s.kind !== "scope") { for (const d of s.downs) producer.set(d, s.id); }
+    for (const d of s.downs) producer.set(d, s.id);
   }
   const channels = new Map<string, Channel<unknown>>();
   const open = new Map<string, OpenChain>();
@@ -157,18 +162,27 @@ export function buildWorker(flow: Dataflow, rt: WorkerRuntime): BuiltWorker {
         } else {
           obs = headOf(channelOf(up));
         }
+        const down = s.downs[0]!;
+        const fuses = fusesInto(down);
+        /** A keying step ending the chain: its stream keys the items instead (KEY_OF). */
+        let keyOf: ((item: unknown) => string) | undefined;
         try {
           if (s.kind === "rx") {
             for (const op of s.ops) obs = (op as OperatorFunction<unknown, unknown>)(obs);
           } else {
-            obs = s.spec.build(rt.stepContext(s.id, upstreamId))(obs);
+            const op = s.spec.build(rt.stepContext(s.id, upstreamId)) as MaybeKeyingOperator;
+            keyOf = fuses ? undefined : op[KEY_OF];
+            if (keyOf === undefined) obs = op(obs);
           }
         } catch (err) {
           throw attributeError(err, s.id, "Failed to build the step");
         }
-        const down = s.downs[0]!;
-        if (fusesInto(down)) {
+        if (fuses) {
           open.set(down, { obs, last: s });
+        } else if (keyOf !== undefined) {
+          const ch = new KeyingChannel(s.id, rt, keyOf, upstreamId);
+          channels.set(down, ch);
+          obs.subscribe(ch);
         } else {
           obs.subscribe(newChannel(down, s.id));
         }

@@ -31,8 +31,8 @@ export type Consumer<T> = Downstream<T>;
 export class Channel<T> implements Downstream<T> {
   /** RxJS Subscription shape; true once completed or torn down. */
   closed = false;
-  private consumers: Consumer<T>[] = [];
-  private only: Consumer<T> | undefined = undefined;
+  protected consumers: Consumer<T>[] = [];
+  protected only: Consumer<T> | undefined = undefined;
   private openProducers: number;
   private readonly teardowns: Array<{ unsubscribe(): void } | (() => void)> = [];
   /** Items pushed so far; counted only after {@linkcode Channel.countItems}. */
@@ -45,7 +45,7 @@ export class Channel<T> implements Downstream<T> {
    */
   constructor(
     readonly stepId: string,
-    private readonly rt: ChannelRuntime,
+    protected readonly rt: ChannelRuntime,
     producers = 1,
   ) {
     this.openProducers = producers;
@@ -72,23 +72,11 @@ export class Channel<T> implements Downstream<T> {
    * run never calls this, so its `next` stays the prototype's, with no counter.
    */
   countItems(): void {
-    this.next = this.countingNext;
-  }
-
-  /** `next` with a count: what {@linkcode Channel.countItems} installs. */
-  private countingNext(item: T): void {
-    this.items++;
-    if (!this.rt.inActivation) {
-      this.rt.emittedOutsideActivation(this.stepId);
-      return;
-    }
-    const only = this.only;
-    if (only !== undefined) {
-      only.next(item);
-      return;
-    }
-    const cs = this.consumers;
-    for (let i = 0; i < cs.length; i++) cs[i]!.next(item);
+    const next = this.next;
+    this.next = (item: T) => {
+      this.items++;
+      next.call(this, item);
+    };
   }
 
   /** Pushes an item to every consumer. */
@@ -139,5 +127,67 @@ export class Channel<T> implements Downstream<T> {
       if (typeof t === "function") t();
       else t.unsubscribe();
     }
+  }
+}
+
+/** A consumer that also takes a keyed item as `(key, value)`, with no pair (the keyed node). */
+export interface KeyedConsumer<V> extends Consumer<readonly [string, V]> {
+  /** Same as `next([key, value])`. */
+  nextKeyed(key: string, value: V): void;
+}
+
+/**
+ * The stream of a `keyOn`-like step (one that declares `KEY_OF`) whose operator the builder did
+ * not apply: the channel keys each item itself. Its only consumer, when keyed (the keyed node),
+ * gets `(key, item)` with no pair, one RxJS step and one channel hop fewer per item; any other
+ * consumers get `[key, item]` as from the step. Errors read as they would from the step: a bad
+ * key names the step, an error from upstream the upstream step.
+ */
+export class KeyingChannel<V> extends Channel<unknown> {
+  /** The only consumer, if it takes `nextKeyed`. */
+  private keyed: KeyedConsumer<unknown> | undefined = undefined;
+
+  /**
+   * @param stepId The keying step (its stream's producer).
+   * @param rt The worker runtime.
+   * @param keyOf The step's `KEY_OF`: an item's key, or throws.
+   * @param upstreamId The step before it, which errors from upstream are attributed to.
+   */
+  constructor(
+    stepId: string,
+    rt: ChannelRuntime,
+    private readonly keyOf: (item: V) => string,
+    private readonly upstreamId: string,
+  ) {
+    super(stepId, rt);
+  }
+
+  /**
+   * Adds a consumer. (A removed consumer, an RxJS chain's head, is never the keyed one: that is
+   * set only while it is the channel's single consumer.)
+   */
+  override addConsumer(consumer: Consumer<unknown>): void {
+    super.addConsumer(consumer);
+    const c = this.only as Partial<KeyedConsumer<unknown>> | undefined;
+    this.keyed = c?.nextKeyed ? c as KeyedConsumer<unknown> : undefined;
+  }
+
+  override next(item: unknown): void {
+    if (!this.rt.inActivation) return this.rt.emittedOutsideActivation(this.stepId);
+    let key: string;
+    try {
+      key = this.keyOf(item as V);
+    } catch (err) {
+      // The run fails (its first failure is kept): nothing of this activation reaches a sink.
+      return this.rt.fail(attributeError(err, this.stepId));
+    }
+    if (this.keyed) return this.keyed.nextKeyed(key, item);
+    const pair = [key, item];
+    for (const c of this.consumers) c.next(pair);
+  }
+
+  /** An error from upstream: attributed to the upstream step (as the keying step would). */
+  override error(err: unknown): void {
+    this.rt.fail(attributeError(err, this.upstreamId));
   }
 }

@@ -13,6 +13,19 @@ import { Observable, type OperatorFunction, Subscriber } from "rxjs";
 import { attributeError } from "../errors.ts";
 import type { StepContext } from "../dataflow/op.ts";
 
+/**
+ * The capability of a `keyOn`-like step, on the RxJS operator its spec builds: the step only
+ * pairs each item with `operator[KEY_OF](item)` (which throws, attributed to the step, for a
+ * bad key). Where such a step ends a chain, the builder does not apply the operator: a
+ * `KeyingChannel` computes the key and hands `(key, item)` to a keyed node without a pair.
+ */
+export const KEY_OF: unique symbol = Symbol();
+
+/** An RxJS operator that may declare {@linkcode KEY_OF}. */
+export type MaybeKeyingOperator = OperatorFunction<unknown, unknown> & {
+  readonly [KEY_OF]?: (item: unknown) => string;
+};
+
 /** Receives what a chain step emits. */
 export interface Emitter<O> {
   next(value: O): void;

@@ -11,8 +11,8 @@ import {
   type LogicResult,
   NOTHING,
   RETAIN,
-  type StatefulBatchLogic,
 } from "../operators/stateful_batch.ts";
+import type { PerValueLogic } from "../operators/_per_value_logic.ts";
 import type { ClockLogic } from "./clocks.ts";
 import type { WindowerLogic } from "./windowers.ts";
 import type { WindowBuilder, WindowLogic } from "./window_logic.ts";
@@ -38,7 +38,7 @@ import {
  *
  * @internal
  */
-export class KeyWindows<V, W, S> implements StatefulBatchLogic<V, WindowEvent, KeyWindowsState> {
+export class KeyWindows<V, W, S> implements PerValueLogic<V, WindowEvent, KeyWindowsState> {
   readonly #clock: ClockLogic<V, unknown>;
   readonly #windower: WindowerLogic<unknown>;
   readonly #windows = new Map<number, WindowLogic<V, W, S>>();

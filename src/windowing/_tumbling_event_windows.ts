@@ -11,10 +11,9 @@ import {
   type LogicContext,
   type LogicResult,
   NOTHING,
-  QUIET,
   RETAIN,
-  type StatefulBatchLogic,
 } from "../operators/stateful_batch.ts";
+import { type PerValueLogic, QUIET } from "../operators/_per_value_logic.ts";
 import { type EventClockState, eventTime } from "./clocks.ts";
 import type { SlidingState } from "./windowers.ts";
 import type { WindowBuilder, WindowLogic } from "./window_logic.ts";
@@ -59,7 +58,7 @@ import {
  * @internal
  */
 export class TumblingEventWindows<V, W, S>
-  implements StatefulBatchLogic<V, WindowEvent, KeyWindowsState> {
+  implements PerValueLogic<V, WindowEvent, KeyWindowsState> {
   // Numeric fields are initialised where they are declared, and the class has no constructor
   // parameter properties: with those, the emitted class first defines every field as
   // `undefined`, and V8 then boxes every double stored in it (an allocation per value).

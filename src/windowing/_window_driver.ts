@@ -5,11 +5,8 @@
  * @module
  */
 import type { WeirOperator } from "../dataflow/op.ts";
-import {
-  type LogicBuilder,
-  statefulBatch,
-  type StatefulBatchLogic,
-} from "../operators/stateful_batch.ts";
+import { type LogicBuilder, statefulBatch } from "../operators/stateful_batch.ts";
+import type { PerValueLogic } from "../operators/_per_value_logic.ts";
 import type { WindowBuilder } from "./window_logic.ts";
 import type { WindowOptions } from "./window_options.ts";
 import { eventClockParams, tumblingParams } from "./_fusion.ts";
@@ -29,7 +26,7 @@ export function windowLogicBuilder<V, W, S>(
   options: WindowOptions<V>,
   builder: WindowBuilder<V, W, S>,
   meta = true,
-): LogicBuilder<StatefulBatchLogic<V, WindowEvent, KeyWindowsState>, KeyWindowsState> {
+): LogicBuilder<PerValueLogic<V, WindowEvent, KeyWindowsState>, KeyWindowsState> {
   const { clock, windower } = options;
   const early = options.early?.everyItems !== undefined || options.early?.everyMs !== undefined;
   const eventClock = early ? undefined : eventClockParams<V>(clock);

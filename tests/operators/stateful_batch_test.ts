@@ -5,12 +5,12 @@ import type { StepContext } from "../../src/dataflow/op.ts";
 import {
   DISCARD,
   type LogicResult,
-  QUIET,
   RETAIN,
   statefulBatch,
   type StatefulBatchLogic,
-  StatefulBatchNode,
 } from "../../src/operators/stateful_batch.ts";
+import { QUIET } from "../../src/operators/_per_value_logic.ts";
+import { StatefulBatchNode } from "../../src/operators/_stateful_batch_node.ts";
 import { runMain, TestClock, TestingSink, TestingSource } from "../../src/testing/mod.ts";
 
 type Rec = [string, unknown];

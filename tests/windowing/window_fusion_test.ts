@@ -15,7 +15,8 @@ import {
   type WindowMetadata,
 } from "../../mod.ts";
 import { runMain, TestClock, TestingSink, TestingSource } from "../../src/testing/mod.ts";
-import { type LogicContext, QUIET } from "../../src/operators/stateful_batch.ts";
+import type { LogicContext } from "../../src/operators/stateful_batch.ts";
+import { QUIET } from "../../src/operators/_per_value_logic.ts";
 import { windowLogicBuilder, type WindowOptions } from "../../src/windowing/window.ts";
 import { FoldLogic } from "../../src/windowing/_fold_logic.ts";
 

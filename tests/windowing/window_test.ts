@@ -11,12 +11,8 @@ import {
   TumblingWindower,
 } from "../../mod.ts";
 import { runMain, TestClock, TestingSink, TestingSource } from "../../src/testing/mod.ts";
-import {
-  type LogicContext,
-  NOTHING,
-  QUIET,
-  type StatefulBatchLogic,
-} from "../../src/operators/stateful_batch.ts";
+import { type LogicContext, NOTHING } from "../../src/operators/stateful_batch.ts";
+import { type PerValueLogic, QUIET } from "../../src/operators/_per_value_logic.ts";
 import {
   type WindowBuilder,
   windowLogicBuilder,
@@ -61,7 +57,7 @@ const collect = (resume: number[] | undefined) => {
 };
 
 // deno-lint-ignore no-explicit-any
-type Logic = StatefulBatchLogic<E, any, any>;
+type Logic = PerValueLogic<E, any, any>;
 
 Deno.test("fused tumbling/event-clock logic = general logic: events, timers, snapshots, resume", () => {
   for (let seed = 1; seed <= 300; seed++) {
