@@ -19,15 +19,8 @@
  *
  * @module
  */
-import {
-  ByteReader,
-  ByteWriter,
-  type ClassSerde,
-  crc32,
-  readValue,
-  skipValue,
-  writeValue,
-} from "./codec.ts";
+import { ByteReader, ByteWriter, crc32 } from "./bytes.ts";
+import { type ClassSerde, readValue, skipValue, writeValue } from "./codec.ts";
 
 /** The segment format version this code writes and reads. */
 export const FORMAT_VERSION = 1;
