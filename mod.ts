@@ -92,11 +92,9 @@ export {
   initStore,
   type InitStoreOptions,
   inspectStore,
-  type RecoveryConfig,
-  RecoveryError,
-  type SegmentInfo,
   type StoreReport,
-} from "./src/recovery/store.ts";
+} from "./src/recovery/admin.ts";
+export { type RecoveryConfig, RecoveryError, type SegmentInfo } from "./src/recovery/store.ts";
 export type { RecoveryBackend } from "./src/recovery/backend.ts";
 export { type ClassSerde, CodecError, decodeValue, encodeValue } from "./src/recovery/codec.ts";
 export { CorruptSegmentError, type SnapshotKind } from "./src/recovery/segment.ts";

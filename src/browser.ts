@@ -61,11 +61,9 @@ export {
   initStore,
   type InitStoreOptions,
   inspectStore,
-  type RecoveryConfig,
-  RecoveryError,
-  type SegmentInfo,
   type StoreReport,
-} from "./recovery/store.ts";
+} from "./recovery/admin.ts";
+export { type RecoveryConfig, RecoveryError, type SegmentInfo } from "./recovery/store.ts";
 export type { RecoveryBackend } from "./recovery/backend.ts";
 export { type ClassSerde, CodecError, decodeValue, encodeValue } from "./recovery/codec.ts";
 export { CorruptSegmentError, type SnapshotKind } from "./recovery/segment.ts";
