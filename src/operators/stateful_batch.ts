@@ -17,6 +17,7 @@ import {
 import { attributeError, DataflowError } from "../errors.ts";
 import { checkFunction, isIterable, isKeyedPair, notKeyedError, preview } from "./_chain.ts";
 import { KeyTimers, TimerSlot } from "./_key_timers.ts";
+import { ABSENT, type LazyStepState } from "../recovery/lazy_state.ts";
 
 /**
  * What a logic callback returns: the values to emit (each emitted as `[key, value]`) and
@@ -271,6 +272,8 @@ export class StatefulBatchNode<V, W, S> implements RuntimeNode<readonly [string,
   private upstreamDone = false;
   private eofDone = false;
   private completed = false;
+  /** A resumed run's keys not used yet (lazy resume), or undefined. */
+  private lazy: LazyStepState | undefined = undefined;
 
   constructor(
     private readonly ctx: StepContext,
@@ -286,6 +289,10 @@ export class StatefulBatchNode<V, W, S> implements RuntimeNode<readonly [string,
     }
     const key = item[0];
     let e = this.entries.get(key);
+    if (e === undefined && this.lazy !== undefined) {
+      if (!this.takeLazy(key)) return;
+      e = this.entries.get(key);
+    }
     if (e === undefined) {
       e = new KeyEntry<V, W, S>(key);
       this.entries.set(key, e);
@@ -370,6 +377,7 @@ export class StatefulBatchNode<V, W, S> implements RuntimeNode<readonly [string,
   }
 
   nextWake(): number | undefined {
+    if (this.lazy !== undefined) return this.ctx.now(); // restored keys to go through
     const t = this.timers.size > 0 ? this.timers.peek() : undefined;
     const x = this.expiries.size > 0 ? this.expiries.peek() : undefined;
     return t === undefined ? x : x === undefined ? t : Math.min(t, x);
@@ -410,6 +418,10 @@ export class StatefulBatchNode<V, W, S> implements RuntimeNode<readonly [string,
         if (e.logic === undefined && !this.build(e)) return;
         if (!this.invoke(e, ON_BATCH, values, now)) return;
       }
+    }
+    // Restored keys not used yet: some per activation (their timers may be due), all at EOF.
+    if (this.lazy !== undefined && !this.takeLazyKeys(this.upstreamDone ? Infinity : 8192)) {
+      return;
     }
     // 2. Timers that are due.
     if (this.timers.size > 0 && this.timers.peek()! <= now) {
@@ -618,7 +630,7 @@ export class StatefulBatchNode<V, W, S> implements RuntimeNode<readonly [string,
 
   /** How many keys hold state. */
   get keyCount(): number {
-    return this.entries.size;
+    return this.entries.size + (this.lazy?.size ?? 0);
   }
 
   /**
@@ -680,8 +692,41 @@ export class StatefulBatchNode<V, W, S> implements RuntimeNode<readonly [string,
     if (e.expiry !== undefined) this.expiries.delete(e.expiry);
   }
 
+  /** Takes a resumed run's keys, each restored on its first item or by `takeLazyKeys`. */
+  restoreLazy(state: LazyStepState): void {
+    this.lazy = state.size > 0 ? state : undefined;
+  }
+
+  /** Restores `key` if the lazily restored keys hold it; false after a failure. */
+  private takeLazy(key: string): boolean {
+    try {
+      const snapshot = this.lazy!.take(key);
+      if (this.lazy!.size === 0) this.lazy = undefined;
+      if (snapshot !== ABSENT) this.restore(key, snapshot);
+    } catch (err) {
+      this.ctx.fail(err, { key });
+      return false;
+    }
+    return true;
+  }
+
+  /** Restores up to `limit` of the lazily restored keys not used yet; false after a failure. */
+  private takeLazyKeys(limit: number): boolean {
+    const lazy = this.lazy!;
+    try {
+      lazy.takeSome(limit, (key, snapshot) => this.restore(key, snapshot));
+    } catch (err) {
+      this.ctx.fail(err);
+      return false;
+    } finally {
+      if (lazy.size === 0) this.lazy = undefined;
+    }
+    return true;
+  }
+
   /** Forgets every key (before the first activation of a resumed run). */
   resetState(): void {
+    this.lazy = undefined;
     for (const e of [...this.entries.values()]) this.forget(e);
   }
 

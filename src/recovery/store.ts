@@ -19,6 +19,7 @@ import type { RecoveryBackend } from "./backend.ts";
 import type { ClassSerde } from "./codec.ts";
 import { RecoveryError } from "./errors.ts";
 import { foldSegments } from "./fold.ts";
+import { LazyIndex, type LazyStepState } from "./lazy_state.ts";
 import {
   checkFlow,
   listInfos,
@@ -109,6 +110,15 @@ export interface LoadOptions {
    * base already.
    */
   readonly upTo?: number;
+}
+
+/**
+ * A visitor that takes some steps' keys lazily: the entries of a step whose `step` returns
+ * true are indexed, not decoded, and handed over at the end of the load as one state.
+ */
+export interface LazyVisitor extends SegmentVisitor {
+  /** A step's restored keys (after every segment was read and checked). */
+  lazyState(kind: SnapshotKind, stepId: string, state: LazyStepState): void;
 }
 
 /** Deltas folded together at most this many at a time regardless of sizes. */
@@ -255,7 +265,8 @@ export class RecoveryStore {
   /**
    * Like {@linkcode RecoveryStore.load}, but replays the segments (newest base first, then
    * each delta in order) into `visitor` instead of building maps: a resumed run restores keys
-   * straight into its steps.
+   * straight into its steps. A {@linkcode LazyVisitor} gets the steps whose `step` returned
+   * true as one {@linkcode LazyStepState} each, once every segment was read and checked.
    */
   async loadInto(visitor: SegmentVisitor, options: LoadOptions = {}): Promise<void> {
     const { backend } = this;
@@ -299,11 +310,15 @@ export class RecoveryStore {
     deltas.sort((a, b) => a.epoch - b.epoch);
     const infos: SegmentInfo[] = [];
     let prev = 0;
+    const lazy = "lazyState" in visitor
+      ? new LazyIndex(this.classes, backend.description)
+      : undefined;
     for (const s of base !== undefined ? [base, ...deltas] : deltas) {
       const bytes = await this.read(s.name);
+      lazy?.segment(s.name, bytes);
       let trailer;
       try {
-        trailer = readSegment(s.name, bytes, visitor, this.classes);
+        trailer = readSegment(s.name, bytes, visitor, this.classes, false, lazy);
       } catch (err) {
         // Only damage is the store's fault; a visitor's own failure passes through.
         if (!(err instanceof CorruptSegmentError)) throw err;
@@ -336,6 +351,11 @@ export class RecoveryStore {
         committedAt: trailer.committedAt,
         entries: trailer.entries,
       });
+    }
+    if (lazy !== undefined) {
+      for (const [kind, stepId, state] of lazy.states()) {
+        (visitor as LazyVisitor).lazyState(kind, stepId, state);
+      }
     }
     this.segments = infos;
     this.lastEpoch = prev;

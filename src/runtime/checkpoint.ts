@@ -9,12 +9,10 @@
  */
 import { attributeError, DataflowError } from "../errors.ts";
 import { DISCARDED_STATE } from "../dataflow/op.ts";
+import { SnapshotEncodeError, type SnapshotKind } from "../recovery/segment.ts";
+import type { LazyStepState } from "../recovery/lazy_state.ts";
 import {
-  type SegmentVisitor,
-  SnapshotEncodeError,
-  type SnapshotKind,
-} from "../recovery/segment.ts";
-import {
+  type LazyVisitor,
   RecoveryError,
   type RecoveryStore,
   type RestoredState,
@@ -87,6 +85,8 @@ export function collectSnapshots(w: BuiltWorker, target: SnapshotTarget, flowId:
 export interface StateTarget {
   /** A key's snapshot (`DISCARDED_STATE` removes the key). */
   restore(key: string, snapshot: unknown): void;
+  /** Takes every restored key at once, decoded on first use (instead of `restore`). */
+  restoreLazy?(state: LazyStepState): void;
   /** Forgets every restored key (the store recorded a drop of the step's state). */
   resetState?(): void;
 }
@@ -108,6 +108,7 @@ export function workerLayout(worker: BuiltWorker): CheckpointLayout {
     const node = s.node;
     stateful.set(s.stepId, {
       restore: (key, snap) => node.restore!(key, snap),
+      restoreLazy: node.restoreLazy && ((state) => node.restoreLazy!(state)),
       resetState: () => node.resetState?.(),
     });
   }
@@ -138,7 +139,7 @@ export function listedEnds(worker: BuiltWorker): ListedEnd[] {
  * {@linkcode StateTarget}, sources' and sinks' positions into maps, and the keys of steps the
  * flow does not have into a tally of orphans (no intermediate map of every key is built).
  */
-export class Restorer implements SegmentVisitor {
+export class Restorer implements LazyVisitor {
   /** Restored positions of sources and sinks, by `kind:stepId`. */
   readonly positions: RestoredState = new Map();
   private readonly known = new Set<string>();
@@ -153,10 +154,11 @@ export class Restorer implements SegmentVisitor {
     for (const id of layout.fixedSinks) this.known.add(stateKey("sink", id));
   }
 
-  step(kind: SnapshotKind, stepId: string): void {
+  /** True for a step that takes its keys lazily (`lazyState` gets them). */
+  step(kind: SnapshotKind, stepId: string): boolean {
     this.target = kind === "state" ? this.layout.stateful.get(stepId) : undefined;
     this.map = this.orphan = undefined;
-    if (this.target !== undefined) return;
+    if (this.target !== undefined) return this.target.restoreLazy !== undefined;
     const k = stateKey(kind, stepId);
     if (this.known.has(k)) {
       let m = this.positions.get(k);
@@ -167,6 +169,11 @@ export class Restorer implements SegmentVisitor {
       if (o === undefined) this.orphans.set(k, o = new Set());
       this.orphan = o;
     }
+    return false;
+  }
+
+  lazyState(_kind: SnapshotKind, stepId: string, state: LazyStepState): void {
+    this.layout.stateful.get(stepId)?.restoreLazy?.(state);
   }
 
   put(key: string, value: unknown): void {
