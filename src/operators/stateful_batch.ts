@@ -17,7 +17,7 @@ import {
 import { attributeError, DataflowError } from "../errors.ts";
 import { checkFunction, isIterable, isKeyedPair, notKeyedError, preview } from "./_chain.ts";
 import { KeyTimers, TimerSlot } from "./_key_timers.ts";
-import { ABSENT, type LazyStepState } from "../recovery/lazy_state.ts";
+import { ABSENT, KeyRestoreError, type LazyStepState } from "../recovery/lazy_state.ts";
 
 /**
  * What a logic callback returns: the values to emit (each emitted as `[key, value]`) and
@@ -716,7 +716,7 @@ export class StatefulBatchNode<V, W, S> implements RuntimeNode<readonly [string,
     try {
       lazy.takeSome(limit, (key, snapshot) => this.restore(key, snapshot));
     } catch (err) {
-      this.ctx.fail(err);
+      this.ctx.fail(err, { key: err instanceof KeyRestoreError ? err.key : undefined });
       return false;
     } finally {
       if (lazy.size === 0) this.lazy = undefined;

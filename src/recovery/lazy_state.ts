@@ -24,6 +24,19 @@ import type { RawSegmentVisitor, SnapshotKind } from "./segment.ts";
 /** What {@linkcode LazyStepState.take} returns for a key it does not hold. */
 export const ABSENT: unique symbol = Symbol("weir.absent");
 
+/** A lazily restored key's snapshot cannot be decoded: names the key (and, in its message, the step and segment). */
+export class KeyRestoreError extends RecoveryError {
+  /**
+   * @param key The key.
+   * @param message What failed, where.
+   * @param cause The codec's error.
+   */
+  constructor(readonly key: string, message: string, cause: unknown) {
+    super(message, { cause });
+    this.name = "KeyRestoreError";
+  }
+}
+
 /** Where the indexed segments are, for decoding and error messages. */
 interface Segments {
   readonly bytes: Uint8Array[];
@@ -141,7 +154,7 @@ export class LazyStepState {
 
   /**
    * Takes `key`: its decoded snapshot, which this state no longer holds after, or
-   * {@linkcode ABSENT} when it does not hold the key. Throws a {@linkcode RecoveryError}
+   * {@linkcode ABSENT} when it does not hold the key. Throws a {@linkcode KeyRestoreError}
    * naming the step, key and segment when the snapshot cannot be decoded.
    */
   take(key: string): unknown {
@@ -269,11 +282,12 @@ export class LazyStepState {
       if (r.pos !== end) throw new RangeError(`the value ends at byte ${r.pos}, not ${end}`);
       return value;
     } catch (err) {
-      throw new RecoveryError(
+      throw new KeyRestoreError(
+        key,
         `Cannot restore key ${JSON.stringify(key)} of step ${this.stepId} from segment ` +
           `${segs.names[seg]} of the recovery store in ${segs.description}: ` +
           `${(err as Error)?.message ?? err}`,
-        { cause: err },
+        err,
       );
     }
   }
