@@ -16,7 +16,6 @@
  */
 import type { OperatorFunction } from "rxjs";
 import type { Clock } from "../clock.ts";
-import type { LazyStepState } from "../recovery/lazy_state.ts";
 
 /**
  * Any RxJS operator, whatever its item types: what `Stream.pipe` and `step` accept past their
@@ -91,12 +90,6 @@ export interface RuntimeNode<I> {
    * (a later call for the same key replaces it; `DISCARDED` removes it).
    */
   restore?(key: string, snapshot: unknown): void;
-  /**
-   * Takes a resumed run's keys of the step at once, to decode each on first use (instead of
-   * `restore` per key): the node takes a key's snapshot on its first item, and goes through
-   * the keys not used yet before timers can be due and at EOF.
-   */
-  restoreLazy?(state: LazyStepState): void;
   /** Forgets every restored key (the store recorded a drop of the step's state). */
   resetState?(): void;
   /** Releases resources when the run ends. */

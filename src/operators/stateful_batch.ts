@@ -692,7 +692,10 @@ export class StatefulBatchNode<V, W, S> implements RuntimeNode<readonly [string,
     if (e.expiry !== undefined) this.expiries.delete(e.expiry);
   }
 
-  /** Takes a resumed run's keys, each restored on its first item or by `takeLazyKeys`. */
+  /**
+   * Takes a resumed run's keys (instead of `restore` per key), each restored on its first item
+   * or by `takeLazyKeys` (see `LazyRestorable`).
+   */
   restoreLazy(state: LazyStepState): void {
     this.lazy = state.size > 0 ? state : undefined;
   }

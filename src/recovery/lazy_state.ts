@@ -21,6 +21,17 @@ import { RecoveryError } from "./errors.ts";
 import { hashBytes } from "./key_table.ts";
 import type { RawSegmentVisitor, SnapshotKind } from "./segment.ts";
 
+/** A runtime node that takes a step's resumed keys at once, lazily (`StatefulBatchNode`). */
+export interface LazyRestorable {
+  /** Takes the step's resumed keys (before the run's first activation). */
+  restoreLazy(state: LazyStepState): void;
+}
+
+/** Whether `node` takes resumed keys lazily. */
+export function canRestoreLazily(node: object): node is LazyRestorable {
+  return typeof (node as Partial<LazyRestorable>).restoreLazy === "function";
+}
+
 /** What {@linkcode LazyStepState.take} returns for a key it does not hold. */
 export const ABSENT: unique symbol = Symbol("weir.absent");
 
@@ -59,6 +70,8 @@ class EntryLog {
   end: Int32Array = new Int32Array(1024);
   hash: Int32Array = new Int32Array(1024);
   n = 0;
+  /** Entries that are snapshots (not discards). */
+  live = 0;
 
   constructor(readonly kind: SnapshotKind, readonly stepId: string) {}
 
@@ -81,11 +94,17 @@ class EntryLog {
     this.keyEnd[n] = keyEnd;
     this.end[n] = end;
     this.hash[n] = hash;
+    if (end >= 0) this.live++;
   }
 }
 
 /** Entries per bucket, about. */
 const BUCKET_ENTRIES = 1024;
+/**
+ * Buckets take the hash's bits from this one up (at most 20 of them), the tables' slots its
+ * low bits: independent choices.
+ */
+const BUCKET_SHIFT = 12;
 
 /**
  * The restored keys of one stateful step, decoded on first use. Each key is handed out once
@@ -98,8 +117,8 @@ export class LazyStepState {
   /** `takeSome` went through `#order` up to here. */
   #cursor = 0;
   readonly #scratch = new ByteWriter(256);
-  /** A hash's bucket is `hash >>> #shift` (with one bucket, 0). */
-  readonly #shift: number;
+  /** A hash's bucket is `(hash >>> BUCKET_SHIFT) & #bucketMask`. */
+  readonly #bucketMask: number;
   /** Bucket `b`'s entries are `#order[#start[b], #start[b + 1])`, oldest first. */
   readonly #start: Int32Array;
   readonly #order: Int32Array;
@@ -121,22 +140,23 @@ export class LazyStepState {
     private segs: Segments | undefined,
   ) {
     const n = log.n;
-    for (let e = 0; e < n; e++) if (log.end[e]! >= 0) this.#left++;
+    this.#left = log.live;
     let bits = 0;
     while (bits < 20 && (n >>> bits) > BUCKET_ENTRIES) bits++;
-    this.#shift = 32 - bits;
     const buckets = 1 << bits;
+    const mask = buckets - 1;
+    this.#bucketMask = mask;
     // Partition the entries by bucket (a stable counting sort: each bucket keeps their order).
     const start = new Int32Array(buckets + 1);
     const hash = log.hash;
-    for (let e = 0; e < n; e++) start[this.#bucketOf(hash[e]!) + 1]!++;
+    for (let e = 0; e < n; e++) start[((hash[e]! >>> BUCKET_SHIFT) & mask) + 1]!++;
     for (let b = 0; b < buckets; b++) start[b + 1]! += start[b]!;
     const fill = start.slice(0, buckets);
     const order = new Int32Array(n);
     const orderHash = new Int32Array(n);
     for (let e = 0; e < n; e++) {
       const h = hash[e]!;
-      const i = fill[this.#bucketOf(h)]!++;
+      const i = fill[(h >>> BUCKET_SHIFT) & mask]!++;
       order[i] = e;
       orderHash[i] = h;
     }
@@ -210,7 +230,7 @@ export class LazyStepState {
   }
 
   #bucketOf(h: number): number {
-    return this.#shift === 32 ? 0 : h >>> this.#shift;
+    return (h >>> BUCKET_SHIFT) & this.#bucketMask;
   }
 
   /** Bucket `b`'s table, built on first use: the latest entry of each key wins. */

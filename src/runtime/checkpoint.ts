@@ -10,7 +10,7 @@
 import { attributeError, DataflowError } from "../errors.ts";
 import { DISCARDED_STATE } from "../dataflow/op.ts";
 import { SnapshotEncodeError, type SnapshotKind } from "../recovery/segment.ts";
-import type { LazyStepState } from "../recovery/lazy_state.ts";
+import { canRestoreLazily, type LazyStepState } from "../recovery/lazy_state.ts";
 import {
   type LazyVisitor,
   RecoveryError,
@@ -108,7 +108,7 @@ export function workerLayout(worker: BuiltWorker): CheckpointLayout {
     const node = s.node;
     stateful.set(s.stepId, {
       restore: (key, snap) => node.restore!(key, snap),
-      restoreLazy: node.restoreLazy && ((state) => node.restoreLazy!(state)),
+      restoreLazy: canRestoreLazily(node) ? (state) => node.restoreLazy(state) : undefined,
       resetState: () => node.resetState?.(),
     });
   }
