@@ -17,7 +17,7 @@ import {
 import { attributeError, DataflowError } from "../errors.ts";
 import { checkFunction, isIterable, isKeyedPair, notKeyedError, preview } from "./_chain.ts";
 import { KeyTimers, TimerSlot } from "./_key_timers.ts";
-import { ABSENT, KeyRestoreError, type LazyStepState } from "../recovery/lazy_state.ts";
+import { ABSENT, type LazyKeys } from "../recovery/lazy_keys.ts";
 
 /**
  * What a logic callback returns: the values to emit (each emitted as `[key, value]`) and
@@ -273,7 +273,7 @@ export class StatefulBatchNode<V, W, S> implements RuntimeNode<readonly [string,
   private eofDone = false;
   private completed = false;
   /** A resumed run's keys not used yet (lazy resume), or undefined. */
-  private lazy: LazyStepState | undefined = undefined;
+  private lazy: LazyKeys | undefined = undefined;
 
   constructor(
     private readonly ctx: StepContext,
@@ -290,7 +290,7 @@ export class StatefulBatchNode<V, W, S> implements RuntimeNode<readonly [string,
     const key = item[0];
     let e = this.entries.get(key);
     if (e === undefined && this.lazy !== undefined) {
-      if (!this.takeLazy(key)) return;
+      if (!this.takeLazy(key, 0)) return;
       e = this.entries.get(key);
     }
     if (e === undefined) {
@@ -420,7 +420,7 @@ export class StatefulBatchNode<V, W, S> implements RuntimeNode<readonly [string,
       }
     }
     // Restored keys not used yet: some per activation (their timers may be due), all at EOF.
-    if (this.lazy !== undefined && !this.takeLazyKeys(this.upstreamDone ? Infinity : 8192)) {
+    if (this.lazy !== undefined && !this.takeLazy("", this.upstreamDone ? Infinity : 8192)) {
       return;
     }
     // 2. Timers that are due.
@@ -694,32 +694,26 @@ export class StatefulBatchNode<V, W, S> implements RuntimeNode<readonly [string,
 
   /**
    * Takes a resumed run's keys (instead of `restore` per key), each restored on its first item
-   * or by `takeLazyKeys` (see `LazyRestorable`).
+   * or, 8192 per activation and all at EOF, by `takeLazy` (see `LazyRestorable`).
    */
-  restoreLazy(state: LazyStepState): void {
+  restoreLazy(state: LazyKeys): void {
     this.lazy = state.size > 0 ? state : undefined;
   }
 
-  /** Restores `key` if the lazily restored keys hold it; false after a failure. */
-  private takeLazy(key: string): boolean {
-    try {
-      const snapshot = this.lazy!.take(key);
-      if (this.lazy!.size === 0) this.lazy = undefined;
-      if (snapshot !== ABSENT) this.restore(key, snapshot);
-    } catch (err) {
-      this.ctx.fail(err, { key });
-      return false;
-    }
-    return true;
-  }
-
-  /** Restores up to `limit` of the lazily restored keys not used yet; false after a failure. */
-  private takeLazyKeys(limit: number): boolean {
+  /**
+   * With `limit` 0, restores `key` if the lazily restored keys hold it; otherwise restores up to
+   * `limit` of the keys not used yet. False after a failure.
+   */
+  private takeLazy(key: string, limit: number): boolean {
     const lazy = this.lazy!;
     try {
-      lazy.takeSome(limit, (key, snapshot) => this.restore(key, snapshot));
+      if (limit > 0) lazy.takeSome(limit, (k, snapshot) => this.restore(k, snapshot));
+      else {
+        const snapshot = lazy.take(key);
+        if (snapshot !== ABSENT) this.restore(key, snapshot);
+      }
     } catch (err) {
-      this.ctx.fail(err, { key: err instanceof KeyRestoreError ? err.key : undefined });
+      this.ctx.fail(err); // a DataflowError naming the step and key
       return false;
     } finally {
       if (lazy.size === 0) this.lazy = undefined;

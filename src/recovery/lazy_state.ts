@@ -17,36 +17,10 @@
  */
 import { ByteReader, ByteWriter } from "./bytes.ts";
 import { type ClassSerde, readValue } from "./codec.ts";
+import { DataflowError } from "../errors.ts";
 import { RecoveryError } from "./errors.ts";
-import { hashBytes } from "./key_table.ts";
+import { ABSENT, type LazyKeys } from "./lazy_keys.ts";
 import type { RawSegmentVisitor, SnapshotKind } from "./segment.ts";
-
-/** A runtime node that takes a step's resumed keys at once, lazily (`StatefulBatchNode`). */
-export interface LazyRestorable {
-  /** Takes the step's resumed keys (before the run's first activation). */
-  restoreLazy(state: LazyStepState): void;
-}
-
-/** Whether `node` takes resumed keys lazily. */
-export function canRestoreLazily(node: object): node is LazyRestorable {
-  return typeof (node as Partial<LazyRestorable>).restoreLazy === "function";
-}
-
-/** What {@linkcode LazyStepState.take} returns for a key it does not hold. */
-export const ABSENT: unique symbol = Symbol("weir.absent");
-
-/** A lazily restored key's snapshot cannot be decoded: names the key (and, in its message, the step and segment). */
-export class KeyRestoreError extends RecoveryError {
-  /**
-   * @param key The key.
-   * @param message What failed, where.
-   * @param cause The codec's error.
-   */
-  constructor(readonly key: string, message: string, cause: unknown) {
-    super(message, { cause });
-    this.name = "KeyRestoreError";
-  }
-}
 
 /** Where the indexed segments are, for decoding and error messages. */
 interface Segments {
@@ -98,6 +72,13 @@ class EntryLog {
   }
 }
 
+/** The FNV-1a hash of `bytes[start, end)`. */
+export function hashBytes(bytes: Uint8Array, start: number, end: number): number {
+  let h = 0x811c9dc5;
+  for (let i = start; i < end; i++) h = Math.imul(h ^ bytes[i]!, 0x01000193);
+  return h >>> 0;
+}
+
 /** Entries per bucket, about. */
 const BUCKET_ENTRIES = 1024;
 /**
@@ -111,7 +92,7 @@ const BUCKET_SHIFT = 12;
  * ({@linkcode LazyStepState.take} or {@linkcode LazyStepState.takeSome}); then the step owns
  * it and this state no longer holds it.
  */
-export class LazyStepState {
+export class LazyStepState implements LazyKeys {
   /** Live entries not taken (an upper bound until every bucket was built). */
   #left = 0;
   /** `takeSome` went through `#order` up to here. */
@@ -174,8 +155,9 @@ export class LazyStepState {
 
   /**
    * Takes `key`: its decoded snapshot, which this state no longer holds after, or
-   * {@linkcode ABSENT} when it does not hold the key. Throws a {@linkcode KeyRestoreError}
-   * naming the step, key and segment when the snapshot cannot be decoded.
+   * {@linkcode ABSENT} when it does not hold the key. Throws a `DataflowError` for
+   * the step and key, whose cause (a `RecoveryError`) names the segment, when the snapshot
+   * cannot be decoded.
    */
   take(key: string): unknown {
     if (this.#left === 0) return ABSENT;
@@ -302,13 +284,15 @@ export class LazyStepState {
       if (r.pos !== end) throw new RangeError(`the value ends at byte ${r.pos}, not ${end}`);
       return value;
     } catch (err) {
-      throw new KeyRestoreError(
+      throw new DataflowError(this.stepId, "", {
         key,
-        `Cannot restore key ${JSON.stringify(key)} of step ${this.stepId} from segment ` +
-          `${segs.names[seg]} of the recovery store in ${segs.description}: ` +
-          `${(err as Error)?.message ?? err}`,
-        err,
-      );
+        cause: new RecoveryError(
+          `Cannot restore key ${JSON.stringify(key)} of step ${this.stepId} from segment ` +
+            `${segs.names[seg]} of the recovery store in ${segs.description}: ` +
+            `${(err as Error)?.message ?? err}`,
+          { cause: err },
+        ),
+      });
     }
   }
 

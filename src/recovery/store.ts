@@ -20,7 +20,8 @@ import type { ClassSerde } from "./codec.ts";
 import type { RecoveryConfig } from "./config.ts";
 import { RecoveryError } from "./errors.ts";
 import { foldSegments } from "./fold.ts";
-import { LazyIndex, type LazyStepState } from "./lazy_state.ts";
+import type { LazyKeys } from "./lazy_keys.ts";
+import type { LazyIndex } from "./lazy_state.ts";
 import {
   checkFlow,
   listInfos,
@@ -70,7 +71,26 @@ export interface LoadOptions {
  */
 export interface LazyVisitor extends SegmentVisitor {
   /** A step's restored keys (after every segment was read and checked). */
-  lazyState(kind: SnapshotKind, stepId: string, state: LazyStepState): void;
+  lazyState(kind: SnapshotKind, stepId: string, state: LazyKeys): void;
+}
+
+/**
+ * The lazy index of `lazy_state.ts`, loaded on first use, or undefined where it cannot be
+ * loaded. Kept out of a browser bundle (the specifier is not a literal; bundled, this module
+ * is not `store.ts` any more and does not try), where a resume rebuilds every key at once.
+ */
+async function lazyIndex(
+  classes: readonly ClassSerde[],
+  description: string,
+): Promise<LazyIndex | undefined> {
+  if (!import.meta.url.endsWith("/store.ts")) return undefined;
+  try {
+    const url = new URL("./lazy_state.ts", import.meta.url).href;
+    const mod: typeof import("./lazy_state.ts") = await import(url);
+    return new mod.LazyIndex(classes, description);
+  } catch {
+    return undefined; // not allowed to read weir's files: resumed as before
+  }
 }
 
 /** Deltas folded together at most this many at a time regardless of sizes. */
@@ -218,7 +238,9 @@ export class RecoveryStore {
    * Like {@linkcode RecoveryStore.load}, but replays the segments (newest base first, then
    * each delta in order) into `visitor` instead of building maps: a resumed run restores keys
    * straight into its steps. A {@linkcode LazyVisitor} gets the steps whose `step` returned
-   * true as one {@linkcode LazyStepState} each, once every segment was read and checked.
+   * true as one {@linkcode LazyKeys} each, once every segment was read and checked (when
+   * `lazy_state.ts` cannot be loaded — in a browser bundle —, those steps are replayed as for
+   * any visitor).
    */
   async loadInto(visitor: SegmentVisitor, options: LoadOptions = {}): Promise<void> {
     const { backend } = this;
@@ -263,7 +285,7 @@ export class RecoveryStore {
     const infos: SegmentInfo[] = [];
     let prev = 0;
     const lazy = "lazyState" in visitor
-      ? new LazyIndex(this.classes, backend.description)
+      ? await lazyIndex(this.classes, backend.description)
       : undefined;
     for (const s of base !== undefined ? [base, ...deltas] : deltas) {
       const bytes = await this.read(s.name);

@@ -8,9 +8,9 @@
  * @module
  */
 import { attributeError, DataflowError } from "../errors.ts";
-import { DISCARDED_STATE } from "../dataflow/op.ts";
+import { DISCARDED_STATE, type RuntimeNode } from "../dataflow/op.ts";
 import { SnapshotEncodeError, type SnapshotKind } from "../recovery/segment.ts";
-import { canRestoreLazily, type LazyStepState } from "../recovery/lazy_state.ts";
+import type { LazyKeys, LazyRestorable } from "../recovery/lazy_keys.ts";
 import {
   type LazyVisitor,
   RecoveryError,
@@ -86,7 +86,7 @@ export interface StateTarget {
   /** A key's snapshot (`DISCARDED_STATE` removes the key). */
   restore(key: string, snapshot: unknown): void;
   /** Takes every restored key at once, decoded on first use (instead of `restore`). */
-  restoreLazy?(state: LazyStepState): void;
+  restoreLazy?(state: LazyKeys): void;
   /** Forgets every restored key (the store recorded a drop of the step's state). */
   resetState?(): void;
 }
@@ -105,10 +105,10 @@ export interface CheckpointLayout {
 export function workerLayout(worker: BuiltWorker): CheckpointLayout {
   const stateful = new Map<string, StateTarget>();
   for (const s of worker.stateful) {
-    const node = s.node;
+    const node: RuntimeNode<unknown> & Partial<LazyRestorable> = s.node;
     stateful.set(s.stepId, {
       restore: (key, snap) => node.restore!(key, snap),
-      restoreLazy: canRestoreLazily(node) ? (state) => node.restoreLazy(state) : undefined,
+      restoreLazy: node.restoreLazy && ((state) => node.restoreLazy!(state)),
       resetState: () => node.resetState?.(),
     });
   }
@@ -172,7 +172,7 @@ export class Restorer implements LazyVisitor {
     return false;
   }
 
-  lazyState(_kind: SnapshotKind, stepId: string, state: LazyStepState): void {
+  lazyState(_kind: SnapshotKind, stepId: string, state: LazyKeys): void {
     this.layout.stateful.get(stepId)?.restoreLazy?.(state);
   }
 
