@@ -17,7 +17,7 @@ import {
 import { attributeError, DataflowError } from "../errors.ts";
 import { checkFunction, isIterable, isKeyedPair, notKeyedError, preview } from "./_chain.ts";
 import { KeyTimers, TimerSlot } from "./_key_timers.ts";
-import { ABSENT, type LazyKeys } from "../recovery/lazy_keys.ts";
+import type { LazyKeys } from "../recovery/lazy_keys.ts";
 
 /**
  * What a logic callback returns: the values to emit (each emitted as `[key, value]`) and
@@ -706,12 +706,10 @@ export class StatefulBatchNode<V, W, S> implements RuntimeNode<readonly [string,
    */
   private takeLazy(key: string, limit: number): boolean {
     const lazy = this.lazy!;
+    const restore = (k: string, snapshot: unknown) => this.restore(k, snapshot);
     try {
-      if (limit > 0) lazy.takeSome(limit, (k, snapshot) => this.restore(k, snapshot));
-      else {
-        const snapshot = lazy.take(key);
-        if (snapshot !== ABSENT) this.restore(key, snapshot);
-      }
+      if (limit > 0) lazy.takeSome(limit, restore);
+      else lazy.take(key, restore);
     } catch (err) {
       this.ctx.fail(err); // a DataflowError naming the step and key
       return false;

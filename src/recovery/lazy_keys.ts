@@ -1,9 +1,8 @@
 /**
  * What a stateful node needs of lazy resume, without its machinery (`lazy_state.ts`, loaded by
  * `RecoveryStore.loadInto` only when a run resumes, and kept out of a browser bundle, where
- * resuming rebuilds every key at once as before): the {@linkcode LazyKeys} interface, its
- * {@linkcode ABSENT} result, and how a node says it takes keys lazily
- * ({@linkcode LazyRestorable}).
+ * resuming rebuilds every key at once as before): the {@linkcode LazyKeys} interface and how
+ * a node says it takes keys lazily ({@linkcode LazyRestorable}). Types only.
  *
  * @module
  */
@@ -12,10 +11,11 @@ export interface LazyKeys {
   /** How many keys it still holds (at most). */
   readonly size: number;
   /**
-   * Takes `key`: its decoded snapshot, which it no longer holds after, or {@linkcode ABSENT}.
-   * Throws a `DataflowError` naming the step and key when the snapshot cannot be decoded.
+   * Takes `key` if it holds it: calls `fn` with it and its decoded snapshot (which it no longer
+   * holds after) and returns true; false when it does not hold the key. Throws a
+   * `DataflowError` naming the step and key when the snapshot cannot be decoded.
    */
-  take(key: string): unknown;
+  take(key: string, fn: (key: string, snapshot: unknown) => void): boolean;
   /**
    * Takes up to `limit` keys it still holds, calling `fn` with each and its snapshot; returns
    * how many it took. Throws as `take` does.
@@ -28,6 +28,3 @@ export interface LazyRestorable {
   /** Takes the step's resumed keys (before the run's first activation). */
   restoreLazy(state: LazyKeys): void;
 }
-
-/** What {@linkcode LazyKeys.take} returns for a key it does not hold. */
-export const ABSENT: unique symbol = Symbol("weir.absent");

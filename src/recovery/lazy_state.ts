@@ -19,7 +19,7 @@ import { ByteReader, ByteWriter } from "./bytes.ts";
 import { type ClassSerde, readValue } from "./codec.ts";
 import { DataflowError } from "../errors.ts";
 import { RecoveryError } from "./errors.ts";
-import { ABSENT, type LazyKeys } from "./lazy_keys.ts";
+import type { LazyKeys } from "./lazy_keys.ts";
 import type { RawSegmentVisitor, SnapshotKind } from "./segment.ts";
 
 /** Where the indexed segments are, for decoding and error messages. */
@@ -154,21 +154,22 @@ export class LazyStepState implements LazyKeys {
   }
 
   /**
-   * Takes `key`: its decoded snapshot, which this state no longer holds after, or
-   * {@linkcode ABSENT} when it does not hold the key. Throws a `DataflowError` for
-   * the step and key, whose cause (a `RecoveryError`) names the segment, when the snapshot
-   * cannot be decoded.
+   * Takes `key` if it holds it: calls `fn` with it and its decoded snapshot (which it no longer
+   * holds after) and returns true; false when it does not hold the key. Throws a
+   * `DataflowError` for the step and key, whose cause (a `RecoveryError`) names the segment,
+   * when the snapshot cannot be decoded.
    */
-  take(key: string): unknown {
-    if (this.#left === 0) return ABSENT;
+  take(key: string, fn: (key: string, snapshot: unknown) => void): boolean {
+    if (this.#left === 0) return false;
     const w = this.#scratch;
     w.pos = 0;
     w.string(key);
     const h = hashBytes(w.buf, 0, w.pos) | 0;
     const table = this.#table(this.#bucketOf(h));
     const e = this.#find(table, w.buf, 0, w.pos, h);
-    if (e < 0 || this.log.end[e]! < 0) return ABSENT;
-    return this.#takeEntry(e, key);
+    if (e < 0 || this.log.end[e]! < 0) return false;
+    fn(key, this.#takeEntry(e, key));
+    return true;
   }
 
   /**
