@@ -377,7 +377,8 @@ export class StatefulBatchNode<V, W, S> implements RuntimeNode<readonly [string,
   }
 
   nextWake(): number | undefined {
-    if (this.lazy !== undefined) return this.ctx.now(); // restored keys to go through
+    // Restored keys to go through (after the first flush: the first batches go first).
+    if (this.lazy !== undefined && this.flushSeq > 0) return this.ctx.now();
     const t = this.timers.size > 0 ? this.timers.peek() : undefined;
     const x = this.expiries.size > 0 ? this.expiries.peek() : undefined;
     return t === undefined ? x : x === undefined ? t : Math.min(t, x);
@@ -385,6 +386,13 @@ export class StatefulBatchNode<V, W, S> implements RuntimeNode<readonly [string,
 
   flush(now: number): void {
     this.flushSeq++;
+    // Restored keys not used yet: a share per flush (their timers may be due), all at EOF; not
+    // in the first flush if it has batches, so that a resumed run's first items go first.
+    const lazyShare = this.upstreamDone
+      ? Infinity
+      : this.flushSeq === 1 && this.active.n > 0
+      ? 0
+      : 8192;
     // 1. Batches, keys in first-arrival order.
     if (this.active.n > 0) {
       const active = this.active;
@@ -419,10 +427,7 @@ export class StatefulBatchNode<V, W, S> implements RuntimeNode<readonly [string,
         if (!this.invoke(e, ON_BATCH, values, now)) return;
       }
     }
-    // Restored keys not used yet: some per activation (their timers may be due), all at EOF.
-    if (this.lazy !== undefined && !this.takeLazy("", this.upstreamDone ? Infinity : 8192)) {
-      return;
-    }
+    if (this.lazy !== undefined && lazyShare > 0 && !this.takeLazy("", lazyShare)) return;
     // 2. Timers that are due.
     if (this.timers.size > 0 && this.timers.peek()! <= now) {
       for (const e of this.timers.popDue(now)) {
