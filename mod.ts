@@ -125,11 +125,11 @@ export {
   initStore,
   type InitStoreOptions,
   inspectStore,
-  type RecoveryConfig,
-  RecoveryError,
-  type SegmentInfo,
   type StoreReport,
-} from "./src/recovery/store.ts";
+} from "./src/recovery/admin.ts";
+export { type RecoveryConfig } from "./src/recovery/config.ts";
+export { RecoveryError } from "./src/recovery/errors.ts";
+export { type SegmentInfo } from "./src/recovery/manifest.ts";
 export type { RecoveryBackend } from "./src/recovery/backend.ts";
 export { type ClassSerde, CodecError, decodeValue, encodeValue } from "./src/recovery/codec.ts";
 export { CorruptSegmentError, type SnapshotKind } from "./src/recovery/segment.ts";

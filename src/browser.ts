@@ -91,11 +91,11 @@ export {
   initStore,
   type InitStoreOptions,
   inspectStore,
-  type RecoveryConfig,
-  RecoveryError,
-  type SegmentInfo,
   type StoreReport,
-} from "./recovery/store.ts";
+} from "./recovery/admin.ts";
+export { type RecoveryConfig } from "./recovery/config.ts";
+export { RecoveryError } from "./recovery/errors.ts";
+export { type SegmentInfo } from "./recovery/manifest.ts";
 export type { RecoveryBackend } from "./recovery/backend.ts";
 export { type ClassSerde, CodecError, decodeValue, encodeValue } from "./recovery/codec.ts";
 export { CorruptSegmentError, type SnapshotKind } from "./recovery/segment.ts";

@@ -43,19 +43,6 @@ Deno.test("the test-module pattern matches what deno test discovers", () => {
 
 const MAX_LINES = 550;
 
-/**
- * Files still being split by other engineers (issue #15), each with who splits it. The lead
- * empties this list at merge; the test fails once a listed file is short enough, so that its
- * entry goes too.
- */
-const LONG_FILES_BEING_SPLIT = new Map<string, string>([
-  ["src/recovery/codec.ts", "#15 item 3, codec.ts into byte I/O and the value codec (h-resume)"],
-  ["src/recovery/store.ts", "#15 item 3, initStore/inspectStore out of store.ts (h-resume)"],
-]);
-
-/** Import cycles still being removed by other engineers: each the sorted files of one cycle. */
-const CYCLES_BEING_REMOVED = new Map<string, string>([]);
-
 const ROOT_PATH = decodeURIComponent(ROOT.pathname);
 
 async function sourceFiles(dir: string): Promise<string[]> {
@@ -161,7 +148,7 @@ function describeCycle(files: string[], graph: Map<string, Set<string>>): string
   return files.join(", ");
 }
 
-Deno.test("no import cycle among weir's modules, beyond those being removed", async () => {
+Deno.test("no import cycle among weir's modules", async () => {
   const config = JSON.parse(await Deno.readTextFile(new URL("deno.json", ROOT))) as {
     exports: Record<string, string>;
   };
@@ -174,32 +161,16 @@ Deno.test("no import cycle among weir's modules, beyond those being removed", as
   const unreached = [...await sourceFiles("src/"), ...await sourceFiles("connectors/")]
     .filter((f) => !graph.has(f));
   await Promise.all(unreached.map((f) => importsFrom(f, graph)));
-  const found = cycles(graph);
-  const unexpected = found.filter((c) => !CYCLES_BEING_REMOVED.has(c.join(" ")))
-    .map((c) => describeCycle(c, graph));
-  assertEquals(unexpected, [], "import cycles (break each: move what both sides need down)");
-  const gone = [...CYCLES_BEING_REMOVED.keys()].filter((k) =>
-    !found.some((c) => c.join(" ") === k)
-  );
-  assertEquals(gone, [], "cycles no longer present: remove them from CYCLES_BEING_REMOVED");
+  const found = cycles(graph).map((c) => describeCycle(c, graph));
+  assertEquals(found, [], "import cycles (break each: move what both sides need down)");
 });
 
-Deno.test(`no file in src/ has more than ${MAX_LINES} lines, beyond those being split`, async () => {
+Deno.test(`no file in src/ has more than ${MAX_LINES} lines`, async () => {
   const long: string[] = [];
-  const shortNow: string[] = [];
   for (const path of await sourceFiles("src/")) {
     const text = await Deno.readTextFile(new URL(path, ROOT));
     const lines = text.split("\n").length - (text.endsWith("\n") ? 1 : 0);
-    if (lines > MAX_LINES && !LONG_FILES_BEING_SPLIT.has(path)) long.push(`${path}: ${lines}`);
-    if (lines <= MAX_LINES && LONG_FILES_BEING_SPLIT.has(path)) shortNow.push(path);
-  }
-  for (const path of LONG_FILES_BEING_SPLIT.keys()) {
-    try {
-      await Deno.stat(new URL(path, ROOT));
-    } catch {
-      shortNow.push(path);
-    }
+    if (lines > MAX_LINES) long.push(`${path}: ${lines}`);
   }
   assertEquals(long, [], `files over ${MAX_LINES} lines: split them by idea`);
-  assertEquals(shortNow, [], "split already: remove them from LONG_FILES_BEING_SPLIT");
 });

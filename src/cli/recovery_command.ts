@@ -7,7 +7,7 @@
 import { fsBackend } from "../recovery/deno_fs.ts";
 import { kvBackend } from "../recovery/deno_kv.ts";
 import type { RecoveryBackend } from "../recovery/backend.ts";
-import { initStore, inspectStore, type StoreReport } from "../recovery/store.ts";
+import { initStore, inspectStore, type StoreReport } from "../recovery/admin.ts";
 import type { CliOutput } from "./args.ts";
 import { describe, printCause } from "./load.ts";
 

@@ -7,7 +7,7 @@
 import type { Dataflow } from "../dataflow/dataflow.ts";
 import { isDataflowError } from "../errors.ts";
 import { run } from "../runtime/run.ts";
-import { RecoveryError } from "../recovery/store.ts";
+import { RecoveryError } from "../recovery/errors.ts";
 import { VERSION } from "../version.ts";
 import type { RunProgress, Tracer } from "../observe/monitor.ts";
 import { formatProgress } from "../observe/progress_line.ts";

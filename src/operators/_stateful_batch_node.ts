@@ -14,46 +14,10 @@ import {
 import { attributeError, DataflowError } from "../errors.ts";
 import { isIterable, isKeyedPair, notKeyedError, preview } from "./_chain.ts";
 import { KeyTimers, TimerSlot } from "./_key_timers.ts";
+import { EntryList, KeyEntry } from "./_key_entry.ts";
+import type { LazyKeys } from "../recovery/lazy_keys.ts";
 import { type PerValueLogic, QUIET } from "./_per_value_logic.ts";
 import { type LogicBuilder, type LogicResult, NOTHING } from "./stateful_batch_logic.ts";
-
-/**
- * A key's slot: its logic, and the values it received in the current activation. It is also
- * the key's slot in the node's timer queue (setting the timer needs no lookup).
- */
-class KeyEntry<V, W, S> extends TimerSlot {
-  logic: PerValueLogic<V, W, S> | undefined = undefined;
-  batch: V[] | undefined = undefined;
-  /** The `notifyAt` value that fired since the key's last values (it does not fire twice). */
-  fired: number | undefined = undefined;
-  /** Touched in the current activation (its `notifyAt` is re-read at the end). */
-  touched = false;
-  /** The epoch sequence number in which the key was last recorded as changed. */
-  changedIn = -1;
-  /** Values were folded through `onValue` in the current activation. */
-  folded = false;
-  /** Outputs `onValue` returned in the current activation, emitted at its end. */
-  held: W[] | undefined = undefined;
-  /** The node's flush count when the key last got a value (a new count: first value since). */
-  seen = -1;
-  /** The key's place in the node's `active` list in this activation (-1: none yet). */
-  activeIndex = -1;
-  /** The key's slot in the TTL queue (with `ttl`). */
-  expiry: TimerSlot | undefined = undefined;
-}
-
-/**
- * A list of entries that keeps its array between activations (`length = 0` would free the
- * array's storage, and the next activation would grow it again).
- */
-class EntryList<E> {
-  readonly items: Array<E | undefined> = [];
-  /** How many items are in the list. */
-  n = 0;
-  push(e: E | undefined): void {
-    this.items[this.n++] = e;
-  }
-}
 
 const ON_BATCH = 0;
 const ON_NOTIFY = 1;
@@ -82,6 +46,8 @@ export class StatefulBatchNode<V, W, S> implements RuntimeNode<readonly [string,
   private upstreamDone = false;
   private eofDone = false;
   private completed = false;
+  /** A resumed run's keys not used yet (lazy resume), or undefined. */
+  private lazy: LazyKeys | undefined = undefined;
 
   constructor(
     private readonly ctx: StepContext,
@@ -101,6 +67,10 @@ export class StatefulBatchNode<V, W, S> implements RuntimeNode<readonly [string,
   /** `next([key, value])` without the pair (from a `KeyingChannel`). */
   nextKeyed(key: string, value: V): void {
     let e = this.entries.get(key);
+    if (e === undefined && this.lazy !== undefined) {
+      if (!this.takeLazy(key, 0)) return;
+      e = this.entries.get(key);
+    }
     if (e === undefined) {
       e = new KeyEntry<V, W, S>(key);
       this.entries.set(key, e);
@@ -185,6 +155,8 @@ export class StatefulBatchNode<V, W, S> implements RuntimeNode<readonly [string,
   }
 
   nextWake(): number | undefined {
+    // Restored keys to go through (after the first flush: the first batches go first).
+    if (this.lazy !== undefined && this.flushSeq > 0) return this.ctx.now();
     const t = this.timers.size > 0 ? this.timers.peek() : undefined;
     const x = this.expiries.size > 0 ? this.expiries.peek() : undefined;
     return t === undefined ? x : x === undefined ? t : Math.min(t, x);
@@ -192,6 +164,13 @@ export class StatefulBatchNode<V, W, S> implements RuntimeNode<readonly [string,
 
   flush(now: number): void {
     this.flushSeq++;
+    // Restored keys not used yet: a share per flush (their timers may be due), all at EOF; not
+    // in the first flush if it has batches, so that a resumed run's first items go first.
+    const lazyShare = this.upstreamDone
+      ? Infinity
+      : this.flushSeq === 1 && this.active.n > 0
+      ? 0
+      : 8192;
     // 1. Batches, keys in first-arrival order.
     if (this.active.n > 0) {
       const active = this.active;
@@ -226,6 +205,7 @@ export class StatefulBatchNode<V, W, S> implements RuntimeNode<readonly [string,
         if (!this.invoke(e, ON_BATCH, values, now)) return;
       }
     }
+    if (this.lazy !== undefined && lazyShare > 0 && !this.takeLazy("", lazyShare)) return;
     // 2. Timers that are due.
     if (this.timers.size > 0 && this.timers.peek()! <= now) {
       for (const e of this.timers.popDue(now)) {
@@ -433,7 +413,7 @@ export class StatefulBatchNode<V, W, S> implements RuntimeNode<readonly [string,
 
   /** How many keys hold state. */
   get keyCount(): number {
-    return this.entries.size;
+    return this.entries.size + (this.lazy?.size ?? 0);
   }
 
   /**
@@ -495,8 +475,36 @@ export class StatefulBatchNode<V, W, S> implements RuntimeNode<readonly [string,
     if (e.expiry !== undefined) this.expiries.delete(e.expiry);
   }
 
+  /**
+   * Takes a resumed run's keys (instead of `restore` per key), each restored on its first item
+   * or, 8192 per activation and all at EOF, by `takeLazy` (see `LazyRestorable`).
+   */
+  restoreLazy(state: LazyKeys): void {
+    this.lazy = state.size > 0 ? state : undefined;
+  }
+
+  /**
+   * With `limit` 0, restores `key` if the lazily restored keys hold it; otherwise restores up to
+   * `limit` of the keys not used yet. False after a failure.
+   */
+  private takeLazy(key: string, limit: number): boolean {
+    const lazy = this.lazy!;
+    const restore = (k: string, snapshot: unknown) => this.restore(k, snapshot);
+    try {
+      if (limit > 0) lazy.takeSome(limit, restore);
+      else lazy.take(key, restore);
+    } catch (err) {
+      this.ctx.fail(err); // a DataflowError naming the step and key
+      return false;
+    } finally {
+      if (lazy.size === 0) this.lazy = undefined;
+    }
+    return true;
+  }
+
   /** Forgets every key (before the first activation of a resumed run). */
   resetState(): void {
+    this.lazy = undefined;
     for (const e of [...this.entries.values()]) this.forget(e);
   }
 

@@ -15,7 +15,7 @@ import type {
   IdbRequest,
   IdbTransaction,
 } from "./_idb_types.ts";
-import { RecoveryError } from "./store.ts";
+import { RecoveryError } from "./errors.ts";
 
 /**
  * idb-keyval's request-to-Promise helper, typed with this module's IndexedDB types (which the

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { crc32 } from "./codec.ts";
+import { crc32 } from "./bytes.ts";
 
 /** Bytes per chunk: below Deno KV's 64 KiB value limit. */
 export const CHUNK_BYTES = 60 * 1024;

@@ -16,6 +16,8 @@
  * @module
  */
 import type { RecoveryBackend } from "./backend.ts";
+// Resumes from this backend index keys and decode each on first use (lazy_keys.ts).
+import "./lazy_state.ts";
 
 const MANIFEST = "weir-store.json";
 const LOCK = "weir-store.lock";

@@ -31,7 +31,7 @@
  * @module
  */
 import type { RecoveryBackend } from "./backend.ts";
-import { crc32 } from "./codec.ts";
+import { crc32 } from "./bytes.ts";
 import { checkMode, formatKey, KvDatabase, whenNotBusy } from "./_kv_db.ts";
 import {
   CHUNK_BYTES,
@@ -43,6 +43,8 @@ import {
   type SegmentMeta,
 } from "./_kv_chunks.ts";
 import { DEFAULT_LEASE_MS, KvLease, MAX_LEASE_MS, MIN_LEASE_MS } from "./_kv_lease.ts";
+// Resumes from this backend index keys and decode each on first use (lazy_keys.ts).
+import "./lazy_state.ts";
 
 /** Chunks per commit: 12 × 60 KiB = 720 KiB, below the 800 KiB a commit may carry. */
 const CHUNKS_PER_COMMIT = 12;

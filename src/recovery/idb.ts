@@ -35,7 +35,7 @@ import type {
   IdbRequest,
 } from "./_idb_types.ts";
 import type { RecoveryBackend } from "./backend.ts";
-import { crc32 } from "./codec.ts";
+import { crc32 } from "./bytes.ts";
 import {
   AFTER,
   capitalize,

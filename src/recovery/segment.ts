@@ -19,15 +19,8 @@
  *
  * @module
  */
-import {
-  ByteReader,
-  ByteWriter,
-  type ClassSerde,
-  crc32,
-  readValue,
-  skipValue,
-  writeValue,
-} from "./codec.ts";
+import { ByteReader, ByteWriter, crc32 } from "./bytes.ts";
+import { type ClassSerde, readValue, skipValue, writeValue } from "./codec.ts";
 
 /** The segment format version this code writes and reads. */
 export const FORMAT_VERSION = 1;
@@ -196,8 +189,12 @@ export interface SegmentTrailer {
 
 /** Receives the ops of a segment as it is read. */
 export interface SegmentVisitor {
-  /** The entries that follow belong to `kind`/`stepId` (called at each change of step). */
-  step(kind: SnapshotKind, stepId: string): void;
+  /**
+   * The entries that follow belong to `kind`/`stepId` (called at each change of step). With a
+   * raw visitor also given to {@linkcode readSegment}, returning true hands the step's entries
+   * to it undecoded instead (lazy resume).
+   */
+  step(kind: SnapshotKind, stepId: string): void | boolean;
   /** A key's snapshot (`value` decoded, `size` its encoded bytes). */
   put(key: string, value: unknown, size: number): void;
   /** A discarded key. */
@@ -266,8 +263,10 @@ export class CorruptSegmentError extends Error {
 /**
  * Reads a segment, checking its header, every block's checksum and the END record, and
  * hands each op to `visitor`. Returns what the END record says. `lenient` reads instances
- * of unregistered classes as `{ $class, plain }` (inspection). With `rawVisitor`, nothing is
- * decoded: keys and values are handed over as byte offsets into `bytes` (folding segments).
+ * of unregistered classes as `{ $class, plain }` (inspection). With `rawVisitor`, keys and
+ * values are handed over as byte offsets into `bytes`, undecoded: all of them without
+ * `visitor` (folding segments), those of the steps whose `visitor.step` returned true with it
+ * (lazy resume). Drops and changes of step go to both.
  */
 export function readSegment(
   name: string,
@@ -300,6 +299,9 @@ export function readSegment(
   let kind: SnapshotKind = "state";
   let stepId = "";
   let entries = 0;
+  /** Entries of the current step go to `rawVisitor`, undecoded. */
+  const allRaw = visitor === undefined && rawVisitor !== undefined;
+  let raw = allRaw;
   /** True while a visitor callback runs (its errors pass through unchanged). */
   let visiting = false;
   while (pos < bytes.length) {
@@ -320,14 +322,14 @@ export function readSegment(
       while (r.pos < end) {
         const op = r.u8();
         if (op === OP_PUT) {
-          if (rawVisitor !== undefined) {
+          if (raw) {
             const keyStart = r.pos;
             r.skip(r.varint());
             const at = r.pos;
             skipValue(r);
             entries++;
             visiting = true;
-            rawVisitor.put(keyStart, at, r.pos);
+            rawVisitor!.put(keyStart, at, r.pos);
             visiting = false;
             continue;
           }
@@ -339,12 +341,12 @@ export function readSegment(
           visitor?.put(key, value, r.pos - at);
           visiting = false;
         } else if (op === OP_DEL) {
-          if (rawVisitor !== undefined) {
+          if (raw) {
             const keyStart = r.pos;
             r.skip(r.varint());
             entries++;
             visiting = true;
-            rawVisitor.del(keyStart, r.pos);
+            rawVisitor!.del(keyStart, r.pos);
             visiting = false;
             continue;
           }
@@ -360,9 +362,10 @@ export function readSegment(
             kind = k;
             stepId = id;
             visiting = true;
-            visitor?.step(kind, stepId);
+            const wantsRaw = visitor?.step(kind, stepId) === true;
             rawVisitor?.step(kind, stepId);
             visiting = false;
+            raw = allRaw || (wantsRaw && rawVisitor !== undefined);
           }
         } else if (op === OP_DROP) {
           const k = kindOf(r.u8());
@@ -372,6 +375,7 @@ export function readSegment(
           rawVisitor?.drop(k, s);
           visiting = false;
           stepId = "";
+          raw = allRaw;
         } else if (op === OP_END) {
           const epoch = r.f64();
           const prevEpoch = r.f64();

@@ -17,7 +17,24 @@
  */
 import type { RecoveryBackend } from "./backend.ts";
 import type { ClassSerde } from "./codec.ts";
+import type { RecoveryConfig } from "./config.ts";
+import { RecoveryError } from "./errors.ts";
 import { foldSegments } from "./fold.ts";
+import { lazyIndexMaker, type LazyKeys } from "./lazy_keys.ts";
+import {
+  checkFlow,
+  listInfos,
+  type Manifest,
+  type ParsedName,
+  parseManifest,
+  readManifestOf,
+  refuseLostSegments,
+  refuseMissingManifest,
+  type SegmentInfo,
+  segmentName,
+  writeManifest,
+} from "./manifest.ts";
+import { mapVisitor, type RestoredState } from "./restored.ts";
 import {
   BASE,
   CorruptSegmentError,
@@ -29,137 +46,8 @@ import {
   type SnapshotKind,
 } from "./segment.ts";
 
-/**
- * How a run keeps and resumes its state (`run(flow, { recovery })`).
- *
- * @example
- * ```ts
- * import { Dataflow, run, statefulMap } from "@weir/weir";
- * import { fsBackend } from "@weir/weir/recovery/fs";
- * import { TestingSink, TestingSource } from "@weir/weir/testing";
- * import { assertEquals } from "@std/assert";
- *
- * const dir = await Deno.makeTempDir();
- * const recovery = { backend: fsBackend(dir), create: true };
- * const out: [string, number][] = [];
- * const inp = [["a", 1], ["a", 2], TestingSource.EOF(), ["a", 3]] as const;
- * const flow = new Dataflow("sum");
- * flow.input("inp", new TestingSource(inp))
- *   .pipe(statefulMap("sum", (s: number | undefined, v: number) => [(s ?? 0) + v, (s ?? 0) + v]))
- *   .output("out", new TestingSink(out));
- * await run(flow, { recovery });
- * assertEquals(out, [["a", 1], ["a", 3]]);
- * await run(flow, { recovery }); // continues after the EOF marker, with the sum restored
- * assertEquals(out, [["a", 1], ["a", 3], ["a", 6]]);
- * await Deno.remove(dir, { recursive: true });
- * ```
- */
-export interface RecoveryConfig {
-  /** Where snapshots are kept (`fsBackend(dir)`, `kvBackend(path)`, or your own). */
-  readonly backend: RecoveryBackend;
-  /**
-   * How long (ms of the run's clock) superseded epochs are kept before they are folded
-   * away (default 0). A backup of the store taken within this interval of another stays
-   * consistent with it. The resume point is always the last committed epoch.
-   */
-  readonly backupInterval?: number;
-  /**
-   * Initialise the store when it does not exist yet (default false: refuse). Never starts a
-   * store over segments whose manifest was lost (see {@linkcode initStore}'s `adopt`).
-   */
-  readonly create?: boolean;
-  /**
-   * Drop the state of steps that are no longer in the flow, and the positions of source or
-   * sink partitions that the flow's sources and sinks no longer list (a renamed input file,
-   * a `DirSink` with fewer files) (default false: refuse to run, listing them). The next
-   * commit records the drop.
-   */
-  readonly dropOrphans?: boolean;
-  /** How to store instances of your own classes (see {@linkcode ClassSerde}). */
-  readonly classes?: readonly ClassSerde[];
-}
-
-/**
- * The recovery store cannot be used: missing, corrupt, from another flow or format, or
- * holding state of steps the flow does not have. Names the store and the problem.
- *
- * @example
- * ```ts
- * import { Dataflow, RecoveryError, run } from "@weir/weir";
- * import { fsBackend } from "@weir/weir/recovery/fs";
- * import { TestingSink, TestingSource } from "@weir/weir/testing";
- * import { assertRejects } from "@std/assert";
- *
- * const flow = new Dataflow("demo");
- * flow.input("inp", new TestingSource([1])).output("out", new TestingSink([]));
- * const backend = fsBackend("/nonexistent/weir-store");
- * await assertRejects(() => run(flow, { recovery: { backend } }), RecoveryError);
- * ```
- */
-export class RecoveryError extends Error {
-  /**
-   * A recovery failure with its message and, if any, the original error as `cause`.
-   *
-   * @param message What is wrong and how to fix it.
-   * @param options The original error, if any.
-   */
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = "RecoveryError";
-  }
-}
-
-/** The manifest's JSON. */
-interface Manifest {
-  readonly format: "weir-recovery";
-  readonly version: number;
-  /** The flow bound to the store; `null` until the first run. */
-  readonly flowId: string | null;
-  readonly createdAt: number;
-  /**
-   * Set (once, by the first commit) when an epoch was committed: a store whose segments are
-   * then all gone lost them, and is refused rather than restarted from nothing. Absent in
-   * stores written before this field existed.
-   */
-  readonly committed?: boolean;
-}
-
-/** One segment as the store tracks it. */
-export interface SegmentInfo {
-  /** The backend name, `delta-<epoch>` or `base-<epoch>` (epoch zero-padded). */
-  readonly name: string;
-  /** `"delta"` or `"base"`. */
-  readonly type: "delta" | "base";
-  /** The epoch it completes. */
-  readonly epoch: number;
-  /** Encoded size in bytes. */
-  readonly bytes: number;
-  /** The run clock's time when it was committed. */
-  readonly committedAt: number;
-  /** Entries (keys and partitions) it holds. */
-  readonly entries: number;
-}
-
-/** Restored state: per `kind:stepId` (see {@linkcode stateKey}), each key's snapshot. */
-export type RestoredState = Map<string, Map<string, unknown>>;
-
-/** The map key of a step's entries in {@linkcode RestoredState}. */
-export function stateKey(kind: SnapshotKind, stepId: string): string {
-  return kind + ":" + stepId;
-}
-
-/** Splits a {@linkcode stateKey}. */
-export function splitStateKey(k: string): [SnapshotKind, string] {
-  const i = k.indexOf(":");
-  return [k.slice(0, i) as SnapshotKind, k.slice(i + 1)];
-}
-
-const NAME_RE = /^(delta|base)-(\d{16})$/;
-
-/** The backend name of a segment. */
-export function segmentName(type: "delta" | "base", epoch: number): string {
-  return `${type}-${String(epoch).padStart(16, "0")}`;
-}
+// The names runtime modules, the backends and tests import from here, defined in the modules
+// this one was split into.
 
 /** Options of {@linkcode RecoveryStore.loadInto}. */
 export interface LoadOptions {
@@ -169,6 +57,15 @@ export interface LoadOptions {
    * base already.
    */
   readonly upTo?: number;
+}
+
+/**
+ * A visitor that takes some steps' keys lazily: the entries of a step whose `step` returns
+ * true are indexed, not decoded, and handed over at the end of the load as one state.
+ */
+export interface LazyVisitor extends SegmentVisitor {
+  /** A step's restored keys (after every segment was read and checked). */
+  lazyState(kind: SnapshotKind, stepId: string, state: LazyKeys): void;
 }
 
 /** Deltas folded together at most this many at a time regardless of sizes. */
@@ -315,7 +212,10 @@ export class RecoveryStore {
   /**
    * Like {@linkcode RecoveryStore.load}, but replays the segments (newest base first, then
    * each delta in order) into `visitor` instead of building maps: a resumed run restores keys
-   * straight into its steps.
+   * straight into its steps. A {@linkcode LazyVisitor} gets the steps whose `step` returned
+   * true as one {@linkcode LazyKeys} each, once every segment was read and checked (when
+   * `lazy_state.ts` is not loaded — the fs and KV backends load it, a browser bundle does not —,
+   * those steps are replayed as for any visitor).
    */
   async loadInto(visitor: SegmentVisitor, options: LoadOptions = {}): Promise<void> {
     const { backend } = this;
@@ -359,11 +259,15 @@ export class RecoveryStore {
     deltas.sort((a, b) => a.epoch - b.epoch);
     const infos: SegmentInfo[] = [];
     let prev = 0;
+    const lazy = "lazyState" in visitor
+      ? lazyIndexMaker()?.(this.classes, backend.description)
+      : undefined;
     for (const s of base !== undefined ? [base, ...deltas] : deltas) {
       const bytes = await this.read(s.name);
+      lazy?.segment(s.name, bytes);
       let trailer;
       try {
-        trailer = readSegment(s.name, bytes, visitor, this.classes);
+        trailer = readSegment(s.name, bytes, visitor, this.classes, false, lazy);
       } catch (err) {
         // Only damage is the store's fault; a visitor's own failure passes through.
         if (!(err instanceof CorruptSegmentError)) throw err;
@@ -396,6 +300,11 @@ export class RecoveryStore {
         committedAt: trailer.committedAt,
         entries: trailer.entries,
       });
+    }
+    if (lazy !== undefined) {
+      for (const [kind, stepId, state] of lazy.states()) {
+        (visitor as LazyVisitor).lazyState(kind, stepId, state);
+      }
     }
     this.segments = infos;
     this.lastEpoch = prev;
@@ -572,408 +481,4 @@ export class RecoveryStore {
       await this.backend.close();
     }
   }
-}
-
-/**
- * A visitor replaying segments into per-step maps of key → value (or → encoded size with
- * `sizes`), applying discards and drops.
- */
-function mapVisitor(
-  into: Map<string, Map<string, unknown>>,
-  sizes = false,
-): SegmentVisitor {
-  let current: Map<string, unknown> | undefined;
-  let currentKey = "";
-  return {
-    step(kind, stepId) {
-      currentKey = stateKey(kind, stepId);
-      current = into.get(currentKey);
-    },
-    put(key, value, size) {
-      if (current === undefined) into.set(currentKey, current = new Map());
-      current.set(key, sizes ? size : value);
-    },
-    del(key) {
-      current?.delete(key);
-    },
-    drop(kind, stepId) {
-      const k = stateKey(kind, stepId);
-      into.delete(k);
-      if (k === currentKey) current = undefined;
-    },
-  };
-}
-
-interface ParsedName {
-  readonly name: string;
-  readonly type: "delta" | "base";
-  readonly epoch: number;
-}
-
-async function listInfos(backend: RecoveryBackend): Promise<ParsedName[]> {
-  let names;
-  try {
-    names = await backend.listSegments();
-  } catch (err) {
-    throw new RecoveryError(`Cannot list the recovery store in ${backend.description}`, {
-      cause: err,
-    });
-  }
-  const out: ParsedName[] = [];
-  for (const name of names) {
-    const m = NAME_RE.exec(name);
-    if (m === null) {
-      throw new RecoveryError(
-        `Unexpected segment "${name}" in the recovery store in ${backend.description}`,
-      );
-    }
-    out.push({ name, type: m[1] as "delta" | "base", epoch: Number(m[2]) });
-  }
-  return out;
-}
-
-async function readManifestOf(backend: RecoveryBackend): Promise<Uint8Array | undefined> {
-  try {
-    return await backend.readManifest();
-  } catch (err) {
-    throw new RecoveryError(`Cannot read the recovery store in ${backend.description}`, {
-      cause: err,
-    });
-  }
-}
-
-/** Refuses a store bound to another flow. */
-function checkFlow(backend: RecoveryBackend, manifest: Manifest, flowId: string): void {
-  if (manifest.flowId !== null && manifest.flowId !== flowId) {
-    throw new RecoveryError(
-      `The recovery store in ${backend.description} belongs to the flow ` +
-        `"${manifest.flowId}", not "${flowId}"; use another store for this flow`,
-    );
-  }
-}
-
-/**
- * For a location without a manifest: refuses it when it holds segments (the manifest was
- * lost: a new store must not start over them) or, unless `create`, because it was never
- * initialised. Reads only.
- */
-async function refuseMissingManifest(backend: RecoveryBackend, create: boolean): Promise<void> {
-  const found = await describeSegments(backend);
-  if (found !== undefined) throw lostManifest(backend, found);
-  if (!create) {
-    throw new RecoveryError(
-      `No recovery store in ${backend.description}: it was never initialised. Pass ` +
-        `create: true (CLI: weir recovery init <dir>) to start a new one`,
-    );
-  }
-}
-
-function lostManifest(backend: RecoveryBackend, found: string): RecoveryError {
-  return new RecoveryError(
-    `The recovery store in ${backend.description} has no manifest but holds ${found}: ` +
-      `its manifest was lost. Restore the manifest from a backup, or adopt the segments ` +
-      `with initStore(backend, now, { adopt: true }) (CLI: weir recovery init --adopt ` +
-      `<dir>) and run again`,
-  );
-}
-
-/** `"3 segments (epochs 4 to 9)"`, or undefined when the backend lists no segment. */
-async function describeSegments(backend: RecoveryBackend): Promise<string | undefined> {
-  let names;
-  try {
-    names = await backend.listSegments();
-  } catch (err) {
-    throw new RecoveryError(`Cannot list the recovery store in ${backend.description}`, {
-      cause: err,
-    });
-  }
-  if (names.length === 0) return undefined;
-  let lo = Infinity;
-  let hi = -Infinity;
-  for (const n of names) {
-    const m = NAME_RE.exec(n);
-    if (m === null) continue;
-    lo = Math.min(lo, Number(m[2]));
-    hi = Math.max(hi, Number(m[2]));
-  }
-  const count = `${names.length} segment${names.length === 1 ? "" : "s"}`;
-  if (lo > hi) return count;
-  return lo === hi ? `${count} (epoch ${lo})` : `${count} (epochs ${lo} to ${hi})`;
-}
-
-/** Refuses a store whose manifest says epochs were committed but that lists no segment. */
-function refuseLostSegments(backend: RecoveryBackend, manifest: Manifest, listed: number): void {
-  if (listed > 0 || manifest.committed !== true) return;
-  throw new RecoveryError(
-    `The recovery store in ${backend.description} lost its segments: its manifest says ` +
-      `epochs were committed, but it holds no segment. Restore the segments from a backup; ` +
-      `to start over instead, delete the store and create a new one (its state is gone)`,
-  );
-}
-
-async function writeManifest(
-  backend: RecoveryBackend,
-  m: Manifest,
-  what = "Cannot initialise the recovery store in",
-): Promise<void> {
-  try {
-    await backend.writeManifest(new TextEncoder().encode(JSON.stringify(m) + "\n"));
-  } catch (err) {
-    throw new RecoveryError(`${what} ${backend.description}`, { cause: err });
-  }
-}
-
-function parseManifest(backend: RecoveryBackend, bytes: Uint8Array): Manifest {
-  let m: Partial<Manifest>;
-  try {
-    m = JSON.parse(new TextDecoder().decode(bytes));
-  } catch (err) {
-    throw new RecoveryError(
-      `The manifest of the recovery store in ${backend.description} is corrupt`,
-      { cause: err },
-    );
-  }
-  if (m === null || typeof m !== "object" || m.format !== "weir-recovery") {
-    throw new RecoveryError(
-      `${backend.description} does not hold a weir recovery store (bad manifest)`,
-    );
-  }
-  if (m.version !== FORMAT_VERSION) {
-    throw new RecoveryError(
-      `The recovery store in ${backend.description} has format version ${m.version}; this ` +
-        `version of weir reads version ${FORMAT_VERSION}`,
-    );
-  }
-  return m as Manifest;
-}
-
-/** Options of {@linkcode initStore}. */
-export interface InitStoreOptions {
-  /**
-   * Write a manifest over segments already in the location, whose manifest was lost
-   * (default false: refuse, saying what is there). The first run then binds the store to its
-   * flow and resumes from the segments.
-   */
-  readonly adopt?: boolean;
-}
-
-/**
- * Initialises an empty store not yet bound to a flow (the first run binds it); what
- * `weir recovery init <dir>` does. Refuses a location that already holds a store, or
- * segments without a manifest unless `options.adopt` is set. Claims the store while it
- * writes (when the backend can) and closes the backend.
- *
- * @example
- * ```ts
- * import { Dataflow, initStore, run } from "@weir/weir";
- * import { fsBackend } from "@weir/weir/recovery/fs";
- * import { TestingSink, TestingSource } from "@weir/weir/testing";
- * import { assertEquals } from "@std/assert";
- *
- * const dir = await Deno.makeTempDir();
- * await initStore(fsBackend(dir), Date.now());
- * const flow = new Dataflow("demo");
- * flow.input("inp", new TestingSource([1])).output("out", new TestingSink([]));
- * // No create: true needed, the store exists.
- * assertEquals((await run(flow, { recovery: { backend: fsBackend(dir) } })).status, "eof");
- * await Deno.remove(dir, { recursive: true });
- * ```
- *
- * @example Adopting segments whose manifest was lost
- * ```ts
- * import { Dataflow, initStore, run, statefulMap } from "@weir/weir";
- * import { fsBackend } from "@weir/weir/recovery/fs";
- * import { TestingSink, TestingSource } from "@weir/weir/testing";
- * import { assertEquals } from "@std/assert";
- *
- * const dir = await Deno.makeTempDir();
- * const out: [string, number][] = [];
- * const inp = [["a", 1], TestingSource.EOF(), ["a", 2]] as const;
- * const flow = new Dataflow("sum");
- * flow.input("inp", new TestingSource(inp))
- *   .pipe(statefulMap("sum", (s: number | undefined, v: number) => [(s ?? 0) + v, (s ?? 0) + v]))
- *   .output("out", new TestingSink(out));
- * await run(flow, { recovery: { backend: fsBackend(dir), create: true } });
- * await Deno.remove(`${dir}/weir-store.json`); // lost
- * await initStore(fsBackend(dir), Date.now(), { adopt: true });
- * await run(flow, { recovery: { backend: fsBackend(dir) } });
- * assertEquals(out, [["a", 1], ["a", 3]]);
- * await Deno.remove(dir, { recursive: true });
- * ```
- */
-export async function initStore(
-  backend: RecoveryBackend,
-  now: number,
-  options: InitStoreOptions = {},
-): Promise<void> {
-  try {
-    if (backend.claim !== undefined && !(await backend.claim())) {
-      throw new RecoveryError(
-        `The recovery store in ${backend.description} is in use by another run; it already ` +
-          `holds a recovery store`,
-      );
-    }
-    const existing = await readManifestOf(backend);
-    if (existing !== undefined) {
-      parseManifest(backend, existing);
-      throw new RecoveryError(`${backend.description} already holds a recovery store`);
-    }
-    const found = await describeSegments(backend);
-    if (found !== undefined && options.adopt !== true) throw lostManifest(backend, found);
-    await writeManifest(backend, {
-      format: "weir-recovery",
-      version: FORMAT_VERSION,
-      flowId: null,
-      createdAt: now,
-      committed: found !== undefined,
-    });
-  } finally {
-    await backend.close();
-  }
-}
-
-/** What {@linkcode inspectStore} reports. */
-export interface StoreReport {
-  /** The flow bound to the store (`null` before the first run). */
-  readonly flowId: string | null;
-  /** The last committed epoch (0 when none). */
-  readonly lastEpoch: number;
-  /** Segments, oldest first. */
-  readonly segments: readonly SegmentInfo[];
-  /** Live entries per step: kind, step id, keys and their encoded bytes. */
-  readonly steps: ReadonlyArray<
-    { kind: SnapshotKind; stepId: string; keys: number; bytes: number }
-  >;
-}
-
-/** How many times {@linkcode inspectStore} reads a store that a run keeps changing. */
-const INSPECT_ATTEMPTS = 5;
-
-/** A listed segment went away while it was being read (a run folded it). */
-class SegmentsChanged extends Error {}
-
-/**
- * Reads a store without running anything: its epochs, segments, and the live keys and bytes
- * of each step. Values of unregistered classes are counted, not decoded.
- *
- * Read-only: it writes and deletes nothing, so it is safe while a run writes the store.
- * When the run folds segments away between the listing and the reading, it lists again
- * (up to 5 readings in all).
- *
- * @example
- * ```ts
- * import { Dataflow, inspectStore, run, statefulMap } from "@weir/weir";
- * import { fsBackend } from "@weir/weir/recovery/fs";
- * import { TestingSink, TestingSource } from "@weir/weir/testing";
- * import { assertEquals } from "@std/assert";
- *
- * const dir = await Deno.makeTempDir();
- * const flow = new Dataflow("count");
- * flow.input("inp", new TestingSource([["a", 1], ["b", 2]] as [string, number][]))
- *   .pipe(statefulMap("last", (_s: number | undefined, v: number) => [v, v]))
- *   .output("out", new TestingSink([]));
- * await run(flow, { recovery: { backend: fsBackend(dir), create: true } });
- * const report = await inspectStore(fsBackend(dir));
- * assertEquals(report.flowId, "count");
- * assertEquals(report.steps.find((s) => s.stepId === "count.last")?.keys, 2);
- * await Deno.remove(dir, { recursive: true });
- * ```
- */
-export async function inspectStore(backend: RecoveryBackend): Promise<StoreReport> {
-  try {
-    const bytes = await readManifestOf(backend);
-    if (bytes === undefined) {
-      const found = await describeSegments(backend);
-      if (found !== undefined) throw lostManifest(backend, found);
-      throw new RecoveryError(`No recovery store in ${backend.description}`);
-    }
-    const manifest = parseManifest(backend, bytes);
-    for (let attempt = 1;; attempt++) {
-      try {
-        return await inspectOnce(backend, manifest);
-      } catch (err) {
-        if (!(err instanceof SegmentsChanged)) throw err;
-        if (attempt === INSPECT_ATTEMPTS) {
-          throw new RecoveryError(
-            `Cannot inspect the recovery store in ${backend.description}: its segments ` +
-              `changed during each of ${INSPECT_ATTEMPTS} readings (${err.message}); a run ` +
-              `is folding it, try again`,
-            { cause: err.cause },
-          );
-        }
-      }
-    }
-  } finally {
-    await backend.close();
-  }
-}
-
-/** One listing and reading of the live segments; throws SegmentsChanged on a race. */
-async function inspectOnce(backend: RecoveryBackend, manifest: Manifest): Promise<StoreReport> {
-  const listed = await listInfos(backend);
-  refuseLostSegments(backend, manifest, listed.length);
-  let baseEpoch = 0;
-  for (const s of listed) if (s.type === "base" && s.epoch > baseEpoch) baseEpoch = s.epoch;
-  const live = listed
-    .filter((s) => s.type === "base" ? s.epoch === baseEpoch : s.epoch > baseEpoch)
-    .sort((a, b) => a.epoch - b.epoch || (a.type === "base" ? -1 : 1));
-  const sizes = new Map<string, Map<string, number>>();
-  const visitor = mapVisitor(sizes, true);
-  const segments: SegmentInfo[] = [];
-  let prev = 0;
-  for (const s of live) {
-    let bytes;
-    try {
-      bytes = await backend.readSegment(s.name);
-    } catch (err) {
-      // Gone since the listing (folded away by a run)? Then read the store again.
-      const now = await listInfos(backend);
-      if (!now.some((n) => n.name === s.name)) {
-        throw new SegmentsChanged(`segment ${s.name} was removed`, { cause: err });
-      }
-      throw new RecoveryError(
-        `Cannot read segment ${s.name} of the recovery store in ${backend.description}`,
-        { cause: err },
-      );
-    }
-    let t;
-    try {
-      t = readSegment(s.name, bytes, visitor, [], true);
-    } catch (err) {
-      if (!(err instanceof CorruptSegmentError)) throw err;
-      throw new RecoveryError(
-        `Cannot inspect the recovery store in ${backend.description}: ${err.message}`,
-        { cause: err },
-      );
-    }
-    if (s.type === "delta" && t.prevEpoch !== prev) {
-      const gap = `segment ${s.name} follows epoch ${t.prevEpoch}, but the segment before ` +
-        `it ends epoch ${prev}`;
-      // A listing taken while a fold replaced deltas by a base can miss both: then the
-      // names changed since, and the store is read again.
-      const now = (await listInfos(backend)).map((n) => n.name).sort();
-      const then = listed.map((n) => n.name).sort();
-      if (now.join() !== then.join()) throw new SegmentsChanged(gap);
-      throw new RecoveryError(
-        `The recovery store in ${backend.description} is missing epochs: ${gap}`,
-      );
-    }
-    prev = s.epoch;
-    segments.push({
-      name: s.name,
-      type: s.type,
-      epoch: s.epoch,
-      bytes: bytes.length,
-      committedAt: t.committedAt,
-      entries: t.entries,
-    });
-  }
-  const steps = [...sizes].map(([k, m]) => {
-    const [kind, stepId] = splitStateKey(k);
-    let bytes = 0;
-    for (const n of m.values()) bytes += n;
-    return { kind, stepId, keys: m.size, bytes };
-  }).filter((s) => s.keys > 0);
-  steps.sort((a, b) => a.stepId < b.stepId ? -1 : a.stepId > b.stepId ? 1 : 0);
-  return { flowId: manifest.flowId, lastEpoch: prev, segments, steps };
 }

@@ -9,18 +9,11 @@
  */
 import { attributeError, DataflowError } from "../errors.ts";
 import { DISCARDED_STATE } from "../dataflow/op.ts";
-import {
-  type SegmentVisitor,
-  SnapshotEncodeError,
-  type SnapshotKind,
-} from "../recovery/segment.ts";
-import {
-  RecoveryError,
-  type RecoveryStore,
-  type RestoredState,
-  splitStateKey,
-  stateKey,
-} from "../recovery/store.ts";
+import { SnapshotEncodeError, type SnapshotKind } from "../recovery/segment.ts";
+import type { LazyKeys } from "../recovery/lazy_keys.ts";
+import type { LazyVisitor, RecoveryStore } from "../recovery/store.ts";
+import { RecoveryError } from "../recovery/errors.ts";
+import { type RestoredState, splitStateKey, stateKey } from "../recovery/restored.ts";
 import type { BuiltWorker } from "./build.ts";
 
 /** Where an epoch's snapshot is written: a `SegmentWriter`, or a recorder of entries. */
@@ -87,6 +80,8 @@ export function collectSnapshots(w: BuiltWorker, target: SnapshotTarget, flowId:
 export interface StateTarget {
   /** A key's snapshot (`DISCARDED_STATE` removes the key). */
   restore(key: string, snapshot: unknown): void;
+  /** Takes every restored key at once, decoded on first use (instead of `restore`). */
+  restoreLazy?(state: LazyKeys): void;
   /** Forgets every restored key (the store recorded a drop of the step's state). */
   resetState?(): void;
 }
@@ -133,7 +128,7 @@ export function listedEnds(worker: BuiltWorker): ListedEnd[] {
  * {@linkcode StateTarget}, sources' and sinks' positions into maps, and the keys of steps the
  * flow does not have into a tally of orphans (no intermediate map of every key is built).
  */
-export class Restorer implements SegmentVisitor {
+export class Restorer implements LazyVisitor {
   /** Restored positions of sources and sinks, by `kind:stepId`. */
   readonly positions: RestoredState = new Map();
   private readonly known = new Set<string>();
@@ -148,10 +143,11 @@ export class Restorer implements SegmentVisitor {
     for (const id of layout.fixedSinks) this.known.add(stateKey("sink", id));
   }
 
-  step(kind: SnapshotKind, stepId: string): void {
+  /** True for a step that takes its keys lazily (`lazyState` gets them). */
+  step(kind: SnapshotKind, stepId: string): boolean {
     this.target = kind === "state" ? this.layout.stateful.get(stepId) : undefined;
     this.map = this.orphan = undefined;
-    if (this.target !== undefined) return;
+    if (this.target !== undefined) return this.target.restoreLazy !== undefined;
     const k = stateKey(kind, stepId);
     if (this.known.has(k)) {
       let m = this.positions.get(k);
@@ -162,6 +158,11 @@ export class Restorer implements SegmentVisitor {
       if (o === undefined) this.orphans.set(k, o = new Set());
       this.orphan = o;
     }
+    return false;
+  }
+
+  lazyState(_kind: SnapshotKind, stepId: string, state: LazyKeys): void {
+    this.layout.stateful.get(stepId)?.restoreLazy?.(state);
   }
 
   put(key: string, value: unknown): void {

@@ -23,7 +23,8 @@ import {
 import type { Dataflow } from "../dataflow/dataflow.ts";
 import type { StepRecord } from "../dataflow/graph.ts";
 import { DataflowError } from "../errors.ts";
-import { type RecoveryConfig, RecoveryStore } from "../recovery/store.ts";
+import type { RecoveryConfig } from "../recovery/config.ts";
+import { RecoveryStore } from "../recovery/store.ts";
 import { WallClock } from "../clock.ts";
 import { type ListedEnd, Restorer, type StateTarget } from "./checkpoint.ts";
 import { keyOwner } from "./exchange.ts";

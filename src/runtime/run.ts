@@ -5,7 +5,9 @@
  */
 import { type Clock, WallClock } from "../clock.ts";
 import type { Dataflow } from "../dataflow/dataflow.ts";
-import { type RecoveryConfig, RecoveryError, RecoveryStore } from "../recovery/store.ts";
+import type { RecoveryConfig } from "../recovery/config.ts";
+import { RecoveryError } from "../recovery/errors.ts";
+import { RecoveryStore } from "../recovery/store.ts";
 import { DataflowError } from "../errors.ts";
 import { type EpochCommitter, isEpochCommitter } from "../io/outputs.ts";
 import { buildWorker, type BuiltWorker, validateFlow } from "./build.ts";

@@ -26,7 +26,8 @@
  * @module
  */
 import { attributeError, DataflowError } from "../errors.ts";
-import { type RecoveryStore, type RestoredState, stateKey } from "../recovery/store.ts";
+import type { RecoveryStore } from "../recovery/store.ts";
+import { type RestoredState, stateKey } from "../recovery/restored.ts";
 import type { BuiltWorker } from "./build.ts";
 import { collectSnapshots } from "./checkpoint.ts";
 import type { OutputNode } from "./output_node.ts";

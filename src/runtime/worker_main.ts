@@ -14,7 +14,7 @@ import { WallClock } from "../clock.ts";
 import { Dataflow } from "../dataflow/dataflow.ts";
 import { DISCARDED_STATE } from "../dataflow/op.ts";
 import { DataflowError, whatFailed } from "../errors.ts";
-import type { RestoredState } from "../recovery/store.ts";
+import type { RestoredState } from "../recovery/restored.ts";
 import { buildWorker } from "./build.ts";
 import { ExchangeHub, type Link } from "./exchange.ts";
 import { WorkerRuntime } from "./worker_runtime.ts";

@@ -24,7 +24,7 @@ import { Scheduler, type SchedulerOptions } from "./scheduler.ts";
 import type { BuiltWorker } from "./build.ts";
 import { collectSnapshots, type ListedEnd, listedEnds, type SnapshotTarget } from "./checkpoint.ts";
 import type { SnapshotKind } from "../recovery/segment.ts";
-import { stateKey } from "../recovery/store.ts";
+import { stateKey } from "../recovery/restored.ts";
 
 /**
  * Set on a worker's global object while it imports the flow's module, to a function making

@@ -8,7 +8,7 @@
 import type { RecoveryBackend } from "../../src/recovery/backend.ts";
 import { fsBackend } from "../../src/recovery/deno_fs.ts";
 import { kvBackend } from "../../src/recovery/deno_kv.ts";
-import type { RecoveryConfig } from "../../src/recovery/store.ts";
+import type { RecoveryConfig } from "../../src/recovery/config.ts";
 
 /** One fresh, never-initialised store location. */
 export interface TestStore {

@@ -19,7 +19,7 @@ import {
   run,
   statefulMap,
 } from "../../mod.ts";
-import { crc32 } from "../../src/recovery/codec.ts";
+import { crc32 } from "../../src/recovery/bytes.ts";
 import { fsBackend } from "../../src/recovery/deno_fs.ts";
 import { kvBackend } from "../../src/recovery/deno_kv.ts";
 import { TestingSink, TestingSource } from "../../src/testing/mod.ts";

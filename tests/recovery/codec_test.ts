@@ -1,10 +1,8 @@
 import { assert, assertEquals, assertStrictEquals, assertThrows } from "@std/assert";
+import { ByteReader, ByteWriter, crc32 } from "../../src/recovery/bytes.ts";
 import {
-  ByteReader,
-  ByteWriter,
   type ClassSerde,
   CodecError,
-  crc32,
   decodeValue,
   encodeValue,
   readValue,

@@ -16,7 +16,7 @@ import {
 } from "../../mod.ts";
 import { FileSink } from "../../connectors/files.ts";
 import { fsBackend } from "../../src/recovery/deno_fs.ts";
-import type { RecoveryConfig } from "../../src/recovery/store.ts";
+import type { RecoveryConfig } from "../../src/recovery/config.ts";
 import { runMain, TestClock, TestingSink, TestingSource } from "../../src/testing/mod.ts";
 import type { TestingMarker } from "../../src/testing/testing_source.ts";
 

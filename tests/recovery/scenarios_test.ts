@@ -14,7 +14,7 @@ import {
   type StatefulLogic,
   statefulMap,
 } from "../../mod.ts";
-import { crc32 } from "../../src/recovery/codec.ts";
+import { crc32 } from "../../src/recovery/bytes.ts";
 import {
   fsStore,
   kvRoot,

@@ -4,7 +4,7 @@
 // at once, and the store still resumes. Prints the measured stop latencies (signal → exit).
 import { assert, assertEquals } from "@std/assert";
 import { fsBackend } from "../../src/recovery/deno_fs.ts";
-import { initStore, inspectStore } from "../../src/recovery/store.ts";
+import { initStore, inspectStore } from "../../src/recovery/admin.ts";
 import { compareOutputs, generateInput } from "./crash_harness.ts";
 
 const FIXTURE = "tests/recovery/fixtures/stop_flow.ts";

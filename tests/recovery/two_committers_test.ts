@@ -4,7 +4,8 @@
 // in-memory EpochCommitter; tests/connectors/kafka_exactly_once_test.ts runs the real one.
 import { assertEquals, assertRejects } from "@std/assert";
 import { Dataflow, type DynamicSink, type EpochCommitter, run, statefulMap } from "../../mod.ts";
-import { RecoveryStore, segmentName } from "../../src/recovery/store.ts";
+import { RecoveryStore } from "../../src/recovery/store.ts";
+import { segmentName } from "../../src/recovery/manifest.ts";
 import { TestingSource } from "../../src/testing/mod.ts";
 import { storeTest, type TestStore } from "./_stores.ts";
 

@@ -16,7 +16,7 @@ import {
   statefulMap,
   TumblingWindower,
 } from "../../mod.ts";
-import { inspectStore } from "../../src/recovery/store.ts";
+import { inspectStore } from "../../src/recovery/admin.ts";
 import { fsBackend } from "../../src/recovery/deno_fs.ts";
 import {
   TestClock,
