@@ -83,7 +83,7 @@ export class SessionEventWindows<V, W, S>
   implements StatefulBatchLogic<V, WindowEvent, KeyWindowsState> {
   // The clock (EventClock's logic's state); doubles initialised here (see TumblingEventWindows).
   readonly #tsGetter: (value: V) => number | Date;
-  readonly #waitFor: number;
+  readonly #waitFor: number = 0.5;
   #base = Number.NEGATIVE_INFINITY;
   #systemTimeOfMax = 0.5;
   #now = 0.5;
@@ -91,12 +91,15 @@ export class SessionEventWindows<V, W, S>
   /** The driver's watermark (the clock's, never decreasing). */
   #watermark = Number.NEGATIVE_INFINITY;
   // The windower.
-  readonly #gap: number;
+  readonly #gap: number = 0.5;
   readonly #timeIds: boolean;
   #nextId = 0;
   /** Open sessions in opening order (the order of the general path's maps and snapshot). */
   readonly #sessions: Array<Session<V, W, S>> = [];
-  /** A lower bound of the open sessions' close times (+Infinity when none): closes only grow. */
+  /**
+   * A lower bound of the open sessions' close times (+Infinity when none; closes only grow), exact
+   * after a close and while the key has one session.
+   */
   #minClose = Number.POSITIVE_INFINITY;
   /** The session that took the last value, while open. */
   #hot: Session<V, W, S> | undefined = undefined;
@@ -211,9 +214,21 @@ export class SessionEventWindows<V, W, S>
       (this.#queue ??= []).push([ts, v]);
     } else {
       let s = this.#hot;
-      // Inside the hot session: the only session holding `ts` (open sessions are more than
-      // the gap apart), so nothing changes.
-      if (s === undefined || ts < s.open || ts > s.close) s = this.#sessionFor(ts);
+      if (s === undefined || ts < s.open || ts > s.close) {
+        // Inside the hot session nothing changes: it is the only session holding `ts` (open
+        // sessions are more than the gap apart). The key's only session extends here too (as
+        // in #sessionFor, inline: a double passed to a call that is not inlined is boxed), and
+        // its end is then the exact earliest end.
+        if (
+          s !== undefined && this.#sessions.length === 1 && s.close < ts &&
+          ts <= s.close + this.#gap
+        ) {
+          s.close = ts;
+          this.#minClose = ts;
+        } else {
+          s = this.#sessionFor(ts);
+        }
+      }
       out = this.#applyTo(s, v, out);
     }
     return out;
@@ -232,7 +247,7 @@ export class SessionEventWindows<V, W, S>
       const s = sessions[0]!;
       if (s.open - gap <= ts && ts <= s.close + gap) {
         if (ts < s.open) s.open = ts;
-        if (ts > s.close) s.close = ts;
+        if (ts > s.close) s.close = this.#minClose = ts;
         return s;
       }
     } else {
