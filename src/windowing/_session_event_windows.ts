@@ -73,8 +73,8 @@ class Session<V, W, S> {
  * then the merged windows' logics, then closes) — but keeps the clock's state and the open
  * sessions, each with its window's logic, in this one object, so a value touches the key's entry,
  * this object and its session: no clock, windower or windows map, no `[id]` array per value. The
- * session that took the last value is cached (`#hot`); an inline fold's accumulator is folded
- * without a call through the logic. Its snapshot is the same `KeyWindowsState` (clock:
+ * session that took the last value is cached (`#hot`); an inline fold's accumulator is folded in
+ * place, without calling its `onValue`. Its snapshot is the same `KeyWindowsState` (clock:
  * `EventClockState`, windower: `SessionState`), so either logic resumes from the other's.
  *
  * @internal
