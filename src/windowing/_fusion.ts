@@ -1,14 +1,18 @@
 /**
- * The capabilities the window driver's fused tumbling path needs, each declared by a class:
+ * The capabilities the window driver's fused paths need, each declared by a class:
  *
- * - an event clock (`declareEventClock`): the fused path reads items' timestamps with its
- *   `tsGetter` and runs `EventClock`'s watermark formulas (`_window_math.ts`) itself;
- * - a tumbling windower (`declareTumbling`): the fused path computes window ids and bounds
- *   with the sliding-window formulas for `offset = length`;
+ * - an event clock (`declareEventClock`): the fused paths read items' timestamps with its
+ *   `tsGetter` and run `EventClock`'s watermark formulas (`_window_math.ts`) themselves;
+ * - a tumbling windower (`declareTumbling`): the fused tumbling path computes window ids and
+ *   bounds with the sliding-window formulas for `offset = length`;
+ * - a session windower (`declareSession`): the fused session path keeps the key's sessions
+ *   and runs `SessionWindower`'s rules (extend within the gap, merge into the earlier session,
+ *   close more than the gap after the end, ids sequential or by time) itself;
  * - an inline fold (`declareInlineFold`): a window logic whose `onValue(v)` is exactly
  *   `acc = folder.call(logic, acc, v)` with no output, and whose other methods read only `acc`,
- *   so the fused path may fold a window's values into a copy of `acc` it keeps and write it
- *   back before calling anything else on the logic.
+ *   so the fused paths may fold a window's values into `acc` without calling `onValue` (the
+ *   tumbling path even into a copy of `acc` it keeps, written back before calling anything
+ *   else on the logic).
  *
  * A capability belongs to the class that declares it, not to its subclasses: the check is
  * `object.constructor`, so a user subclass that overrides a method (and could change what the
@@ -18,7 +22,7 @@
  * @module
  */
 
-/** What the fused path needs of an event clock. */
+/** What the fused paths need of an event clock. */
 export interface EventClockParams<V> {
   /** The item's timestamp (checked with `eventTime`). */
   readonly tsGetter: (value: V) => number | Date;
@@ -34,7 +38,15 @@ export interface TumblingParams {
   readonly alignTo: number;
 }
 
-/** A window logic the fused path folds inline (see the module doc). */
+/** What the fused session path needs of a session windower. */
+export interface SessionParams {
+  /** The longest quiet time (ms) inside a session. */
+  readonly gap: number;
+  /** How session ids are made (`SessionWindower`'s `ids` option). */
+  readonly ids: "sequential" | "time";
+}
+
+/** A window logic the fused paths fold inline (see the module doc). */
 export interface InlineFold<V, A> {
   /** The window's accumulator. */
   acc: A;
@@ -47,6 +59,7 @@ type Class<T> = abstract new (...args: any[]) => T;
 
 const eventClocks = new Map<unknown, (clock: never) => EventClockParams<unknown> | undefined>();
 const tumblings = new Map<unknown, (windower: never) => TumblingParams | undefined>();
+const sessions = new Map<unknown, (windower: never) => SessionParams | undefined>();
 const inlineFolds = new Set<unknown>();
 
 /** Declares that instances of `cls` (not of its subclasses) are event clocks, with `params`. */
@@ -68,6 +81,17 @@ export function declareTumbling<T>(
   tumblings.set(cls, params as (windower: never) => TumblingParams | undefined);
 }
 
+/**
+ * Declares that instances of `cls` (not of its subclasses) make session windows as
+ * `SessionWindower` does, with `params`.
+ */
+export function declareSession<T>(
+  cls: Class<T>,
+  params: (windower: T) => SessionParams | undefined,
+): void {
+  sessions.set(cls, params as (windower: never) => SessionParams | undefined);
+}
+
 /** Declares that instances of `cls` (not of its subclasses) are {@linkcode InlineFold}s. */
 export function declareInlineFold(cls: Class<InlineFold<never, unknown>>): void {
   inlineFolds.add(cls);
@@ -82,6 +106,11 @@ export function eventClockParams<V>(clock: object): EventClockParams<V> | undefi
 /** The windower's tumbling parameters when its class declared them, else `undefined`. */
 export function tumblingParams(windower: object): TumblingParams | undefined {
   return tumblings.get(windower.constructor)?.(windower as never);
+}
+
+/** The windower's session parameters when its class declared them, else `undefined`. */
+export function sessionParams(windower: object): SessionParams | undefined {
+  return sessions.get(windower.constructor)?.(windower as never);
 }
 
 /** True when `logic`'s class declared itself an {@linkcode InlineFold}. */

@@ -4,7 +4,7 @@
  * @module
  */
 import { toEpochMs } from "../clock.ts";
-import { declareTumbling } from "./_fusion.ts";
+import { declareSession, declareTumbling } from "./_fusion.ts";
 import { lastWindowId, windowBounds, windowClose, windowIds } from "./_window_math.ts";
 
 /** A window's extent: `[open, close)` for sliding/tumbling windows, `[open, close]` for sessions. */
@@ -308,6 +308,10 @@ export interface SessionWindowerOptions {
   /** How ids are made (default `"sequential"`). */
   readonly ids?: SessionIds;
 }
+
+// The window driver's fused session path runs these rules itself (`SessionEventWindows`);
+// subclasses are not declared, so they keep the general path.
+declareSession(SessionWindower, (w) => ({ gap: w.gap, ids: w.ids }));
 
 class SessionLogic implements WindowerLogic<SessionState> {
   readonly #sessions = new Map<number, Session>();
