@@ -19,8 +19,17 @@
  * formulas assume) takes the general path unless it is declared itself. Internal: nothing here
  * is part of the public API.
  *
+ * The fused drivers themselves register here too (`registerFusedDrivers`, called by
+ * `fused_drivers.ts` when it is loaded): `mod.ts` loads them, the browser bundle's entry
+ * (`src/browser.ts`) does not, to stay within its size budget; there every window runs the
+ * general path, with the same results and snapshots, only slower.
+ *
  * @module
  */
+import type { LogicContext } from "../operators/stateful_batch_logic.ts";
+import type { PerValueLogic } from "../operators/_per_value_logic.ts";
+import type { WindowBuilder } from "./window_logic.ts";
+import type { KeyWindowsState, WindowEvent } from "./_window_events.ts";
 
 /** What the fused paths need of an event clock. */
 export interface EventClockParams<V> {
@@ -116,4 +125,35 @@ export function sessionParams(windower: object): SessionParams | undefined {
 /** True when `logic`'s class declared itself an {@linkcode InlineFold}. */
 export function isInlineFold<V>(logic: object): logic is InlineFold<V, unknown> {
   return inlineFolds.has(logic.constructor);
+}
+
+/** A fused driver's constructor: a key's window logic, given the declared parameters. */
+export type FusedDriver<P> = new <V, W, S>(
+  clock: EventClockParams<V>,
+  params: P,
+  ordered: boolean,
+  meta: boolean,
+  builder: WindowBuilder<V, W, S>,
+  ctx: LogicContext,
+  resume: KeyWindowsState | undefined,
+) => PerValueLogic<V, WindowEvent, KeyWindowsState>;
+
+/** The fused drivers, once registered. */
+export interface FusedDrivers {
+  /** For an event clock with tumbling windows. */
+  readonly tumbling: FusedDriver<TumblingParams>;
+  /** For an event clock with session windows. */
+  readonly session: FusedDriver<SessionParams>;
+}
+
+let drivers: FusedDrivers | undefined;
+
+/** Called once by `fused_drivers.ts`: window operators built from then on may fuse. */
+export function registerFusedDrivers(fused: FusedDrivers): void {
+  drivers = fused;
+}
+
+/** The registered fused drivers, or undefined where `fused_drivers.ts` is not loaded. */
+export function fusedDrivers(): FusedDrivers | undefined {
+  return drivers;
 }

@@ -11,10 +11,9 @@ import {
   type LogicContext,
   type LogicResult,
   NOTHING,
-  QUIET,
   RETAIN,
-  type StatefulBatchLogic,
 } from "../operators/stateful_batch.ts";
+import { type PerValueLogic, QUIET } from "../operators/_per_value_logic.ts";
 import { type EventClockState, eventTime } from "./clocks.ts";
 import { LATE_SESSION_ID, type SessionState } from "./windowers.ts";
 import type { WindowBuilder, WindowLogic } from "./window_logic.ts";
@@ -80,7 +79,7 @@ class Session<V, W, S> {
  * @internal
  */
 export class SessionEventWindows<V, W, S>
-  implements StatefulBatchLogic<V, WindowEvent, KeyWindowsState> {
+  implements PerValueLogic<V, WindowEvent, KeyWindowsState> {
   // The clock (EventClock's logic's state); doubles initialised here (see TumblingEventWindows).
   readonly #tsGetter: (value: V) => number | Date;
   readonly #waitFor: number = 0.5;

@@ -98,7 +98,7 @@ Deno.test("browser-safe: dist/weir.js (minified, with rxjs and idb-keyval) is at
   });
 });
 
-Deno.test("browser-safe: dist/weir.js holds no multi-worker or monitor code; the monitor is a chunk it imports", async () => {
+Deno.test("browser-safe: dist/weir.js holds no multi-worker, monitor, fused-window or lazy-resume code; the monitor is a chunk it imports", async () => {
   await withDistBundle(async (dir, files) => {
     const code = await Deno.readTextFile(`${dir}/weir.js`);
     const map = JSON.parse(await Deno.readTextFile(`${dir}/weir.js.map`));
@@ -119,6 +119,14 @@ Deno.test("browser-safe: dist/weir.js holds no multi-worker or monitor code; the
       "src/runtime/util.ts",
       "src/runtime/worker_runtime.ts",
     ]);
+    // Nor the window operators' fused paths, nor lazy resume (the general paths do the same).
+    assertEquals(
+      sources.filter((s) =>
+        /^src\/windowing\/(_tumbling_event_windows|_session_event_windows|fused_drivers)\.ts$/
+          .test(s) || s === "src/recovery/lazy_state.ts"
+      ),
+      [],
+    );
     // What run() checks only with workers > 1 is not in it either.
     for (
       const text of ["needs options.module", "cannot be passed with workers", "guard the module"]

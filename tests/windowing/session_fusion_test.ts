@@ -15,12 +15,8 @@ import {
 import { fsBackend } from "../../src/recovery/deno_fs.ts";
 import { runMain, TestClock, TestingSink, TestingSource } from "../../src/testing/mod.ts";
 import type { TestingMarker } from "../../src/testing/testing_source.ts";
-import {
-  type LogicContext,
-  NOTHING,
-  QUIET,
-  type StatefulBatchLogic,
-} from "../../src/operators/stateful_batch.ts";
+import { type LogicContext, NOTHING } from "../../src/operators/stateful_batch.ts";
+import { type PerValueLogic, QUIET } from "../../src/operators/_per_value_logic.ts";
 import {
   type WindowBuilder,
   windowLogicBuilder,
@@ -72,7 +68,7 @@ const chatty = (resume: number[] | undefined) => {
 };
 
 // deno-lint-ignore no-explicit-any
-type Logic = StatefulBatchLogic<E, any, any>;
+type Logic = PerValueLogic<E, any, any>;
 
 Deno.test("fused session/event-clock logic = general logic: events, timers, snapshots, resume", () => {
   // What the random inputs reach, counted on the fused logic's events.
