@@ -84,8 +84,12 @@ export class SlidingWindower implements Windower<SlidingState> {
    * @param alignTo Any window start (epoch ms or Date).
    */
   constructor(length: number, offset: number, alignTo: number | Date) {
-    if (!(length > 0)) throw new RangeError(`Window length must be > 0 ms, got ${length}`);
-    if (!(offset > 0)) throw new RangeError(`Window offset must be > 0 ms, got ${offset}`);
+    if (!(length > 0) || length === Infinity) {
+      throw new RangeError(`Window length must be a finite number of ms > 0, got ${length}`);
+    }
+    if (!(offset > 0) || offset === Infinity) {
+      throw new RangeError(`Window offset must be a finite number of ms > 0, got ${offset}`);
+    }
     if (offset > length) {
       throw new RangeError(
         `Window offset ${offset} ms is longer than the window (${length} ms): windows would leave gaps`,
@@ -94,6 +98,11 @@ export class SlidingWindower implements Windower<SlidingState> {
     this.length = length;
     this.offset = offset;
     this.alignTo = toEpochMs(alignTo);
+    if (!Number.isFinite(this.alignTo)) {
+      throw new RangeError(
+        `Window alignTo must be a finite time (epoch ms or a valid Date), got ${alignTo}`,
+      );
+    }
   }
 
   /** The ids of the windows covering `ts`, ascending. */
@@ -278,7 +287,10 @@ export class SessionWindower implements Windower<SessionState> {
    * @param options How ids are made (default `"sequential"`).
    */
   constructor(readonly gap: number, options: SessionWindowerOptions = {}) {
-    if (!(gap >= 0)) throw new RangeError(`Session gap must be >= 0 ms, got ${gap}`);
+    if (!(gap >= 0) || gap === Infinity) {
+      // An infinite gap would close no session, not even at EOF (its close time is NaN).
+      throw new RangeError(`Session gap must be a finite number of ms >= 0, got ${gap}`);
+    }
     this.ids = options.ids ?? "sequential";
     if (this.ids !== "sequential" && this.ids !== "time") {
       throw new RangeError(`Session ids must be "sequential" or "time", got "${this.ids}"`);

@@ -75,11 +75,36 @@ Deno.test("tumbling windows are sliding windows with offset = length; bad shapes
   const ids = [ALIGN, ALIGN + 59_999, ALIGN - 1].map((t) => [...w.openFor(t)]);
   assertEquals(ids, [[0], [0], [-1]]);
   assertThrows(() => new SlidingWindower(10, 11, 0), RangeError, "windows would leave gaps");
-  assertThrows(() => new SlidingWindower(0, 1, 0), RangeError, "Window length must be > 0 ms");
+  assertThrows(
+    () => new SlidingWindower(0, 1, 0),
+    RangeError,
+    "Window length must be a finite number of ms > 0, got 0",
+  );
   assertThrows(
     () => new TumblingWindower(-1, 0),
     RangeError,
-    "Window length must be > 0 ms, got -1",
+    "Window length must be a finite number of ms > 0, got -1",
+  );
+  // Infinite lengths, offsets or alignments make NaN window ids and close times: refused.
+  assertThrows(
+    () => new TumblingWindower(Infinity, 0),
+    RangeError,
+    "Window length must be a finite number of ms > 0, got Infinity",
+  );
+  assertThrows(
+    () => new SlidingWindower(Infinity, Infinity, 0),
+    RangeError,
+    "Window length must be a finite number of ms > 0, got Infinity",
+  );
+  assertThrows(
+    () => new TumblingWindower(10, new Date(NaN)),
+    RangeError,
+    "Window alignTo must be a finite time (epoch ms or a valid Date), got Invalid Date",
+  );
+  assertThrows(
+    () => new TumblingWindower(10, -Infinity),
+    RangeError,
+    "Window alignTo must be a finite time (epoch ms or a valid Date), got -Infinity",
   );
 });
 
@@ -158,5 +183,15 @@ Deno.test("session state survives a snapshot round trip", () => {
     [1, 30 * S, 30 * S],
     [3, 100 * S, 100 * S],
   ]);
-  assertThrows(() => new SessionWindower(-1), RangeError, "Session gap must be >= 0 ms, got -1");
+  assertThrows(
+    () => new SessionWindower(-1),
+    RangeError,
+    "Session gap must be a finite number of ms >= 0, got -1",
+  );
+  // An infinite gap closed no session, not even at EOF: its items were silently dropped.
+  assertThrows(
+    () => new SessionWindower(Infinity),
+    RangeError,
+    "Session gap must be a finite number of ms >= 0, got Infinity",
+  );
 });
