@@ -16,19 +16,15 @@ import { fsBackend } from "../../src/recovery/deno_fs.ts";
 import { runMain, TestClock, TestingSink, TestingSource } from "../../src/testing/mod.ts";
 import type { TestingMarker } from "../../src/testing/testing_source.ts";
 import { type LogicContext, NOTHING } from "../../src/operators/stateful_batch.ts";
-import { type PerValueLogic, QUIET } from "../../src/operators/_per_value_logic.ts";
 import {
   type WindowBuilder,
   windowLogicBuilder,
   type WindowOptions,
 } from "../../src/windowing/window.ts";
-import { FoldLogic } from "../../src/windowing/_fold_logic.ts";
 import { SessionEventWindows } from "../../src/windowing/_session_event_windows.ts";
 import type { SessionState } from "../../src/windowing/windowers.ts";
-
-const T0 = Date.UTC(2024, 0, 1);
-const S = 1_000;
-type E = { t: number; v: number };
+import { rng } from "./_rng.ts";
+import { type E, fold, S, T0, Twin } from "./_twin.ts";
 
 /** A SessionWindower the driver does not recognise, so it takes the general path. */
 class GeneralSessionWindower extends SessionWindower {
@@ -36,21 +32,6 @@ class GeneralSessionWindower extends SessionWindower {
     return super.build(resume);
   }
 }
-
-/** A deterministic pseudo-random generator (mulberry32). */
-function rng(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = seed;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-/** foldWindow's logic, an inline fold (merges concatenate: their order shows). */
-const fold: WindowBuilder<E, number[], { acc: number[] }> = (resume) =>
-  new FoldLogic(resume?.acc ?? [], (acc: number[], e: E) => [...acc, e.v], (a, b) => [...a, ...b]);
 
 /** A logic that emits on every value and merge (not an inline fold), so their order shows. */
 const chatty = (resume: number[] | undefined) => {
@@ -66,9 +47,6 @@ const chatty = (resume: number[] | undefined) => {
     snapshot: () => [...vs],
   };
 };
-
-// deno-lint-ignore no-explicit-any
-type Logic = PerValueLogic<E, any, any>;
 
 Deno.test("fused session/event-clock logic = general logic: events, timers, snapshots, resume", () => {
   // What the random inputs reach, counted on the fused logic's events.
@@ -93,15 +71,11 @@ Deno.test("fused session/event-clock logic = general logic: events, timers, snap
     const generalBuild = windowLogicBuilder(opts(false), builder);
     let now = T0;
     const ctx: LogicContext = { stepId: "s", key: "k", now: () => now };
-    let fused: Logic | undefined;
-    let general: Logic | undefined;
     // Event times wander forward through a range a few gaps wide, so sessions open, extend both
     // ways, merge (a value between two) and arrive late; times are multiples of a quarter gap,
     // so values and watermarks land exactly on the gap's and the closes' boundaries.
     let base = T0;
     const unit = Math.max(gap, S) / 4;
-    const same = (what: string, a: unknown, b: unknown) =>
-      assertEquals(a, b, `seed ${seed}, ${what}`);
     const count = (events: Iterable<readonly [number, number, unknown]>) => {
       for (const [tag, , payload] of events) {
         if (tag === 1) lates++;
@@ -116,14 +90,17 @@ Deno.test("fused session/event-clock logic = general logic: events, timers, snap
       if (result[1]) discards++;
       return result;
     };
+    const twin = new Twin(seed, fusedBuild, generalBuild, ctx, counted);
+    const same = twin.same.bind(twin);
     for (let step = 0; step < 80; step++) {
       const op = r();
       if (op < 0.6) {
-        if (fused === undefined) {
-          fused = fusedBuild(undefined, ctx);
-          assert(fused instanceof SessionEventWindows, `seed ${seed}: the fused path`);
+        if (twin.fused === undefined) {
+          twin.fused = fusedBuild(undefined, ctx);
+          assert(twin.fused instanceof SessionEventWindows, `seed ${seed}: the fused path`);
         }
-        general ??= generalBuild(undefined, ctx);
+        const fused = twin.fused;
+        const general = twin.general ??= generalBuild(undefined, ctx);
         const values: E[] = [];
         const n = 1 + Math.floor(r() * 5);
         for (let i = 0; i < n; i++) {
@@ -133,50 +110,28 @@ Deno.test("fused session/event-clock logic = general logic: events, timers, snap
         if (r() < 0.4) {
           const a = counted(fused.onBatch(values));
           same("onBatch", a, general.onBatch(values));
-          if (a[1]) fused = general = undefined;
+          if (a[1]) twin.fused = twin.general = undefined;
         } else {
-          // QUIET ("nothing at the end either") is the fused logic's undefined; as the runtime
-          // does, the fused logic's onValuesEnd is not called when every value was QUIET.
-          let quiet = true;
-          for (const v of values) {
-            const out = fused.onValue!(v);
-            quiet &&= out === QUIET;
-            same("onValue", out === QUIET ? undefined : out, general.onValue!(v));
-            if (out !== QUIET && out !== undefined) count(out);
-          }
+          // As the runtime does, the fused logic's onValuesEnd is not called when every value
+          // was QUIET.
+          const quiet = twin.onValues(values, count);
           if (quiet) {
             same("onValuesEnd after QUIET values", general.onValuesEnd!(), NOTHING);
           } else {
             const a = counted(fused.onValuesEnd!());
             same("onValuesEnd", a, general.onValuesEnd!());
-            if (a[1]) fused = general = undefined;
+            if (a[1]) twin.fused = twin.general = undefined;
           }
         }
       } else if (op < 0.85) {
         now += unit * Math.floor(r() * 12);
-        if (fused === undefined || general === undefined) continue;
-        same("notifyAt", fused.notifyAt!(), general.notifyAt!());
-        const a = counted(fused.onNotify!());
-        same("onNotify", a, general.onNotify!());
-        if (a[1]) fused = general = undefined;
-      } else if (fused !== undefined && general !== undefined) {
-        // Snapshot both, then resume each from the other's (structured-cloned) snapshot.
-        const fs = structuredClone(fused.snapshot());
-        const gs = structuredClone(general.snapshot());
-        same("snapshot", fs, gs);
-        now += unit;
-        fused = fusedBuild(gs, ctx);
-        general = generalBuild(fs, ctx);
+        twin.notify();
+      } else if (twin.crossResume(() => now += unit)) {
         resumes++;
       }
-      if (fused !== undefined && general !== undefined) {
-        same("notifyAt", fused.notifyAt!(), general.notifyAt!());
-        same("snapshot", fused.snapshot(), general.snapshot());
-      }
+      twin.check();
     }
-    if (fused !== undefined && general !== undefined) {
-      same("onEof", counted(fused.onEof!()), general.onEof!());
-    }
+    twin.eof();
   }
   // The inputs reach what the test is about.
   assert(lates > 1_000, `${lates} late values`);

@@ -142,7 +142,11 @@ Deno.test("a TumblingWindower subclass's metadataFor override shapes the meta st
   assertEquals(metas, [["k", [0, { open: T0, close: T0 + 10 * S - 1, merged: [] }]]]);
 });
 
-Deno.test("a FoldLogic subclass is not folded inline: its onValue override runs on the fused path", () => {
+/**
+ * A window logic over a sum `FoldLogic` subclass that records each value its `onValue` override
+ * sees (in `seen`), with `windower` and an event clock (unordered).
+ */
+function watchedSum(windower: TumblingWindower | SessionWindower) {
   const seen: number[] = [];
   class Watched extends FoldLogic<E, number> {
     override onValue(e: E): Iterable<number> {
@@ -151,9 +155,14 @@ Deno.test("a FoldLogic subclass is not folded inline: its onValue override runs 
     }
   }
   const logic = windowLogicBuilder<E, number, { acc: number }>(
-    { clock: eventClock(), windower: new TumblingWindower(10 * S, T0), ordered: false },
+    { clock: eventClock(), windower, ordered: false },
     (resume) => new Watched(resume?.acc ?? 0, (acc, e) => acc + e.v, (a, b) => a + b),
   )(undefined, ctx);
+  return { logic, seen };
+}
+
+Deno.test("a FoldLogic subclass is not folded inline: its onValue override runs on the fused path", () => {
+  const { logic, seen } = watchedSum(new TumblingWindower(10 * S, T0));
   for (let i = 1; i <= 3; i++) logic.onValue!({ t: T0 + i, v: i });
   assertEquals(seen, [1, 2, 3]);
   assertEquals(logic.onEof!(), [
@@ -182,17 +191,7 @@ Deno.test("a SessionWindower subclass's build override shapes the sessions (gene
 });
 
 Deno.test("a FoldLogic subclass is not folded inline on the fused session path either", () => {
-  const seen: number[] = [];
-  class Watched extends FoldLogic<E, number> {
-    override onValue(e: E): Iterable<number> {
-      seen.push(e.v);
-      return super.onValue(e);
-    }
-  }
-  const logic = windowLogicBuilder<E, number, { acc: number }>(
-    { clock: eventClock(), windower: new SessionWindower(10 * S), ordered: false },
-    (resume) => new Watched(resume?.acc ?? 0, (acc, e) => acc + e.v, (a, b) => a + b),
-  )(undefined, ctx);
+  const { logic, seen } = watchedSum(new SessionWindower(10 * S));
   assert(logic instanceof SessionEventWindows);
   for (let i = 1; i <= 3; i++) logic.onValue!({ t: T0 + i * S, v: i });
   assertEquals(seen, [1, 2, 3]);

@@ -12,17 +12,13 @@ import {
 } from "../../mod.ts";
 import { runMain, TestClock, TestingSink, TestingSource } from "../../src/testing/mod.ts";
 import { type LogicContext, NOTHING } from "../../src/operators/stateful_batch.ts";
-import { type PerValueLogic, QUIET } from "../../src/operators/_per_value_logic.ts";
 import {
   type WindowBuilder,
   windowLogicBuilder,
   type WindowOptions,
 } from "../../src/windowing/window.ts";
-import { FoldLogic } from "../../src/windowing/_fold_logic.ts";
-
-const T0 = Date.UTC(2024, 0, 1);
-const S = 1_000;
-type E = { t: number; v: number };
+import { rng } from "./_rng.ts";
+import { type E, fold, S, T0, Twin } from "./_twin.ts";
 
 /** An EventClock the driver does not recognise, so it takes the general path. */
 class GeneralEventClock<V> extends EventClock<V> {
@@ -30,21 +26,6 @@ class GeneralEventClock<V> extends EventClock<V> {
     return super.build(resume, now);
   }
 }
-
-/** A deterministic pseudo-random generator (mulberry32). */
-function rng(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = seed;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-/** foldWindow's logic (the fused path folds its current window inline). */
-const fold: WindowBuilder<E, number[], { acc: number[] }> = (resume) =>
-  new FoldLogic(resume?.acc ?? [], (acc: number[], e: E) => [...acc, e.v], (a, b) => [...a, ...b]);
 
 const collect = (resume: number[] | undefined) => {
   const vs = resume === undefined ? [] : [...resume];
@@ -55,9 +36,6 @@ const collect = (resume: number[] | undefined) => {
     snapshot: () => [...vs],
   };
 };
-
-// deno-lint-ignore no-explicit-any
-type Logic = PerValueLogic<E, any, any>;
 
 Deno.test("fused tumbling/event-clock logic = general logic: events, timers, snapshots, resume", () => {
   for (let seed = 1; seed <= 300; seed++) {
@@ -76,16 +54,14 @@ Deno.test("fused tumbling/event-clock logic = general logic: events, timers, sna
     const generalBuild = windowLogicBuilder(opts(false), builder);
     let now = T0;
     const ctx: LogicContext = { stepId: "s", key: "k", now: () => now };
-    let fused: Logic | undefined;
-    let general: Logic | undefined;
+    const twin = new Twin(seed, fusedBuild, generalBuild, ctx);
+    const same = twin.same.bind(twin);
     let t = T0;
-    const same = (what: string, a: unknown, b: unknown) =>
-      assertEquals(a, b, `seed ${seed}, ${what}`);
     for (let step = 0; step < 60; step++) {
       const op = r();
       if (op < 0.6) {
-        fused ??= fusedBuild(undefined, ctx);
-        general ??= generalBuild(undefined, ctx);
+        const fused = twin.fused ??= fusedBuild(undefined, ctx);
+        const general = twin.general ??= generalBuild(undefined, ctx);
         const values: E[] = [];
         const n = 1 + Math.floor(r() * 4);
         for (let i = 0; i < n; i++) {
@@ -95,42 +71,21 @@ Deno.test("fused tumbling/event-clock logic = general logic: events, timers, sna
         if (r() < 0.5) {
           same("onBatch", fused.onBatch(values), general.onBatch(values));
         } else {
-          // QUIET ("nothing at the end either") is the fused logic's undefined.
-          let quiet = true;
-          for (const v of values) {
-            const out = fused.onValue!(v);
-            quiet &&= out === QUIET;
-            same("onValue", out === QUIET ? undefined : out, general.onValue!(v));
-          }
+          const quiet = twin.onValues(values);
           const a = fused.onValuesEnd!();
           same("onValuesEnd", a, general.onValuesEnd!());
           if (quiet) same("onValuesEnd after QUIET values", a, NOTHING);
-          if (a[1]) fused = general = undefined;
+          if (a[1]) twin.fused = twin.general = undefined;
         }
       } else if (op < 0.85) {
         now += Math.floor(r() * 8 * S);
-        if (fused === undefined || general === undefined) continue;
-        same("notifyAt", fused.notifyAt!(), general.notifyAt!());
-        const a = fused.onNotify!();
-        same("onNotify", a, general.onNotify!());
-        if (a[1]) fused = general = undefined;
-      } else if (fused !== undefined && general !== undefined) {
-        // Snapshot both, then resume each from the other's (structured-cloned) snapshot.
-        const fs = structuredClone(fused.snapshot());
-        const gs = structuredClone(general.snapshot());
-        same("snapshot", fs, gs);
-        now += 1;
-        fused = fusedBuild(gs, ctx);
-        general = generalBuild(fs, ctx);
+        twin.notify();
+      } else {
+        twin.crossResume(() => now += 1);
       }
-      if (fused !== undefined && general !== undefined) {
-        same("notifyAt", fused.notifyAt!(), general.notifyAt!());
-        same("snapshot", fused.snapshot(), general.snapshot());
-      }
+      twin.check();
     }
-    if (fused !== undefined && general !== undefined) {
-      same("onEof", fused.onEof!(), general.onEof!());
-    }
+    twin.eof();
   }
 });
 
