@@ -58,8 +58,8 @@ const VOCABULARY = 10_000;
 
 /**
  * Keys and the event-time step between items at a size. At `full` size: 100K keys for the
- * running sum, 1K for tumbling windows (one event per ms: ~60 per key and window), 10K for
- * sessions (one event per 10 ms: a key every ~100 s on average, so ~5 % of gaps exceed the
+ * running sum, 1K for tumbling windows (one event per ms: ~60 per key and window), 50K for
+ * sessions (one event per 2 ms: a key every ~100 s on average, so ~5 % of gaps exceed the
  * 5-minute session gap). Smaller sizes keep the items per key and the event-time span, so even
  * the tiny size has several windows and sessions per key.
  */
@@ -76,7 +76,7 @@ function shape(workload: Workload, n: number): { keys: number; stepMs: number } 
       };
     case "session":
       return {
-        keys: Math.min(10_000, Math.max(1, Math.floor(n / 40))),
+        keys: Math.min(50_000, Math.max(1, Math.floor(n / 40))),
         stepMs: Math.max(1, Math.floor(4_000_000 / n)),
       };
   }
@@ -84,11 +84,11 @@ function shape(workload: Workload, n: number): { keys: number; stepMs: number } 
 
 /**
  * Items of each workload (words for the word count) at a size. At `full` each weir run takes
- * ≥ 1 s on the 2-core machine the README's table comes from (tumbling windows take weir's fused
- * path, ≈ 0.2 µs per item, hence 5M events).
+ * ≥ 1 s on the 2-core machine the README's table comes from (the windows take weir's fused
+ * paths, ≈ 0.2–0.7 µs per item, hence 5M and 2M events).
  */
 export const SIZES: Record<string, Record<Workload, number>> = {
-  full: { wordcount: 2_000_000, running_sum: 1_000_000, tumbling: 5_000_000, session: 400_000 },
+  full: { wordcount: 6_000_000, running_sum: 1_500_000, tumbling: 5_000_000, session: 2_000_000 },
   small: { wordcount: 200_000, running_sum: 100_000, tumbling: 200_000, session: 100_000 },
   tiny: { wordcount: 5_000, running_sum: 5_000, tumbling: 5_000, session: 5_000 },
 };
