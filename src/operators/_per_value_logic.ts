@@ -28,6 +28,13 @@ export interface PerValueLogic<V, W, S> extends StatefulBatchLogic<V, W, S> {
   onValue?(value: V): Iterable<W> | void;
   /** With `onValue`: called once per activation after the key's values. Default: retain. */
   onValuesEnd?(): LogicResult<W>;
+  /**
+   * Declares that `onValue` always returns nothing and that there is no `onValuesEnd`: the
+   * key's values are folded and there is nothing to do for it at the activation's end. Without
+   * `notifyAt` and state TTL, the runtime then does not list the key for the flush at all (the
+   * folds of `_fold.ts`).
+   */
+  readonly foldsOnly?: true;
 }
 
 /**

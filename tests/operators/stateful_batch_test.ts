@@ -443,3 +443,118 @@ Deno.test("statefulBatch: QUIET values keep first-arrival order, epoch order and
   assertEquals(fired, [["A", "notified2@1067"], ["B", "notified1@1067"], ["C", "notified2@1069"]]);
   assertEquals(failures, []);
 });
+
+Deno.test("statefulBatch: a foldsOnly logic's later values skip the flush, in the same order and epochs", () => {
+  const failures: unknown[] = [];
+  const ctx: StepContext = {
+    stepId: "s",
+    upstreamId: "u",
+    workerIndex: 0,
+    workerCount: 1,
+    clock: new TestClock(),
+    now: () => 0,
+    epoch: () => 1,
+    fail: (err) => void failures.push(err),
+    wake() {},
+  };
+  const out: Rec[] = [];
+  const folded: string[] = [];
+  const node = new StatefulBatchNode<number, number, number>(
+    ctx,
+    { next: (x) => void out.push(x), complete() {} },
+    (resume, lctx) => {
+      let sum = resume ?? 0;
+      return {
+        foldsOnly: true as const,
+        onValue(v: number) {
+          folded.push(`${lctx.key}+${v}`);
+          sum += v;
+        },
+        onBatch: () => [[], RETAIN],
+        onEof: (): LogicResult<number> => [[sum], DISCARD],
+        snapshot: () => sum,
+      };
+    },
+    undefined,
+  );
+  // White-box: the keys listed for the flush (a built key's later values do not list it).
+  const listed = () => (node as unknown as { active: { n: number } }).active.n;
+  for (const [k, v] of [["b", 1], ["a", 2], ["b", 3]] as const) node.nextKeyed(k, v);
+  assertEquals(listed(), 2); // built in this activation: the general path
+  node.flush(0);
+  assertEquals(node.epochChanges(), [["b", 4], ["a", 2]]);
+  node.epochEnded();
+  for (const [k, v] of [["a", 10], ["c", 5], ["b", 20], ["a", 30]] as const) node.nextKeyed(k, v);
+  assertEquals(listed(), 1); // only the new key c
+  node.flush(0);
+  assertEquals(folded, ["b+1", "a+2", "b+3", "a+10", "c+5", "b+20", "a+30"]);
+  // Changes in first-arrival order of the epoch, as on the general path.
+  assertEquals(node.epochChanges(), [["a", 42], ["c", 5], ["b", 24]]);
+  assertEquals(out, []);
+  node.complete();
+  node.flush(0);
+  assertEquals(out, [["a", 42], ["b", 24], ["c", 5]]);
+  assertEquals(failures, []);
+});
+
+Deno.test("statefulBatch: foldsOnly is ignored with notifyAt or a ttl (their flush work is kept)", async () => {
+  const out: Rec[] = [];
+  const flow = new Dataflow("sb");
+  flow.input(
+    "inp",
+    new TestingSource<[string, number]>([
+      ["k", 1],
+      TestingSource.PAUSE(10),
+      ["k", 2],
+      TestingSource.PAUSE(5_000),
+    ]),
+  ).pipe(statefulBatch("s", (_r: unknown, ctx) => {
+    let sum = 0;
+    let at: number | undefined;
+    return {
+      foldsOnly: true,
+      onValue(v: number) {
+        sum += v;
+        at = ctx.now() + 1_000;
+      },
+      onBatch: (): LogicResult<string> => [[], RETAIN],
+      onNotify(): LogicResult<string> {
+        at = undefined;
+        return [[`${sum}@${ctx.now()}`], RETAIN];
+      },
+      notifyAt: () => at,
+      snapshot: () => sum,
+    } as StatefulBatchLogic<number, string, number>;
+  })).pipe(map(([k, v]): Rec => [k, v]))
+    .output("out", new TestingSink(out));
+  const ttlOut: Rec[] = [];
+  const flow2 = new Dataflow("sb2");
+  flow2.input(
+    "inp",
+    new TestingSource<[string, number]>([
+      ["k", 1],
+      TestingSource.PAUSE(10),
+      ["k", 2],
+      TestingSource
+        .PAUSE(5_000),
+      ["k", 4],
+    ]),
+  ).pipe(statefulBatch("s", () => {
+    let sum = 0;
+    return {
+      foldsOnly: true,
+      onValue(v: number) {
+        sum += v;
+      },
+      onBatch: (): LogicResult<number> => [[], RETAIN],
+      onEof: (): LogicResult<number> => [[sum], DISCARD],
+      snapshot: () => sum,
+    } as StatefulBatchLogic<number, number, number>;
+  }, { ttl: 1_000 })).output("out", new TestingSink(ttlOut));
+  await runMain(flow, { clock: new TestClock() });
+  await runMain(flow2, { clock: new TestClock() });
+  // The timer is re-read after k's second value (at 10 ms): it fires at 1 010, not at 1 000.
+  assertEquals(out, [["k", "3@1010"]]);
+  // k's idle clock restarted at its second value: dropped after 5 s idle, so EOF sees 4 alone.
+  assertEquals(ttlOut, [["k", 4]]);
+});
