@@ -84,11 +84,6 @@ export function foldEmitAtEof<V, A, S>(
 
 /** One key of a fold: a class, so a key's state is one object. */
 class FoldAtEofLogic<V, A, S> implements PerValueLogic<V, A, S> {
-  /** Its `onValue` returns nothing and it has no `onValuesEnd` (on the prototype: no field). */
-  get foldsOnly(): true {
-    return true;
-  }
-
   /** Whether `acc` holds an accumulator (not yet, for an unseeded fold's fresh key). */
   private has: boolean;
   protected acc: A | undefined;

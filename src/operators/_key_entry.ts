@@ -33,11 +33,6 @@ export class KeyEntry<V, W, S> extends TimerSlot {
   seen = -1;
   /** The key's place in the node's `active` list in this activation (-1: none yet). */
   activeIndex = -1;
-  /**
-   * The key's logic only folds (`foldsOnly`) and has nothing to do at the activation's end (no
-   * `notifyAt`, no state TTL): its values skip the activation's bookkeeping.
-   */
-  foldsOnly = false;
   /** The key's slot in the TTL queue (with `ttl`). */
   expiry: TimerSlot | undefined = undefined;
 }

@@ -34,13 +34,6 @@ export interface PerValueLogic<V, W, S> extends StatefulBatchLogic<V, W, S> {
    * end like `onValue`'s; then `onValuesEnd` (if present). `statefulMap` implements it.
    */
   mapValue?(value: V): W;
-  /**
-   * Declares that `onValue` always returns nothing and that there is no `onValuesEnd`: the
-   * key's values are folded and there is nothing to do for it at the activation's end. Without
-   * `notifyAt` and state TTL, the runtime then does not list the key for the flush at all (the
-   * folds of `_fold.ts`).
-   */
-  readonly foldsOnly?: true;
 }
 
 /**

@@ -67,20 +67,6 @@ export class StatefulBatchNode<V, W, S> implements RuntimeNode<readonly [string,
   /** `next([key, value])` without the pair (from a `KeyingChannel`). */
   nextKeyed(key: string, value: V): void {
     let e = this.entries.get(key);
-    if (e !== undefined && e.foldsOnly) {
-      // A fold with nothing to do at the activation's end: record the key's change in the
-      // epoch (in first-arrival order) and fold the value; the flush never sees the key.
-      if (e.changedIn !== this.epochSeq) {
-        e.changedIn = this.epochSeq;
-        this.changed.push(e);
-      }
-      try {
-        e.logic!.onValue!(value);
-      } catch (err) {
-        this.ctx.fail(err, { key, what: "onValue failed" });
-      }
-      return;
-    }
     if (e === undefined && this.lazy !== undefined) {
       if (!this.takeLazy(key, 0)) return;
       e = this.entries.get(key);
@@ -292,7 +278,6 @@ export class StatefulBatchNode<V, W, S> implements RuntimeNode<readonly [string,
   private build(e: KeyEntry<V, W, S>): boolean {
     try {
       e.logic = this.newLogic(e.key, undefined, "Builder failed");
-      e.foldsOnly = this.foldsOnly(e.logic);
     } catch (err) {
       this.ctx.fail(err);
       return false;
@@ -322,12 +307,6 @@ export class StatefulBatchNode<V, W, S> implements RuntimeNode<readonly [string,
       );
     }
     return logic;
-  }
-
-  /** Whether `logic`'s values may skip the activation's bookkeeping (see `KeyEntry.foldsOnly`). */
-  private foldsOnly(logic: PerValueLogic<V, W, S>): boolean {
-    return logic.foldsOnly === true && logic.onValue !== undefined &&
-      logic.onValuesEnd === undefined && logic.notifyAt === undefined && this.ttl === undefined;
   }
 
   /** Re-reads a key's `notifyAt` and sets or clears its timer (a time that fired is not re-set). */
@@ -424,7 +403,6 @@ export class StatefulBatchNode<V, W, S> implements RuntimeNode<readonly [string,
     const key = e.key;
     if (this.entries.get(key) === e) this.entries.delete(key);
     e.logic = undefined;
-    e.foldsOnly = false;
     this.timers.delete(e);
     if (e.expiry !== undefined) this.expiries.delete(e.expiry);
     if (e.changedIn !== this.epochSeq) {
@@ -506,7 +484,6 @@ export class StatefulBatchNode<V, W, S> implements RuntimeNode<readonly [string,
     const e = new KeyEntry<V, W, S>(key);
     const logic = this.newLogic(key, snapshot as S, "Builder failed to restore the key's snapshot");
     e.logic = logic;
-    e.foldsOnly = this.foldsOnly(logic);
     this.entries.set(key, e);
     const now = this.ctx.now();
     if (logic.notifyAt !== undefined) this.rereadTimer(e, logic, now);
