@@ -7,6 +7,9 @@
 import { TimerSlot } from "./_key_timers.ts";
 import type { PerValueLogic } from "./_per_value_logic.ts";
 
+/** `KeyEntry.first` when the key holds no `mapValue` output. */
+export const NO_OUTPUT: unique symbol = Symbol("weir.noOutput");
+
 /**
  * A key's slot: its logic, and the values it received in the current activation. It is also
  * the key's slot in the node's timer queue (setting the timer needs no lookup).
@@ -24,6 +27,8 @@ export class KeyEntry<V, W, S> extends TimerSlot {
   folded = false;
   /** Outputs `onValue` returned in the current activation, emitted at its end. */
   held: W[] | undefined = undefined;
+  /** `mapValue`'s first output in the current activation ({@linkcode NO_OUTPUT}: none). */
+  first: W | typeof NO_OUTPUT = NO_OUTPUT;
   /** The node's flush count when the key last got a value (a new count: first value since). */
   seen = -1;
   /** The key's place in the node's `active` list in this activation (-1: none yet). */

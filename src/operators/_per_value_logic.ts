@@ -28,6 +28,12 @@ export interface PerValueLogic<V, W, S> extends StatefulBatchLogic<V, W, S> {
   onValue?(value: V): Iterable<W> | void;
   /** With `onValue`: called once per activation after the key's values. Default: retain. */
   onValuesEnd?(): LogicResult<W>;
+  /**
+   * Instead of `onValue`: maps one value to exactly one output, held without an outputs array
+   * (the first output of the key's activation in the key's slot) and emitted at the activation's
+   * end like `onValue`'s; then `onValuesEnd` (if present). `statefulMap` implements it.
+   */
+  mapValue?(value: V): W;
 }
 
 /**
@@ -38,3 +44,9 @@ export interface PerValueLogic<V, W, S> extends StatefulBatchLogic<V, W, S> {
  * end, where it would otherwise visit it again. The window driver's fused logic returns it.
  */
 export const QUIET: Iterable<never> = Object.freeze([]) as Iterable<never>;
+
+/** An `onValuesEnd` result: no outputs, discard the key (shared, so nothing is allocated). */
+export const DISCARD_NOTHING: LogicResult<never> = Object.freeze([
+  Object.freeze([]) as never[],
+  true,
+]) as unknown as LogicResult<never>;

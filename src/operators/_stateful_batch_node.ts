@@ -14,7 +14,7 @@ import {
 import { attributeError, DataflowError } from "../errors.ts";
 import { isIterable, isKeyedPair, notKeyedError, preview } from "./_chain.ts";
 import { KeyTimers, TimerSlot } from "./_key_timers.ts";
-import { EntryList, KeyEntry } from "./_key_entry.ts";
+import { EntryList, KeyEntry, NO_OUTPUT } from "./_key_entry.ts";
 import type { LazyKeys } from "../recovery/lazy_keys.ts";
 import { type PerValueLogic, QUIET } from "./_per_value_logic.ts";
 import { type LogicBuilder, type LogicResult, NOTHING } from "./stateful_batch_logic.ts";
@@ -86,6 +86,23 @@ export class StatefulBatchNode<V, W, S> implements RuntimeNode<readonly [string,
         e.changedIn = this.epochSeq;
         this.changed.push(e);
       }
+    }
+    if (logic.mapValue !== undefined) {
+      let out;
+      try {
+        out = logic.mapValue(value);
+      } catch (err) {
+        // As the batch path reported it (the public contract has no per-value hook).
+        this.ctx.fail(err, { key, what: "onBatch failed" });
+        return;
+      }
+      if (e.first === NO_OUTPUT) e.first = out;
+      else (e.held ??= []).push(out);
+      if (!e.folded) {
+        e.folded = true;
+        this.pushActive(e);
+      }
+      return;
     }
     if (logic.onValue !== undefined) {
       let out;
@@ -188,6 +205,11 @@ export class StatefulBatchNode<V, W, S> implements RuntimeNode<readonly [string,
         e.fired = undefined;
         if (e.folded) {
           e.folded = false;
+          const first = e.first;
+          if (first !== NO_OUTPUT) {
+            e.first = NO_OUTPUT;
+            this.down.next([e.key, first]);
+          }
           const held = e.held;
           if (held !== undefined) {
             e.held = undefined;

@@ -7,11 +7,12 @@ import type { WeirOperator } from "../dataflow/op.ts";
 import { DataflowError } from "../errors.ts";
 import { describeType } from "../dataflow/step_id.ts";
 import { checkFunction, preview } from "./_chain.ts";
+import { DISCARD_NOTHING, type PerValueLogic } from "./_per_value_logic.ts";
 import {
   type LogicContext,
   type LogicResult,
+  NOTHING,
   statefulBatch,
-  type StatefulBatchLogic,
   type StatefulOptions,
 } from "./stateful_batch.ts";
 
@@ -122,7 +123,7 @@ export interface StatefulMapInit<S> extends StatefulOptions {
 }
 
 /** One key of statefulMap. */
-class MapLogic<V, W, S> implements StatefulBatchLogic<V, W, S | undefined> {
+class MapLogic<V, W, S> implements PerValueLogic<V, W, S | undefined> {
   constructor(
     private readonly mapper: (state: S | undefined, value: V) => readonly [S | undefined | null, W],
     private state: S | undefined,
@@ -130,6 +131,28 @@ class MapLogic<V, W, S> implements StatefulBatchLogic<V, W, S | undefined> {
     /** Makes a new or discarded key's state (`options.init`), if given. */
     private readonly initial: (() => S) | undefined,
   ) {}
+
+  /** One value (the per-value path: no values, outputs or result arrays). */
+  mapValue(value: V): W {
+    let state = this.state;
+    if (state === undefined && this.initial !== undefined) state = this.initial();
+    const r = this.mapper(state, value);
+    if (!Array.isArray(r) || r.length !== 2) {
+      this.state = state;
+      throw new DataflowError(
+        this.ctx.stepId,
+        `Mapper must return a 2-element array [updatedState, emit], got ${preview(r)}`,
+        { key: this.ctx.key },
+      );
+    }
+    this.state = r[0] ?? undefined;
+    return r[1];
+  }
+
+  /** After the activation's values: a key whose state is undefined is discarded. */
+  onValuesEnd(): LogicResult<W> {
+    return this.state === undefined ? DISCARD_NOTHING : NOTHING;
+  }
 
   onBatch(values: V[]): LogicResult<W> {
     const out = new Array<W>(values.length);

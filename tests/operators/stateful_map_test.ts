@@ -46,6 +46,39 @@ Deno.test("statefulMap: returning undefined state discards it", async () => {
   ]]]);
 });
 
+Deno.test("statefulMap maps each value as it arrives; outputs stay grouped by key, keys in first-arrival order", async () => {
+  const calls: string[] = [];
+  const out: [string, string][] = [];
+  const flow = new Dataflow("test_df");
+  flow.input(
+    "inp",
+    new TestingSource<[string, number]>(
+      [["b", 1], ["a", 2], ["b", 0], ["c", 3], ["b", 4], ["a", 5], ["b", 6]],
+      { batchSize: 7 },
+    ),
+  )
+    .pipe(statefulMap("s", (sum: number | undefined, v: number): [number | undefined, string] => {
+      calls.push(`${v}`);
+      // 0 drops the state mid-activation: the next value starts again from undefined.
+      const next = v === 0 ? undefined : (sum ?? 0) + v;
+      return [next, `${sum ?? "-"}+${v}`];
+    }))
+    .output("out", new TestingSink(out));
+  await runMain(flow);
+  // One activation: the mapper runs in arrival order (no per-key values array is gathered)...
+  assertEquals(calls, ["1", "2", "0", "3", "4", "5", "6"]);
+  // ...and its outputs come grouped by key, in the keys' first-arrival order (b, a, c).
+  assertEquals(out, [
+    ["b", "-+1"],
+    ["b", "1+0"],
+    ["b", "-+4"],
+    ["b", "4+6"],
+    ["a", "-+2"],
+    ["a", "2+5"],
+    ["c", "-+3"],
+  ]);
+});
+
 Deno.test("statefulMap: a mapper not returning a 2-element array fails naming step and key", async () => {
   const flow = new Dataflow("test_df");
   flow.input("inp", new TestingSource<[string, number]>([["k", 1]]))
