@@ -13,6 +13,7 @@ import {
   type StatefulSourcePartition,
 } from "../mod.ts";
 import { ioError } from "./_file_sink.ts";
+import { readChunkAfter } from "./_records.ts";
 
 /** Options of {@linkcode FileSource}. */
 export interface FileSourceOptions {
@@ -156,15 +157,9 @@ class FilePartition implements StatefulSourcePartition<string, number> {
   /** Reads one more chunk after the unconsumed bytes. */
   async #fill(): Promise<void> {
     const rest = this.#buf.subarray(this.#pos);
-    const next = new Uint8Array(rest.length + this.chunkSize);
-    next.set(rest);
-    const n = await this.file.read(next.subarray(rest.length));
-    if (n === null) {
-      this.#eof = true;
-      this.#buf = next.subarray(0, rest.length);
-    } else {
-      this.#buf = next.subarray(0, rest.length + n);
-    }
+    const next = await readChunkAfter(this.file, rest, this.chunkSize);
+    if (next === null) this.#eof = true;
+    this.#buf = next ?? rest;
     this.#pos = 0;
   }
 

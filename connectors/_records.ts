@@ -128,17 +128,27 @@ export class RecordReader {
   /** Reads one more chunk after the bytes from `from` on, which move to the front. */
   async #fill(from: number): Promise<void> {
     const rest = this.#buf.subarray(from);
-    const next = new Uint8Array(rest.length + this.chunkSize);
-    next.set(rest);
-    const n = await this.file.read(next.subarray(rest.length));
-    if (n === null) {
-      this.#eof = true;
-      this.#buf = next.subarray(0, rest.length);
-    } else {
-      this.#buf = next.subarray(0, rest.length + n);
-    }
+    const next = await readChunkAfter(this.file, rest, this.chunkSize);
+    if (next === null) this.#eof = true;
+    this.#buf = next ?? rest;
     this.#pos -= from;
   }
+}
+
+/**
+ * Reads up to `chunkSize` more bytes of `file` into a new buffer after a copy of `rest`: the
+ * buffer (`rest` then the bytes read), or null at the end of the file (`rest` is then all there is).
+ * The line and record readers of the file sources fill their buffers with it.
+ */
+export async function readChunkAfter(
+  file: Deno.FsFile,
+  rest: Uint8Array,
+  chunkSize: number,
+): Promise<Uint8Array<ArrayBuffer> | null> {
+  const next = new Uint8Array(rest.length + chunkSize);
+  next.set(rest);
+  const n = await file.read(next.subarray(rest.length));
+  return n === null ? null : next.subarray(0, rest.length + n);
 }
 
 /**

@@ -156,24 +156,8 @@ class MapLogic<V, W, S> implements PerValueLogic<V, W, S | undefined> {
 
   onBatch(values: V[]): LogicResult<W> {
     const out = new Array<W>(values.length);
-    let state = this.state;
-    const initial = this.initial;
-    for (let i = 0; i < values.length; i++) {
-      if (state === undefined && initial !== undefined) state = initial();
-      const r = this.mapper(state, values[i]!);
-      if (!Array.isArray(r) || r.length !== 2) {
-        this.state = state;
-        throw new DataflowError(
-          this.ctx.stepId,
-          `Mapper must return a 2-element array [updatedState, emit], got ${preview(r)}`,
-          { key: this.ctx.key },
-        );
-      }
-      state = r[0] ?? undefined;
-      out[i] = r[1];
-    }
-    this.state = state;
-    return [out, state === undefined];
+    for (let i = 0; i < values.length; i++) out[i] = this.mapValue(values[i]!);
+    return [out, this.state === undefined];
   }
 
   snapshot(): S | undefined {
