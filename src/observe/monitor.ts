@@ -6,8 +6,7 @@
  * @module
  */
 import type { Dataflow } from "../dataflow/dataflow.ts";
-import type { BuiltWorker } from "../runtime/build.ts";
-import type { BusyTimes, RunObserver } from "../runtime/observer.ts";
+import type { BusyTimes, ObservedWorker, RunObserver } from "./observer.ts";
 
 /** Why a {@linkcode RunProgress} was sent. */
 export type ProgressEvent = "started" | "tick" | "epoch" | "commit" | "finished";
@@ -169,7 +168,7 @@ interface Counted {
 export class Monitor implements RunObserver {
   readonly flowId: string;
   private readonly listeners = new Set<(p: RunProgress) => void>();
-  private worker: BuiltWorker | undefined = undefined;
+  private worker: ObservedWorker | undefined = undefined;
   private busy: BusyTimes | undefined = undefined;
   private timer: ReturnType<typeof setInterval> | undefined = undefined;
   private startedAt = Date.now();
@@ -211,7 +210,7 @@ export class Monitor implements RunObserver {
       : this.latest ?? this.snapshot("tick", false);
   }
 
-  started(worker: BuiltWorker, busy: BusyTimes, epoch: number): void {
+  started(worker: ObservedWorker, busy: BusyTimes, epoch: number): void {
     this.worker = worker;
     this.busy = busy;
     this.epoch = epoch;

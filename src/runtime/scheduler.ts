@@ -33,7 +33,7 @@ import { collectSnapshots } from "./checkpoint.ts";
 import type { OutputNode } from "./output_node.ts";
 import { type EpochCommitter, isEpochCommitter } from "../io/outputs.ts";
 import { macrotask, timerTask } from "./util.ts";
-import type { BusyTimes, RunObserver } from "./observer.ts";
+import type { BusyTimes, RunObserver } from "../observe/observer.ts";
 
 /** How a run ended. */
 export interface RunSummary {

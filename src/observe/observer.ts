@@ -9,7 +9,35 @@
  *
  * @module
  */
-import type { BuiltWorker } from "./build.ts";
+import type { SourceProgress } from "../io/inputs.ts";
+
+/**
+ * What an observer reads of a built worker (the runtime's `BuiltWorker` is one): its inputs'
+ * counters and positions, its streams' item counts, its outputs, its nodes and their key counts.
+ * Declared here, not imported from the runtime, so that `observe/` sits below `runtime/`.
+ */
+export interface ObservedWorker {
+  /** The inputs, each with its step, its items read so far and its position. */
+  readonly inputs: readonly {
+    readonly step: { readonly id: string };
+    readonly items: number;
+    progress(): SourceProgress | undefined;
+  }[];
+  /** The streams by id: the step producing each and, once `countItems` was called, its items. */
+  readonly streams: ReadonlyMap<string, {
+    readonly stepId: string;
+    readonly items: number;
+    countItems(): void;
+  }>;
+  /** The outputs, each with its step (whose `ups[0]` is the stream it writes). */
+  readonly outputs: readonly {
+    readonly step: { readonly id: string; readonly ups: readonly string[] };
+  }[];
+  /** The nodes' step ids, in `BusyTimes.nodes` order. */
+  readonly nodeIds: readonly string[];
+  /** The stateful steps and their nodes (a node may report `keyCount`). */
+  readonly stateful: ReadonlyArray<{ readonly stepId: string; readonly node: unknown }>;
+}
 
 /**
  * Busy time per activation, in wall-clock milliseconds, summed since the run started. An
@@ -17,9 +45,9 @@ import type { BuiltWorker } from "./build.ts";
  * per-item chains and into the nodes' buffers; a node's time is its `flush`.
  */
 export interface BusyTimes {
-  /** Per input, in `BuiltWorker.inputs` order. */
+  /** Per input, in `ObservedWorker.inputs` order. */
   readonly inputs: number[];
-  /** Per node, in `BuiltWorker.nodes` order. */
+  /** Per node, in `ObservedWorker.nodeIds` order. */
   readonly nodes: number[];
 }
 
@@ -32,7 +60,7 @@ export interface RunObserver {
    * @param busy Busy times, updated by the scheduler after each activation.
    * @param epoch The first epoch of this run (the resumed epoch + 1 with recovery).
    */
-  started(worker: BuiltWorker, busy: BusyTimes, epoch: number): void;
+  started(worker: ObservedWorker, busy: BusyTimes, epoch: number): void;
   /**
    * An epoch ended: its items are processed and its sink writes settled; with recovery its
    * commit has started (see `committed`).
