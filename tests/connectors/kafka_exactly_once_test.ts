@@ -7,23 +7,12 @@
 import { fileURLToPath } from "node:url";
 import { assert, assertEquals } from "@std/assert";
 import { brokers, createTopic, kafkaTest, produce, readAll } from "./_kafka.ts";
+import { rng } from "../_rng.ts";
 
 const FIXTURE = fileURLToPath(new URL("./fixtures/kafka_eos_flow.ts", import.meta.url));
 const KILLS = 22;
 const PER_RUN = 150;
 const KEYS = 24;
-
-/** mulberry32: a small seeded PRNG. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface Outcome {
   readonly killed: boolean;

@@ -37,6 +37,7 @@
  * @module
  */
 import type { RunningSink } from "./fixtures/crash_flow.ts";
+import { rng } from "../_rng.ts";
 
 /** Options of {@linkcode crashRun}. */
 export interface CrashRunOptions {
@@ -191,17 +192,8 @@ const FLOW = new URL("./fixtures/crash_flow.ts", import.meta.url).pathname;
 /** A run that takes this long is considered hung and fails the crash run. */
 const RUN_TIMEOUT_MS = 120_000;
 
-/** mulberry32: a small, fast, seeded PRNG returning numbers in [0, 1). */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** mulberry32: a small, fast, seeded PRNG returning numbers in [0, 1) (`tests/_rng.ts`). */
+export const prng: (seed: number) => () => number = rng;
 
 /**
  * Key names: `k<n>`, some with multi-byte UTF-8 characters, so that byte offsets (source

@@ -1,6 +1,7 @@
 import { assertEquals } from "@std/assert";
 import { foldSegments } from "../../src/recovery/fold.ts";
 import { randomUtf16Strings } from "./_strings.ts";
+import { rng } from "../_rng.ts";
 import {
   BASE,
   DELTA,
@@ -67,15 +68,6 @@ function canonical(m: Map<string, Map<string, unknown>>) {
     .sort(([a], [b]) => (a! < b! ? -1 : 1));
 }
 
-function mulberry32(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 Deno.test("fold: overrides, discards, re-puts and drops, as a replay would", () => {
   const base = segment(BASE, 3, [
     { op: "put", kind: "state", step: "f.a", key: "x", value: 1 },
@@ -108,7 +100,7 @@ Deno.test("fold: overrides, discards, re-puts and drops, as a replay would", () 
 });
 
 Deno.test("fold: 50K random ops over 3K keys in 4 steps match a replay", () => {
-  const rand = mulberry32(7);
+  const rand = rng(7);
   const steps = ["f.one", "f.two", "f.three"];
   const segs: Uint8Array[] = [];
   for (let epoch = 1; epoch <= 10; epoch++) {
@@ -132,7 +124,7 @@ Deno.test("fold: 50K random ops over 3K keys in 4 steps match a replay", () => {
 });
 
 Deno.test("fold: keys and values with lone surrogates keep their identity through segments and folds", () => {
-  const rand = mulberry32(11);
+  const rand = rng(11);
   const strings = randomUtf16Strings(3, 400);
   // The model: what the state must be after each epoch, built without the codec.
   const model = new Map<string, string[]>();

@@ -23,7 +23,7 @@ import {
 } from "../../src/windowing/window.ts";
 import { SessionEventWindows } from "../../src/windowing/_session_event_windows.ts";
 import type { SessionState } from "../../src/windowing/windowers.ts";
-import { rng } from "./_rng.ts";
+import { rng } from "../_rng.ts";
 import { type E, fold, S, T0, Twin } from "./_twin.ts";
 
 /** A SessionWindower the driver does not recognise, so it takes the general path. */

@@ -17,7 +17,7 @@ import {
   windowLogicBuilder,
   type WindowOptions,
 } from "../../src/windowing/window.ts";
-import { rng } from "./_rng.ts";
+import { rng } from "../_rng.ts";
 import { type E, fold, S, T0, Twin } from "./_twin.ts";
 
 /** An EventClock the driver does not recognise, so it takes the general path. */

@@ -1,6 +1,6 @@
 /**
- * A deterministic pseudo-random generator (mulberry32) for the windowing tests that drive the
- * fused and the general window logics through the same random inputs.
+ * A deterministic pseudo-random generator (mulberry32) for the tests that draw random inputs,
+ * kill points or cases from a seed (windowing, recovery, the crash harness, Kafka).
  *
  * @module
  */
