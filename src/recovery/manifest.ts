@@ -54,15 +54,19 @@ export interface ParsedName {
   readonly epoch: number;
 }
 
-export async function listInfos(backend: RecoveryBackend): Promise<ParsedName[]> {
-  let names;
+/** The backend's segment names; a failure to list is a `RecoveryError` naming the store. */
+async function listNames(backend: RecoveryBackend): Promise<string[]> {
   try {
-    names = await backend.listSegments();
+    return await backend.listSegments();
   } catch (err) {
     throw new RecoveryError(`Cannot list the recovery store in ${backend.description}`, {
       cause: err,
     });
   }
+}
+
+export async function listInfos(backend: RecoveryBackend): Promise<ParsedName[]> {
+  const names = await listNames(backend);
   const out: ParsedName[] = [];
   for (const name of names) {
     const m = NAME_RE.exec(name);
@@ -126,14 +130,7 @@ export function lostManifest(backend: RecoveryBackend, found: string): RecoveryE
 
 /** `"3 segments (epochs 4 to 9)"`, or undefined when the backend lists no segment. */
 export async function describeSegments(backend: RecoveryBackend): Promise<string | undefined> {
-  let names;
-  try {
-    names = await backend.listSegments();
-  } catch (err) {
-    throw new RecoveryError(`Cannot list the recovery store in ${backend.description}`, {
-      cause: err,
-    });
-  }
+  const names = await listNames(backend);
   if (names.length === 0) return undefined;
   let lo = Infinity;
   let hi = -Infinity;
