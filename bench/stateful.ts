@@ -16,9 +16,7 @@
  *
  * @module
  */
-import process from "node:process";
-import v8 from "node:v8";
-import vm from "node:vm";
+import { alternate, median } from "./_rounds.ts";
 import {
   countFinal,
   Dataflow,
@@ -140,59 +138,21 @@ function loopRunning(): number {
   return emitted;
 }
 
-/** CPU time of this process (user + system), ms: unlike wall time, not stretched by other load. */
-// A full collection before each timed run, so that neither side pays for the other's garbage
-// (without it, weir's old-generation garbage was collected during the loop's rounds).
-v8.setFlagsFromString("--expose-gc");
-const gc = vm.runInNewContext("gc") as () => void;
-
-function cpuMs(): number {
-  const u = process.cpuUsage();
-  return (u.user + u.system) / 1000;
-}
-
-/** The median of `xs` (sorted in place), as text. */
-function median(xs: number[]): string {
-  xs.sort((x, y) => x - y);
-  return xs[Math.floor(xs.length / 2)]!.toFixed(2);
-}
-
 async function compare(
   name: string,
   weir: () => Promise<number>,
   loop: () => number,
 ): Promise<void> {
-  const walls: number[] = [];
-  const cpus: number[] = [];
-  let weirNs = 0;
-  let loopNs = 0;
-  await weir(); // warm-up
-  loop();
-  for (let r = 0; r < ROUNDS; r++) {
-    gc();
-    let t = performance.now();
-    let c = cpuMs();
-    const a = await weir();
-    const tw = performance.now() - t;
-    const cw = cpuMs() - c;
-    gc();
-    t = performance.now();
-    c = cpuMs();
-    const b = loop();
-    const tl = performance.now() - t;
-    const cl = cpuMs() - c;
+  const r = await alternate(ROUNDS, weir, loop, (a, b) => {
     if (a !== N || b !== N) {
       throw new Error(`${name}: results differ (weir ${a}, loop ${b}, expected ${N})`);
     }
-    walls.push(tw / tl);
-    cpus.push(cw / cl);
-    weirNs += (tw * 1e6) / N / ROUNDS;
-    loopNs += (tl * 1e6) / N / ROUNDS;
-  }
-  const rounds = walls.map((x) => x.toFixed(2)).join(" ");
+  }, true);
+  const ns = (ms: number[]) => ((ms.reduce((x, y) => x + y, 0) * 1e6) / N / ROUNDS).toFixed(0);
+  const rounds = r.walls.map((x) => x.toFixed(2)).join(" ");
   console.log(
-    `${name.padEnd(34)} weir / plain loop = ${median(walls)}× wall, ${median(cpus)}× CPU  ` +
-      `(wall rounds ${rounds}; ~${weirNs.toFixed(0)} vs ~${loopNs.toFixed(0)} ns/item)`,
+    `${name.padEnd(34)} weir / plain loop = ${median(r.walls)}× wall, ${median(r.cpus)}× CPU  ` +
+      `(wall rounds ${rounds}; ~${ns(r.weirMs)} vs ~${ns(r.loopMs)} ns/item)`,
   );
 }
 

@@ -15,7 +15,7 @@
  *
  * @module
  */
-import process from "node:process";
+import { alternate, median } from "./_rounds.ts";
 import { filter, map, Subject } from "rxjs";
 import {
   countFinal,
@@ -167,18 +167,6 @@ function loopWordCount(): number {
   return total;
 }
 
-/** CPU time of this process (user + system), ms: unlike wall time, not stretched by other load. */
-function cpuMs(): number {
-  const u = process.cpuUsage();
-  return (u.user + u.system) / 1000;
-}
-
-/** The median of `xs` (sorted in place), as text. */
-function median(xs: number[]): string {
-  xs.sort((x, y) => x - y);
-  return xs[Math.floor(xs.length / 2)]!.toFixed(2);
-}
-
 /**
  * Runs `weir` and `loop` alternately for `ROUNDS` rounds (after a warm-up), checks that they
  * agree, and prints the medians of the per-round ratios of wall time and of CPU time.
@@ -189,31 +177,15 @@ async function compare<T>(
   loop: () => T,
   goal: string,
 ): Promise<void> {
-  const walls: number[] = [];
-  const cpus: number[] = [];
-  await weir();
-  loop();
-  for (let r = 0; r < ROUNDS; r++) {
-    let t = performance.now();
-    let c = cpuMs();
-    const a = await weir();
-    const tw = performance.now() - t;
-    const cw = cpuMs() - c;
-    t = performance.now();
-    c = cpuMs();
-    const b = loop();
-    const tl = performance.now() - t;
-    const cl = cpuMs() - c;
+  const r = await alternate(ROUNDS, weir, loop, (a, b) => {
     if (JSON.stringify(a) !== JSON.stringify(b)) {
       throw new Error(`${name}: results differ: ${JSON.stringify([a, b])}`);
     }
-    walls.push(tw / tl);
-    cpus.push(cw / cl);
-  }
-  const rounds = walls.map((x) => x.toFixed(2)).join(" ");
+  });
+  const rounds = r.walls.map((x) => x.toFixed(2)).join(" ");
   console.log(
-    `${name.padEnd(36)} weir / ${loop.name.padEnd(13)} = ${median(walls)}× wall, ${
-      median(cpus)
+    `${name.padEnd(36)} weir / ${loop.name.padEnd(13)} = ${median(r.walls)}× wall, ${
+      median(r.cpus)
     }× CPU  (${goal}; wall rounds ${rounds})`,
   );
 }
