@@ -203,19 +203,13 @@ export class Scheduler {
    * run as at EOF instead.
    */
   protected async stopped(): Promise<RunSummary> {
-    const { rt, inputs, outputs, steps, channels } = this.w;
     if (this.inputsDone()) {
       await this.finish();
-      return { status: "eof", epoch: rt.epoch };
+      return { status: "eof", epoch: this.w.rt.epoch };
     }
     // The stop's snapshot is durable before the run reports it.
     await this.awaitCommit();
-    for (const out of outputs) await out.close();
-    for (const inp of inputs) await inp.close();
-    for (const node of steps) await node.close?.();
-    for (const ch of channels) ch.unsubscribe();
-    if (rt.failure !== undefined) throw rt.failure;
-    return { status: "stopped", epoch: rt.epoch };
+    return await closeStopped(this.w);
   }
 
   /** One activation: poll due partitions, push their items, flush nodes in order. */
@@ -475,4 +469,18 @@ export class Scheduler {
     ac.abort();
     rt.cancelWait();
   }
+}
+
+/**
+ * A graceful stop's end on one worker: closes sinks, sources and nodes as at EOF but without
+ * completing any stream (no `onEof`, no window closes); a failure meanwhile rejects the run.
+ */
+export async function closeStopped(w: BuiltWorker): Promise<RunSummary> {
+  const { rt, inputs, outputs, steps, channels } = w;
+  for (const out of outputs) await out.close();
+  for (const inp of inputs) await inp.close();
+  for (const node of steps) await node.close?.();
+  for (const ch of channels) ch.unsubscribe();
+  if (rt.failure !== undefined) throw rt.failure;
+  return { status: "stopped", epoch: rt.epoch };
 }

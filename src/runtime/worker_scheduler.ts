@@ -20,7 +20,7 @@
  * @module
  */
 import type { RunSummary } from "./scheduler.ts";
-import { Scheduler, type SchedulerOptions } from "./scheduler.ts";
+import { closeStopped, Scheduler, type SchedulerOptions } from "./scheduler.ts";
 import type { BuiltWorker } from "./build.ts";
 import { collectSnapshots, type ListedEnd, listedEnds, type SnapshotTarget } from "./checkpoint.ts";
 import type { SnapshotKind } from "../recovery/segment.ts";
@@ -279,13 +279,7 @@ export class WorkerScheduler extends Scheduler {
   }
 
   /** The graceful stop on this worker: closes sinks, sources and steps without EOF. */
-  private async stopTogether(): Promise<RunSummary> {
-    const { rt, inputs, outputs, steps, channels } = this.w;
-    for (const out of outputs) await out.close();
-    for (const inp of inputs) await inp.close();
-    for (const node of steps) await node.close?.();
-    for (const ch of channels) ch.unsubscribe();
-    if (rt.failure !== undefined) throw rt.failure;
-    return { status: "stopped", epoch: rt.epoch };
+  private stopTogether(): Promise<RunSummary> {
+    return closeStopped(this.w);
   }
 }
